@@ -1,0 +1,111 @@
+"""create_app(settings): the one place where things are wired together."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from markupsafe import Markup
+
+from fairserver import i18n
+from fairserver.auth import Passwords
+from fairserver.http import middleware
+from fairserver.http.kit import CATALOGUES, DB, PASSWORDS, SETTINGS
+from fairserver.settings import PROJECT_ROOT, Settings
+from fairserver.store.db import Database
+from fairserver.text import _INVISIBLE, markdown
+
+ROUTE_MODULES = (
+    "health",
+    "accounts",
+    "pages",
+    "organiser",
+    "booths",
+    "jobs",
+    "agenda",
+    "policy",
+)
+MAX_BODY = 4 * 1024 * 1024
+SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"
+
+
+def _finalize(value: object) -> object:
+    # Every {{ }} passes through here: strip bidi overrides from whatever we print.
+    if isinstance(value, Markup):
+        # Removing characters from escaped HTML cannot create markup.
+        return Markup(_INVISIBLE.sub("", value))  # noqa: S704
+    if isinstance(value, str):
+        return _INVISIBLE.sub("", value)
+    return "" if value is None else value
+
+
+def _format_dt(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=i18n.current_locale())
+
+
+def _format_date(value: date | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_date(value, fmt, locale=i18n.current_locale())
+
+
+def _format_number(value: int | float) -> str:
+    return format_decimal(value, locale=i18n.current_locale())
+
+
+def setup_templates(app: web.Application, web_dir: Path) -> None:
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(web_dir / "templates")),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.filters.update(markdown=markdown, dt=_format_dt, date=_format_date, number=_format_number)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    db = Database(app[SETTINGS].database_url)
+    await db.migrate()
+    app[DB] = db
+    yield
+    await db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings.from_env()
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[
+            middleware.security_headers,
+            middleware.errors,
+            middleware.session,
+            middleware.csrf,
+        ],
+    )
+    app[SETTINGS] = settings
+    app[PASSWORDS] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+    app[CATALOGUES] = i18n.Catalogues()
+    setup_templates(app, settings.web_dir)
+    app.cleanup_ctx.append(_database)
+    for name in ROUTE_MODULES:
+        module = importlib.import_module(f"fairserver.http.{name}")
+        app.router.add_routes(module.routes)
+    app.router.add_static("/static/", settings.web_dir / "static", name="static")
+    if SOCKET_IO_CLIENT.is_dir():
+        app.router.add_static("/vendor/socket.io/", SOCKET_IO_CLIENT, name="vendor_socketio")
+    return app

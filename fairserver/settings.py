@@ -1,0 +1,113 @@
+"""One frozen Settings object, read from FAIRSERVER_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} must be a boolean, got {value!r}")
+
+
+def _int(value: str, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {value!r}") from exc
+    if not low <= number <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = "sqlite+aiosqlite:///./fairserver.db"
+    redis_url: str | None = None
+    # Signs nothing by itself: sessions are server-side rows. Used to derive
+    # per-deployment secrets (TURN credentials) in later features.
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Cookies get the Secure flag. Turn on behind TLS.
+    secure_cookies: bool = False
+    session_ttl_hours: int = 24 * 14
+    # Origins allowed for websockets and state-changing requests, besides the
+    # server's own host. Example: "https://fair.example.edu".
+    allowed_origins: tuple[str, ...] = ()
+    # Proxy addresses whose X-Forwarded-* headers we believe.
+    trusted_proxies: tuple[str, ...] = ()
+    booths_dir: Path = PROJECT_ROOT / "booths"
+    web_dir: Path = PROJECT_ROOT / "web"
+    default_locale: str = "en"
+    log_level: str = "INFO"
+    # Argon2 cost. Tests lower it; production keeps argon2-cffi's defaults.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            return env.get(f"FAIRSERVER_{name}")
+
+        kwargs: dict[str, object] = {}
+        if (v := get("HOST")) is not None:
+            kwargs["host"] = v
+        if (v := get("PORT")) is not None:
+            kwargs["port"] = _int(v, "FAIRSERVER_PORT", 0, 65535)
+        if (v := get("DATABASE_URL")) is not None:
+            if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+                raise SettingsError(
+                    "FAIRSERVER_DATABASE_URL must start with sqlite+aiosqlite:// "
+                    "or postgresql+asyncpg://"
+                )
+            kwargs["database_url"] = v
+        if (v := get("REDIS_URL")) is not None:
+            kwargs["redis_url"] = v or None
+        if (v := get("SECRET_KEY")) is not None:
+            if len(v) < 16:
+                raise SettingsError("FAIRSERVER_SECRET_KEY must be at least 16 characters")
+            kwargs["secret_key"] = v
+        if (v := get("SECURE_COOKIES")) is not None:
+            kwargs["secure_cookies"] = _bool(v, "FAIRSERVER_SECURE_COOKIES")
+        if (v := get("SESSION_TTL_HOURS")) is not None:
+            kwargs["session_ttl_hours"] = _int(v, "FAIRSERVER_SESSION_TTL_HOURS", 1, 24 * 365)
+        if (v := get("ALLOWED_ORIGINS")) is not None:
+            kwargs["allowed_origins"] = _list(v)
+        if (v := get("TRUSTED_PROXIES")) is not None:
+            kwargs["trusted_proxies"] = _list(v)
+        if (v := get("BOOTHS_DIR")) is not None:
+            kwargs["booths_dir"] = Path(v)
+        if (v := get("DEFAULT_LOCALE")) is not None:
+            kwargs["default_locale"] = v
+        if (v := get("LOG_LEVEL")) is not None:
+            kwargs["log_level"] = v.upper()
+        if (v := get("ARGON2_TIME_COST")) is not None:
+            kwargs["argon2_time_cost"] = _int(v, "FAIRSERVER_ARGON2_TIME_COST", 1, 10)
+        if (v := get("ARGON2_MEMORY_KIB")) is not None:
+            kwargs["argon2_memory_kib"] = _int(v, "FAIRSERVER_ARGON2_MEMORY_KIB", 64, 1 << 21)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

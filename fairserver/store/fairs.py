@@ -1,0 +1,176 @@
+"""Fair queries: access context, lists, halls, participation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from fairserver.clock import utcnow
+from fairserver.permissions import FairAccess
+from fairserver.store import tables as t
+from fairserver.store.db import fetch_all, fetch_one
+
+HALL_ORDER = {"booth": 0, "briefing": 1, "policy": 2, "registration": 3}
+
+
+async def _access_for(conn: AsyncConnection, fair: dict[str, Any]) -> FairAccess:
+    schools = await conn.execute(
+        sa.select(t.fair_schools.c.school_id).where(t.fair_schools.c.fair_id == fair["id"])
+    )
+    companies = await conn.execute(
+        sa.select(t.fair_companies.c.company_id, t.fair_companies.c.status).where(
+            t.fair_companies.c.fair_id == fair["id"]
+        )
+    )
+    school_ids = {int(r[0]) for r in schools} | {int(fair["school_id"])}
+    return FairAccess(
+        fair=fair,
+        school_ids=frozenset(school_ids),
+        companies={int(r[0]): str(r[1]) for r in companies},
+    )
+
+
+async def fair_access(conn: AsyncConnection, slug: str) -> FairAccess | None:
+    fair = await fetch_one(conn, sa.select(t.fairs).where(t.fairs.c.slug == slug))
+    return None if fair is None else await _access_for(conn, fair)
+
+
+async def fair_access_by_id(conn: AsyncConnection, fair_id: int) -> FairAccess | None:
+    fair = await fetch_one(conn, sa.select(t.fairs).where(t.fairs.c.id == fair_id))
+    return None if fair is None else await _access_for(conn, fair)
+
+
+async def all_fair_access(conn: AsyncConnection) -> list[FairAccess]:
+    """Every fair with its access context, newest first: the caller filters with can()."""
+    fairs = await fetch_all(conn, sa.select(t.fairs).order_by(t.fairs.c.starts_at.desc()))
+    schools = await fetch_all(conn, sa.select(t.fair_schools))
+    companies = await fetch_all(conn, sa.select(t.fair_companies))
+    by_fair_schools: dict[int, set[int]] = {}
+    for row in schools:
+        by_fair_schools.setdefault(row["fair_id"], set()).add(row["school_id"])
+    by_fair_companies: dict[int, dict[int, str]] = {}
+    for row in companies:
+        by_fair_companies.setdefault(row["fair_id"], {})[row["company_id"]] = row["status"]
+    return [
+        FairAccess(
+            fair=f,
+            school_ids=frozenset(by_fair_schools.get(f["id"], set()) | {f["school_id"]}),
+            companies=by_fair_companies.get(f["id"], {}),
+        )
+        for f in fairs
+    ]
+
+
+async def halls(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:
+    rows = await fetch_all(conn, sa.select(t.fair_halls).where(t.fair_halls.c.fair_id == fair_id))
+    return sorted(rows, key=lambda h: (h["position"], HALL_ORDER.get(h["kind"], 9)))
+
+
+async def school(conn: AsyncConnection, school_id: int) -> dict[str, Any] | None:
+    return await fetch_one(conn, sa.select(t.schools).where(t.schools.c.id == school_id))
+
+
+async def booth_list(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:
+    """Approved companies' booths, with job counts, by company name."""
+    b, c, fc = t.booths, t.companies, t.fair_companies
+    job_count = sa.select(sa.func.count()).where(t.jobs.c.booth_id == b.c.id).scalar_subquery()
+    stmt = (
+        sa.select(
+            b.c.id,
+            b.c.tagline,
+            b.c.logo,
+            b.c.company_id,
+            c.c.name.label("company_name"),
+            c.c.slug.label("company_slug"),
+            job_count.label("job_count"),
+        )
+        .select_from(
+            b.join(c, c.c.id == b.c.company_id).join(
+                fc, (fc.c.fair_id == b.c.fair_id) & (fc.c.company_id == b.c.company_id)
+            )
+        )
+        .where(b.c.fair_id == fair_id, fc.c.status == "approved")
+        .order_by(c.c.name)
+    )
+    return await fetch_all(conn, stmt)
+
+
+async def insert_fair(
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    hall_titles: dict[str, str],
+    school_ids: set[int] | None = None,
+) -> int:
+    """A fair with its halls (kind -> title) and, for multi-school fairs, its schools."""
+    fair_id = int(
+        (
+            await conn.execute(
+                t.fairs.insert().values(created_at=utcnow(), **values).returning(t.fairs.c.id)
+            )
+        ).scalar_one()
+    )
+    await replace_halls(conn, fair_id, hall_titles)
+    await replace_schools(conn, fair_id, (school_ids or set()) - {values["school_id"]})
+    return fair_id
+
+
+async def replace_halls(conn: AsyncConnection, fair_id: int, hall_titles: dict[str, str]) -> None:
+    await conn.execute(t.fair_halls.delete().where(t.fair_halls.c.fair_id == fair_id))
+    for kind, title in hall_titles.items():
+        await conn.execute(
+            t.fair_halls.insert().values(
+                fair_id=fair_id, kind=kind, title=title, position=HALL_ORDER[kind]
+            )
+        )
+
+
+async def replace_schools(conn: AsyncConnection, fair_id: int, school_ids: set[int]) -> None:
+    await conn.execute(t.fair_schools.delete().where(t.fair_schools.c.fair_id == fair_id))
+    for school_id in sorted(school_ids):
+        await conn.execute(t.fair_schools.insert().values(fair_id=fair_id, school_id=school_id))
+
+
+async def set_participation(
+    conn: AsyncConnection, fair_id: int, company_id: int, status: str, message: str = ""
+) -> None:
+    """Upserts a company's participation; approving it also opens its booth."""
+    fc = t.fair_companies
+    now = utcnow()
+    decided = now if status in {"approved", "rejected"} else None
+    updated = await conn.execute(
+        fc.update()
+        .where(fc.c.fair_id == fair_id, fc.c.company_id == company_id)
+        .values(status=status, decided_at=decided)
+    )
+    if not updated.rowcount:
+        await conn.execute(
+            fc.insert().values(
+                fair_id=fair_id,
+                company_id=company_id,
+                status=status,
+                message=message,
+                created_at=now,
+                decided_at=decided,
+            )
+        )
+    if status == "approved":
+        await ensure_booth(conn, fair_id, company_id)
+
+
+async def ensure_booth(conn: AsyncConnection, fair_id: int, company_id: int) -> int:
+    b = t.booths
+    existing = (
+        await conn.execute(
+            sa.select(b.c.id).where(b.c.fair_id == fair_id, b.c.company_id == company_id)
+        )
+    ).scalar()
+    if existing is not None:
+        return int(existing)
+    result = await conn.execute(
+        b.insert()
+        .values(fair_id=fair_id, company_id=company_id, updated_at=utcnow())
+        .returning(b.c.id)
+    )
+    return int(result.scalar_one())

@@ -1,0 +1,59 @@
+"""Job writes. search_text is kept here, so every write path indexes the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from fairserver.clock import utcnow
+from fairserver.store import tables as t
+
+JOB_FIELDS = (
+    "title",
+    "location",
+    "salary_min",
+    "salary_max",
+    "education",
+    "headcount",
+    "deadline",
+    "description",
+)
+
+
+def search_text(job: dict[str, Any], company_name: str) -> str:
+    parts = (job["title"], job["location"], company_name, job.get("description", ""))
+    return " ".join(str(p) for p in parts).lower()
+
+
+async def _company_name(conn: AsyncConnection, company_id: int) -> str:
+    name = (
+        await conn.execute(sa.select(t.companies.c.name).where(t.companies.c.id == company_id))
+    ).scalar_one()
+    return str(name)
+
+
+async def insert_job(conn: AsyncConnection, booth: dict[str, Any], job: dict[str, Any]) -> int:
+    fields = {k: job[k] for k in JOB_FIELDS if k in job}
+    fields["search_text"] = search_text(fields, await _company_name(conn, booth["company_id"]))
+    result = await conn.execute(
+        t.jobs.insert()
+        .values(
+            booth_id=booth["id"],
+            fair_id=booth["fair_id"],
+            company_id=booth["company_id"],
+            created_at=job.get("created_at") or utcnow(),
+            **fields,
+        )
+        .returning(t.jobs.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def update_job(
+    conn: AsyncConnection, job_id: int, company_id: int, job: dict[str, Any]
+) -> None:
+    fields = {k: job[k] for k in JOB_FIELDS if k in job}
+    fields["search_text"] = search_text(fields, await _company_name(conn, company_id))
+    await conn.execute(t.jobs.update().where(t.jobs.c.id == job_id).values(**fields))

@@ -1,0 +1,414 @@
+"""SQL tables (SQLAlchemy Core). Alembic migrations in store/migrations mirror these.
+
+Times are stored as timezone-aware UTC. Enumerations are short strings checked by
+CHECK constraints, so a new value is a migration and never a silent typo.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no zone) and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = UTCDateTime()
+
+ROLES = ("student", "recruiter", "organiser", "admin")
+VISIBILITIES = ("campus", "multi", "open")
+HALL_KINDS = ("booth", "briefing", "policy", "registration")
+PARTICIPATION = ("invited", "applied", "approved", "rejected", "withdrawn")
+DEGREES = ("secondary", "diploma", "bachelor", "master", "doctorate")
+ATTENDANCE_KINDS = ("fair", "booth", "briefing", "interview")
+CLOSE_REASONS = ("leave", "disconnect", "timeout", "shutdown", "crash")
+INTERVIEW_STATES = ("scheduled", "waiting", "live", "ended", "cancelled")
+OUTCOMES = ("advance", "offer", "reject", "hold", "no_show")
+AGREEMENT_STATES = ("sent", "accepted", "declined", "withdrawn")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def _pk() -> sa.Column[int]:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+def _created() -> sa.Column[object]:
+    return sa.Column("created_at", TS, nullable=False)
+
+
+schools = sa.Table(
+    "schools",
+    metadata,
+    _pk(),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    _created(),
+)
+
+companies = sa.Table(
+    "companies",
+    metadata,
+    _pk(),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("website", sa.String(500), nullable=False, server_default=""),
+    sa.Column("about", sa.Text, nullable=False, server_default=""),
+    _created(),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _pk(),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=True, index=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=True, index=True),
+    sa.Column("locale", sa.String(16), nullable=True),
+    # Set when an account is removed (recruiter leaves, student deletes the account).
+    sa.Column("disabled_at", TS, nullable=True),
+    _created(),
+    sa.CheckConstraint(_in("role", ROLES), name="role"),
+    sa.CheckConstraint("(role = 'recruiter') = (company_id IS NOT NULL)", name="recruiter_company"),
+    sa.CheckConstraint(
+        "role NOT IN ('organiser', 'student') OR school_id IS NOT NULL", name="school_member"
+    ),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    # sha256 of the cookie token: a leaked table does not leak live sessions.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    _created(),
+    sa.Column("expires_at", TS, nullable=False),
+)
+
+roster_entries = sa.Table(
+    "roster_entries",
+    metadata,
+    _pk(),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=False),
+    sa.Column("student_no", sa.String(32), nullable=False),
+    sa.Column("real_name", sa.String(100), nullable=False),
+    sa.Column("major", sa.String(100), nullable=False),
+    sa.Column("degree", sa.String(16), nullable=False),
+    sa.Column("graduation_year", sa.Integer, nullable=False),
+    sa.Column("imported_at", TS, nullable=False),
+    sa.UniqueConstraint("school_id", "student_no", name="uq_roster_school_student_no"),
+    sa.CheckConstraint(_in("degree", DEGREES), name="degree"),
+)
+
+student_profiles = sa.Table(
+    "student_profiles",
+    metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=False, index=True),
+    sa.Column("student_no", sa.String(32), nullable=False),
+    sa.Column("real_name", sa.String(100), nullable=False),
+    sa.Column("major", sa.String(100), nullable=False),
+    sa.Column("degree", sa.String(16), nullable=False),
+    sa.Column("graduation_year", sa.Integer, nullable=False),
+    sa.Column("phone", sa.String(32), nullable=False, server_default=""),
+    sa.Column("resume", sa.Text, nullable=False, server_default=""),
+    sa.Column("verified_at", TS, nullable=True),
+    sa.UniqueConstraint("school_id", "student_no", name="uq_profile_school_student_no"),
+    sa.CheckConstraint(_in("degree", DEGREES), name="degree"),
+)
+
+fairs = sa.Table(
+    "fairs",
+    metadata,
+    _pk(),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("starts_at", TS, nullable=False),
+    sa.Column("ends_at", TS, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("visibility", sa.String(16), nullable=False),
+    sa.Column("published", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created(),
+    sa.CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
+    sa.CheckConstraint("ends_at > starts_at", name="window"),
+)
+
+# The schools whose verified students may enter a multi-school fair (the
+# organising school is always included).
+fair_schools = sa.Table(
+    "fair_schools",
+    metadata,
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), primary_key=True),
+)
+
+fair_halls = sa.Table(
+    "fair_halls",
+    metadata,
+    _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.UniqueConstraint("fair_id", "kind", name="uq_hall_fair_kind"),
+    sa.CheckConstraint(_in("kind", HALL_KINDS), name="kind"),
+)
+
+fair_companies = sa.Table(
+    "fair_companies",
+    metadata,
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message", sa.String(1000), nullable=False, server_default=""),
+    _created(),
+    sa.Column("decided_at", TS, nullable=True),
+    sa.CheckConstraint(_in("status", PARTICIPATION), name="status"),
+)
+
+booths = sa.Table(
+    "booths",
+    metadata,
+    _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False, index=True),
+    sa.Column("tagline", sa.String(200), nullable=False, server_default=""),
+    sa.Column("description_md", sa.Text, nullable=False, server_default=""),
+    sa.Column("video_url", sa.String(500), nullable=False, server_default=""),
+    # A file name under the booths/ content directory or the uploads directory.
+    sa.Column("logo", sa.String(200), nullable=False, server_default=""),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("fair_id", "company_id", name="uq_booth_fair_company"),
+)
+
+booth_documents = sa.Table(
+    "booth_documents",
+    metadata,
+    _pk(),
+    sa.Column(
+        "booth_id", sa.ForeignKey("booths.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    _pk(),
+    sa.Column(
+        "booth_id", sa.ForeignKey("booths.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("location", sa.String(200), nullable=False),
+    # Monthly, in yuan. Bands, not exact figures: that is what postings show.
+    sa.Column("salary_min", sa.Integer, nullable=False),
+    sa.Column("salary_max", sa.Integer, nullable=False),
+    sa.Column("education", sa.String(16), nullable=False),
+    sa.Column("headcount", sa.Integer, nullable=False),
+    sa.Column("deadline", sa.Date, nullable=True),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    # Lower-cased title, location, company and description: what job search
+    # matches, through FTS5 (trigram) on SQLite and pg_trgm on PostgreSQL.
+    sa.Column("search_text", sa.Text, nullable=False, server_default=""),
+    _created(),
+    sa.CheckConstraint(_in("education", DEGREES), name="education"),
+    sa.CheckConstraint("salary_min >= 0 AND salary_max >= salary_min", name="salary"),
+    sa.CheckConstraint("headcount > 0", name="headcount"),
+    sa.Index("ix_jobs_fair_created", "fair_id", "created_at"),
+    sa.Index("ix_jobs_fair_salary", "fair_id", "salary_max"),
+)
+
+job_interests = sa.Table(
+    "job_interests",
+    metadata,
+    sa.Column("job_id", sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _created(),
+)
+
+briefings = sa.Table(
+    "briefings",
+    metadata,
+    _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("starts_at", TS, nullable=False),
+    sa.Column("ends_at", TS, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="scheduled"),
+    _created(),
+    sa.CheckConstraint("ends_at > starts_at", name="window"),
+    sa.CheckConstraint(_in("status", ("scheduled", "live", "ended", "cancelled")), name="status"),
+)
+
+briefing_presenters = sa.Table(
+    "briefing_presenters",
+    metadata,
+    sa.Column("briefing_id", sa.ForeignKey("briefings.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# One row per visit: a person was present in a fair, booth, briefing or interview
+# from joined_at to left_at. An open interval (left_at NULL) is a visit in
+# progress; last_seen_at is the last heartbeat, which is where a crash closes it.
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    _pk(),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # booth, briefing or interview id; equal to fair_id for kind 'fair'.
+    sa.Column("subject_id", sa.Integer, nullable=False),
+    # Which connection opened it, so that one tab closing does not close another's.
+    sa.Column("connection_id", sa.String(64), nullable=False),
+    sa.Column("joined_at", TS, nullable=False),
+    sa.Column("last_seen_at", TS, nullable=False),
+    sa.Column("left_at", TS, nullable=True),
+    sa.Column("close_reason", sa.String(16), nullable=True),
+    sa.CheckConstraint(_in("kind", ATTENDANCE_KINDS), name="kind"),
+    sa.CheckConstraint("(left_at IS NULL) = (close_reason IS NULL)", name="closed_with_reason"),
+    sa.CheckConstraint("left_at IS NULL OR left_at >= joined_at", name="order"),
+    sa.Index("ix_attendance_subject", "kind", "subject_id", "joined_at"),
+    sa.Index("ix_attendance_user", "user_id", "joined_at"),
+    sa.Index("ix_attendance_open", "left_at", "last_seen_at"),
+)
+
+interview_slots = sa.Table(
+    "interview_slots",
+    metadata,
+    _pk(),
+    sa.Column(
+        "booth_id", sa.ForeignKey("booths.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("recruiter_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("starts_at", TS, nullable=False),
+    sa.Column("ends_at", TS, nullable=False),
+    # Bookings open at this time, so that slots do not sell out in seconds.
+    sa.Column("opens_at", TS, nullable=False),
+    _created(),
+    sa.CheckConstraint("ends_at > starts_at", name="window"),
+)
+
+interviews = sa.Table(
+    "interviews",
+    metadata,
+    _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False, index=True),
+    sa.Column("student_id", sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("slot_id", sa.ForeignKey("interview_slots.id"), nullable=True, unique=True),
+    # How it came about: a booked slot, the booth queue, or an escalated chat.
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("started_at", TS, nullable=True),
+    sa.Column("ended_at", TS, nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=True),
+    sa.Column("outcome_at", TS, nullable=True),
+    sa.Column("outcome_by", sa.ForeignKey("users.id"), nullable=True),
+    # The student sees the outcome only once this is set.
+    sa.Column("released_at", TS, nullable=True),
+    sa.Column("student_message", sa.Text, nullable=False, server_default=""),
+    _created(),
+    sa.CheckConstraint(_in("origin", ("slot", "queue", "chat")), name="origin"),
+    sa.CheckConstraint(_in("state", INTERVIEW_STATES), name="state"),
+    sa.CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
+    sa.CheckConstraint("released_at IS NULL OR outcome IS NOT NULL", name="release_needs_outcome"),
+)
+
+interview_participants = sa.Table(
+    "interview_participants",
+    metadata,
+    sa.Column("interview_id", sa.ForeignKey("interviews.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.CheckConstraint(_in("role", ("candidate", "interviewer")), name="role"),
+)
+
+interview_scores = sa.Table(
+    "interview_scores",
+    metadata,
+    sa.Column("interview_id", sa.ForeignKey("interviews.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("author_id", sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("criterion", sa.String(100), primary_key=True),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+)
+
+# Private to the company: never shown to the student, never in a student's export.
+interview_notes = sa.Table(
+    "interview_notes",
+    metadata,
+    _pk(),
+    sa.Column(
+        "interview_id",
+        sa.ForeignKey("interviews.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("author_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    _created(),
+)
+
+agreements = sa.Table(
+    "agreements",
+    metadata,
+    _pk(),
+    sa.Column("interview_id", sa.ForeignKey("interviews.id"), nullable=False, index=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("student_id", sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("job_id", sa.ForeignKey("jobs.id"), nullable=True),
+    sa.Column("terms", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("sent_at", TS, nullable=False),
+    sa.Column("sent_by", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("responded_at", TS, nullable=True),
+    sa.Column("countersigned_at", TS, nullable=True),
+    sa.Column("countersigned_by", sa.ForeignKey("users.id"), nullable=True),
+    sa.CheckConstraint(_in("state", AGREEMENT_STATES), name="state"),
+)

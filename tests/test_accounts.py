@@ -1,0 +1,155 @@
+"""Registration, log-in, sessions and CSRF through the real HTTP stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.factories import PASSWORD, World
+
+
+async def _register(client: TestClient[Any, Any], csrf_of: Any, **fields: str) -> Any:
+    page = await client.get("/register")
+    data = {
+        "email": "new@student.test",
+        "password": "long-enough-pw",
+        "display_name": "New",
+        "school": "school-a",
+        "student_no": "A002",
+        "real_name": "Roster Only",
+        "major": "Petrochemistry",
+        "degree": "diploma",
+        "graduation_year": "2027",
+        "csrf_token": csrf_of(await page.text()),
+    }
+    data.update(fields)
+    return await client.post("/register", data=data, allow_redirects=False)
+
+
+async def test_register_matching_roster_is_verified(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    response = await _register(client, csrf_of)
+    assert response.status == 303
+    profile = await (await client.get("/profile")).text()
+    assert "Verified" in profile
+    # The campus fair of school A opens for a verified school-A student.
+    assert (await client.get("/fairs/campus")).status == 200
+
+
+async def test_register_off_roster_is_not_verified(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    response = await _register(client, csrf_of, student_no="A555", real_name="Somebody Else")
+    assert response.status == 303
+    assert "Not verified" in await (await client.get("/profile")).text()
+    assert (await client.get("/fairs/campus")).status == 404
+
+
+async def test_register_rejects_bad_input_with_messages(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    response = await _register(
+        client, csrf_of, display_name="x" * 500, password="short", graduation_year="soon"
+    )
+    assert response.status == 400
+    html = await response.text()
+    assert "Too long: at most 100 characters." in html
+    assert "at least 10 characters" in html
+    assert 'aria-invalid="true"' in html
+
+
+async def test_register_duplicate_email(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    response = await _register(client, csrf_of, email=world.emails["student_a"])
+    assert response.status == 400
+    assert "already exists" in await response.text()
+
+
+async def test_login_wrong_password(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    page = await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={
+            "email": world.emails["student_a"],
+            "password": "nope",
+            "csrf_token": csrf_of(await page.text()),
+        },
+    )
+    assert response.status == 400
+    assert "Wrong e-mail or password." in await response.text()
+
+
+async def test_session_cookie_flags_and_logout(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    page = await client.get("/login")
+    login = await client.post(
+        "/login",
+        data={
+            "email": world.emails["student_a"],
+            "password": PASSWORD,
+            "csrf_token": csrf_of(await page.text()),
+        },
+        allow_redirects=False,
+    )
+    cookie = next(c for c in login.headers.getall("Set-Cookie") if c.startswith("fs_session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    token = csrf_of(await (await client.get("/profile")).text())
+    response = await client.post("/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert response.status == 303
+    assert "Log in" in await (await client.get("/")).text()
+    # The old token is gone from the server, not only from the browser.
+    assert (await client.get("/fairs/campus")).status == 404
+
+
+async def test_post_without_csrf_is_refused(client: TestClient[Any, Any], world: World) -> None:
+    await world.login(client, "student_a")
+    response = await client.post("/logout", data={}, allow_redirects=False)
+    assert response.status == 403
+    # Still logged in: the refused request changed nothing.
+    assert "student_a" in await (await client.get("/")).text()
+
+
+async def test_cross_origin_post_is_refused(client: TestClient[Any, Any], world: World) -> None:
+    token = await world.login(client, "student_a")
+    response = await client.post(
+        "/logout",
+        data={"csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+        allow_redirects=False,
+    )
+    assert response.status == 403
+
+
+async def test_language_by_accept_language_and_choice(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    zh = await client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert '<html lang="zh-Hans">' in await zh.text()
+    page = await client.get("/login")
+    response = await client.post(
+        "/lang",
+        data={"locale": "zh_Hans", "next": "/login", "csrf_token": csrf_of(await page.text())},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert '<html lang="zh-Hans">' in await (await client.get("/login")).text()
+
+
+async def test_healthz(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    body = await response.json()
+    assert body["database"] == {"ok": True, "dialect": "sqlite"}
+
+
+async def test_security_headers(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
