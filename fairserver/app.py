@@ -32,6 +32,7 @@ ROUTE_MODULES = (
     "jobs",
     "agenda",
     "policy",
+    "company",
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"

@@ -18,7 +18,8 @@ from babel.support import NullTranslations, Translations
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 SOURCE_LOCALE = "en"
 
-_current: ContextVar[NullTranslations] = ContextVar("translations", default=NullTranslations())
+_NULL = NullTranslations()
+_current: ContextVar[NullTranslations] = ContextVar("translations", default=_NULL)  # noqa: B039
 _current_locale: ContextVar[str] = ContextVar("locale", default=SOURCE_LOCALE)
 
 

@@ -6,6 +6,7 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,9 @@ def pg_admin_url() -> str:
     return url
 
 
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@asynccontextmanager
+async def fresh_pg_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database on the suite's server, dropped afterwards."""
     admin_url = pg_admin_url()
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -47,20 +48,24 @@ async def pg_url() -> AsyncIterator[str]:
         await admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Runs a test once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    await database.migrate()
-    yield database
-    await database.dispose()
+async def pg_url() -> AsyncIterator[str]:
+    async with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database: each test using it runs once on SQLite and once on PostgreSQL."""
+    async with AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        else:
+            url = await stack.enter_async_context(fresh_pg_database())
+        database = Database(url)
+        stack.push_async_callback(database.dispose)
+        await database.migrate()
+        yield database
 
 
 def test_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("visibility", sa.String(length=16), nullable=False),
-        sa.Column("published", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("published", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "visibility IN ('campus', 'multi', 'open')", name=op.f("ck_fairs_visibility")
