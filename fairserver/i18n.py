@@ -19,7 +19,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 SOURCE_LOCALE = "en"
 
 _NULL = NullTranslations()
-_current: ContextVar[NullTranslations] = ContextVar("translations", default=_NULL)  # noqa: B039
+_current: ContextVar[NullTranslations] = ContextVar("translations", default=_NULL)
 _current_locale: ContextVar[str] = ContextVar("locale", default=SOURCE_LOCALE)
 
 

@@ -27,7 +27,11 @@ async def test_migrate_twice_is_harmless(db: Database) -> None:
 async def test_times_round_trip_as_aware_utc(db: Database) -> None:
     world = await build_world(db)
     async with db.connect() as conn:
-        fair = (await conn.execute(sa.select(t.fairs).where(t.fairs.c.id == world.campus_fair))).mappings().one()
+        fair = (
+            (await conn.execute(sa.select(t.fairs).where(t.fairs.c.id == world.campus_fair)))
+            .mappings()
+            .one()
+        )
     assert fair["starts_at"] == datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
     assert fair["starts_at"].tzinfo is not None
 
@@ -39,9 +43,15 @@ async def test_attendance_interval_must_close_with_reason(db: Database) -> None:
         async with db.begin() as conn:
             await conn.execute(
                 t.attendance.insert().values(
-                    user_id=world.users["student_a"], fair_id=world.campus_fair, kind="fair",
-                    subject_id=world.campus_fair, connection_id="c1", joined_at=now,
-                    last_seen_at=now, left_at=now, close_reason=None,
+                    user_id=world.users["student_a"],
+                    fair_id=world.campus_fair,
+                    kind="fair",
+                    subject_id=world.campus_fair,
+                    connection_id="c1",
+                    joined_at=now,
+                    last_seen_at=now,
+                    left_at=now,
+                    close_reason=None,
                 )
             )
 
@@ -51,7 +61,10 @@ async def test_recruiter_needs_company(db: Database) -> None:
         async with db.begin() as conn:
             await conn.execute(
                 t.users.insert().values(
-                    email="r@x.test", password_hash="x", display_name="r", role="recruiter",
+                    email="r@x.test",
+                    password_hash="x",
+                    display_name="r",
+                    role="recruiter",
                     created_at=datetime.now(UTC),
                 )
             )
