@@ -1,0 +1,48 @@
+"""The demo content in booths/ loads on both databases and means what it says."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from fairserver.auth import Passwords
+from fairserver.demo import is_loaded, load_demo
+from fairserver.settings import PROJECT_ROOT
+from fairserver.store import tables as t
+from fairserver.store.db import Database
+
+
+async def _count(db: Database, stmt: sa.Select[tuple[int]]) -> int:
+    async with db.connect() as conn:
+        return int((await conn.execute(stmt)).scalar_one())
+
+
+async def test_demo_loads(db: Database) -> None:
+    assert not await is_loaded(db)
+    loaded = await load_demo(db, Passwords(1, 64), PROJECT_ROOT / "booths")
+    assert await is_loaded(db)
+    assert {"student", "recruiter", "organiser", "admin"} <= {role for role, _ in loaded.logins}
+    count = sa.select(sa.func.count())
+    assert await _count(db, count.select_from(t.fairs)) == 2
+    assert await _count(db, count.select_from(t.jobs)) >= 40
+    assert await _count(db, count.select_from(t.briefings)) >= 4
+    # The demo student is on the roster, the unverified one is not.
+    p = t.student_profiles
+    for email, expected in (("student@demo.fair", True), ("unverified@demo.fair", False)):
+        stmt = (
+            sa.select(p.c.verified_at)
+            .join(t.users, t.users.c.id == p.c.user_id)
+            .where(t.users.c.email == email)
+        )
+        async with db.connect() as conn:
+            value = (await conn.execute(stmt)).scalar_one()
+        assert (value is not None) is expected, email
+    # The seed's briefing: ten subsidiaries in one campus fair, diploma-level jobs.
+    campus = sa.select(t.fairs.c.id).where(t.fairs.c.visibility == "campus").scalar_subquery()
+    approved = count.select_from(t.fair_companies).where(
+        t.fair_companies.c.fair_id == campus, t.fair_companies.c.status == "approved"
+    )
+    assert await _count(db, approved) == 10
+    diploma = count.select_from(t.jobs).where(
+        t.jobs.c.fair_id == campus, t.jobs.c.education == "diploma"
+    )
+    assert await _count(db, diploma) >= 10
