@@ -57,7 +57,7 @@ async def _load_demo(app: web.Application) -> None:
                 "",
                 f"  fairserver demo: {url}",
                 f"  every demo account's password: {demo.DEMO_PASSWORD}",
-                "    student    student@demo.fair     (verified, Tibet Vocational Technical College)",
+                "    student    student@demo.fair     (verified, Tibet Vocational Tech. College)",
                 "    student    unverified@demo.fair  (not on the roster)",
                 "    recruiter  recruiter@demo.fair   (CNOOC Tianjin Branch)",
                 "    organiser  organiser@demo.fair   (the college's career office)",
