@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import tomllib
 from dataclasses import dataclass, field
@@ -15,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.auth import Passwords
 from fairserver.clock import utcnow
+from fairserver.rooms.roster import parse_roster
 from fairserver.store import accounts, fairs, jobs
 from fairserver.store import tables as t
 from fairserver.store.db import Database
+from fairserver.store.organiser import upsert_roster
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +73,8 @@ async def _schools(conn: AsyncConnection, root: Path, loaded: Loaded) -> None:
 
 async def _rosters(conn: AsyncConnection, root: Path, loaded: Loaded) -> None:
     for roster in sorted((root / "rosters").glob("*.csv")):
-        school_id = loaded.schools[roster.stem]
-        with roster.open(encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
-                await conn.execute(
-                    t.roster_entries.insert().values(
-                        school_id=school_id,
-                        student_no=row["student_no"],
-                        real_name=row["real_name"],
-                        major=row["major"],
-                        degree=row["degree"],
-                        graduation_year=int(row["graduation_year"]),
-                        imported_at=utcnow(),
-                    )
-                )
+        rows = parse_roster(roster.read_bytes())
+        await upsert_roster(conn, loaded.schools[roster.stem], rows)
 
 
 async def _companies(conn: AsyncConnection, root: Path, loaded: Loaded, pw_hash: str) -> None:

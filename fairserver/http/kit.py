@@ -27,7 +27,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def actor_of(request: web.Request) -> Actor:
-    return request.get(ACTOR_KEY, ANONYMOUS)
+    value = request.get(ACTOR_KEY)
+    return value if isinstance(value, Actor) else ANONYMOUS
 
 
 class NotFound(web.HTTPNotFound):

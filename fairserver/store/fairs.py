@@ -139,10 +139,11 @@ async def set_participation(
     fc = t.fair_companies
     now = utcnow()
     decided = now if status in {"approved", "rejected"} else None
+    changes: dict[str, Any] = {"status": status, "decided_at": decided}
+    if status == "applied":
+        changes["message"] = message
     updated = await conn.execute(
-        fc.update()
-        .where(fc.c.fair_id == fair_id, fc.c.company_id == company_id)
-        .values(status=status, decided_at=decided)
+        fc.update().where(fc.c.fair_id == fair_id, fc.c.company_id == company_id).values(**changes)
     )
     if not updated.rowcount:
         await conn.execute(

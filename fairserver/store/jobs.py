@@ -57,3 +57,19 @@ async def update_job(
     fields = {k: job[k] for k in JOB_FIELDS if k in job}
     fields["search_text"] = search_text(fields, await _company_name(conn, company_id))
     await conn.execute(t.jobs.update().where(t.jobs.c.id == job_id).values(**fields))
+
+
+async def set_interest(conn: AsyncConnection, job_id: int, user_id: int, interested: bool) -> None:
+    """Idempotent: expressing interest twice, or withdrawing it twice, is one change."""
+    ji = t.job_interests
+    await conn.execute(ji.delete().where(ji.c.job_id == job_id, ji.c.user_id == user_id))
+    if interested:
+        await conn.execute(ji.insert().values(job_id=job_id, user_id=user_id, created_at=utcnow()))
+
+
+async def is_interested(conn: AsyncConnection, job_id: int, user_id: int) -> bool:
+    ji = t.job_interests
+    found = await conn.execute(
+        sa.select(ji.c.job_id).where(ji.c.job_id == job_id, ji.c.user_id == user_id)
+    )
+    return found.first() is not None

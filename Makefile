@@ -1,0 +1,75 @@
+# fairserver developer entry points. All paths are relative to the repo root.
+#
+#   make setup        .venv + editable install with [dev] extras, node_modules
+#   make system       apt-install redis-server, postgresql, chromium, fonts-noto-cjk if missing
+#   make run          start the demo server (FAIRSERVER_HOST / FAIRSERVER_PORT)
+#   make test         full suite against throwaway PostgreSQL + redis (PYTEST_ARGS=...)
+#   make check        ruff, ruff format --check, mypy, then make test
+#   make clean        caches and build output;  make distclean also drops .venv, node_modules
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.stamp
+NODE_STAMP := node_modules/.stamp
+PYTEST_ARGS ?=
+
+# Reinstall node packages when package.json/lock changed or socket.io-client is gone.
+NODE_DEPS := package.json $(wildcard package-lock.json)
+ifeq ($(wildcard node_modules/socket.io-client/package.json),)
+NODE_DEPS += FORCE
+endif
+
+.PHONY: help setup system run test check bench-chat bench-media clean distclean FORCE
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(PY_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): $(NODE_DEPS)
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	test -f node_modules/socket.io-client/dist/socket.io.esm.min.js
+	touch $@
+
+FORCE:
+
+system:
+	scripts/ensure-system.sh
+
+run: setup
+	$(VENV)/bin/fairserver demo
+
+test: system setup
+	scripts/with-services.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+check: setup
+	$(VENV)/bin/ruff check fairserver tests
+	$(VENV)/bin/ruff format --check fairserver tests
+	$(VENV)/bin/mypy fairserver
+	$(MAKE) test
+
+bench-chat: setup
+	$(PY) -m bench.chat
+
+bench-media: setup
+	$(PY) -m bench.media
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
+		-type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) node_modules
