@@ -1,0 +1,232 @@
+"""Every HTTP route, called as every role, gets an explicit, asserted decision.
+
+The table below is the contract: a new route without a row fails
+test_every_route_has_a_decision. A POST is sent with a valid CSRF token and no
+other fields, so an allowed caller gets a validation answer (400) or a redirect,
+and a refused one the same 404 as a missing object (anonymous callers are sent
+to the log-in page where a page needs an account).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from fairserver.http.kit import DB
+from fairserver.store import tables as t
+from tests.factories import World
+
+ROLES = (
+    "anonymous",
+    "student_a",
+    "student_b",
+    "recruiter_a",
+    "recruiter_b",
+    "organiser_a",
+    "organiser_b",
+    "admin",
+)
+ALL = dict.fromkeys(ROLES, 200)
+VIEWERS_OF_CAMPUS = {"student_a", "recruiter_a", "organiser_a", "admin"}
+
+
+def only(
+    allowed: set[str], ok: int = 200, anonymous: int = 404, other: int = 404
+) -> dict[str, int]:
+    return {
+        role: ok if role in allowed else (anonymous if role == "anonymous" else other)
+        for role in ROLES
+    }
+
+
+def campus(ok: int = 200) -> dict[str, int]:
+    return only(VIEWERS_OF_CAMPUS, ok)
+
+
+LOGIN = 303  # anonymous callers of account pages are sent to /login
+STAFF_A = {"recruiter_a", "admin"}  # who may edit company A's booth
+ORGANISERS = {"organiser_a", "organiser_b", "admin"}
+MANAGERS_A = {"organiser_a", "admin"}  # who manages school A's fair
+SCHEDULERS_A = {"recruiter_a", "organiser_a", "admin"}
+
+# (method, route pattern) -> role -> status. Paths use the campus fair of school A,
+# whose only company is company A.
+DECISIONS: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/"): ALL,
+    ("GET", "/healthz"): ALL,
+    ("GET", "/login"): ALL,
+    ("GET", "/register"): ALL,
+    ("POST", "/login"): dict.fromkeys(ROLES, 400),
+    ("POST", "/register"): dict.fromkeys(ROLES, 400),
+    ("GET", "/profile"): only(set(ROLES) - {"anonymous"}, anonymous=LOGIN),
+    # Only students have a profile form; others are sent back to the page.
+    ("POST", "/profile"): {**dict.fromkeys(ROLES, 303), "student_a": 400, "student_b": 400},
+    ("GET", "/fairs/{slug}"): campus(),
+    ("GET", "/fairs/{slug}/agenda"): campus(),
+    ("GET", "/fairs/{slug}/agenda.ics"): campus(),
+    ("GET", "/fairs/{slug}/booths"): campus(),
+    ("GET", "/fairs/{slug}/booths/{booth_id}"): campus(),
+    # The test booth has no logo; logo access is covered in test_booths.
+    ("GET", "/fairs/{slug}/booths/{booth_id}/logo"): dict.fromkeys(ROLES, 404),
+    ("GET", "/fairs/{slug}/briefings/{id}"): campus(),
+    ("GET", "/fairs/{slug}/briefings/{id}.ics"): campus(),
+    ("GET", "/fairs/{slug}/jobs"): campus(),
+    ("GET", "/api/fairs/{slug}/jobs"): campus(),
+    ("GET", "/fairs/{slug}/jobs/{job_id}"): campus(),
+    ("GET", "/fairs/{slug}/policy"): campus(),
+    ("GET", "/fairs/{slug}/policy/{page}"): campus(),
+    ("GET", "/fairs/{slug}/registration"): campus(),
+    ("POST", "/fairs/{slug}/jobs/{job_id}/interest"): only({"student_a"}, ok=303),
+    ("GET", "/fairs/{slug}/booths/{booth_id}/edit"): only(STAFF_A, anonymous=LOGIN),
+    # Every booth field is optional: an empty form is a valid (clearing) edit.
+    ("POST", "/fairs/{slug}/booths/{booth_id}/edit"): only(STAFF_A, ok=303, anonymous=LOGIN),
+    ("GET", "/fairs/{slug}/booths/{booth_id}/jobs/new"): only(STAFF_A, anonymous=LOGIN),
+    ("POST", "/fairs/{slug}/booths/{booth_id}/jobs/new"): only(STAFF_A, ok=400, anonymous=LOGIN),
+    ("GET", "/fairs/{slug}/booths/{booth_id}/jobs/{job_id}/edit"): only(STAFF_A, anonymous=LOGIN),
+    ("POST", "/fairs/{slug}/booths/{booth_id}/jobs/{job_id}/edit"): only(
+        STAFF_A, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/fairs/{slug}/booths/{booth_id}/jobs/{job_id}/delete"): only(
+        STAFF_A, ok=303, anonymous=LOGIN
+    ),
+    ("GET", "/fairs/{slug}/briefings/new"): only(SCHEDULERS_A),
+    ("POST", "/fairs/{slug}/briefings/new"): only(SCHEDULERS_A, ok=400),
+    ("GET", "/fairs/{slug}/briefings/{id}/edit"): only(SCHEDULERS_A),
+    ("POST", "/fairs/{slug}/briefings/{id}/edit"): only(SCHEDULERS_A, ok=400),
+    ("GET", "/organiser"): only(ORGANISERS, anonymous=LOGIN),
+    ("GET", "/organiser/fairs/new"): only(ORGANISERS, anonymous=LOGIN),
+    ("POST", "/organiser/fairs/new"): only(ORGANISERS, ok=400, anonymous=LOGIN),
+    ("GET", "/organiser/roster"): only(ORGANISERS, anonymous=LOGIN),
+    ("POST", "/organiser/roster"): only(ORGANISERS, ok=400, anonymous=LOGIN),
+    ("GET", "/organiser/students"): only(ORGANISERS, anonymous=LOGIN),
+    ("GET", "/organiser/fairs/{slug}"): only(MANAGERS_A, anonymous=LOGIN),
+    ("GET", "/organiser/fairs/{slug}/edit"): only(MANAGERS_A, anonymous=LOGIN),
+    ("POST", "/organiser/fairs/{slug}/edit"): only(MANAGERS_A, ok=400, anonymous=LOGIN),
+    ("GET", "/organiser/fairs/{slug}/export/{kind}.csv"): only(MANAGERS_A, anonymous=LOGIN),
+    ("POST", "/organiser/fairs/{slug}/companies/{company_id}"): only(
+        MANAGERS_A, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/organiser/fairs/{slug}/invite"): only(MANAGERS_A, ok=400, anonymous=LOGIN),
+    ("GET", "/company"): only({"recruiter_a", "recruiter_b"}, anonymous=LOGIN),
+    # Company A already exhibits at the campus fair; company B cannot see it.
+    ("GET", "/company/fairs/{slug}/apply"): only(set(), anonymous=LOGIN),
+    ("POST", "/company/fairs/{slug}/apply"): only(set(), anonymous=LOGIN),
+    ("POST", "/company/fairs/{slug}/respond"): only(set(), anonymous=LOGIN),
+}
+# Session plumbing, tested in test_accounts: any caller with a valid token.
+UNTABLED = {("POST", "/logout"), ("POST", "/lang")}
+
+
+async def _briefing(client: TestClient[Any, Any], world: World) -> int:
+    async with client.app[DB].begin() as conn:
+        fair = (
+            (await conn.execute(t.fairs.select().where(t.fairs.c.id == world.campus_fair)))
+            .mappings()
+            .one()
+        )
+        result = await conn.execute(
+            t.briefings.insert()
+            .values(
+                fair_id=world.campus_fair,
+                company_id=world.company_a,
+                title="Air briefing",
+                starts_at=fair["starts_at"],
+                ends_at=fair["starts_at"] + timedelta(hours=1),
+                created_at=fair["starts_at"],
+            )
+            .returning(t.briefings.c.id)
+        )
+        briefing_id = int(result.scalar_one())
+        await conn.execute(
+            t.briefing_presenters.insert().values(
+                briefing_id=briefing_id, user_id=world.users["recruiter_a"]
+            )
+        )
+    return briefing_id
+
+
+async def _job(client: TestClient[Any, Any], world: World) -> int:
+    async with client.app[DB].connect() as conn:
+        row = (
+            (await conn.execute(t.jobs.select().where(t.jobs.c.booth_id == world.booth_a_campus)))
+            .mappings()
+            .first()
+        )
+    assert row is not None
+    return int(row["id"])
+
+
+def _params(world: World, briefing_id: int, job_id: int) -> dict[str, str]:
+    return {
+        "slug": "campus",
+        "booth_id": str(world.booth_a_campus),
+        "job_id": str(job_id),
+        "id": str(briefing_id),
+        "company_id": str(world.company_a),
+        "kind": "jobs",
+        "page": "subsidies-outside-region",
+    }
+
+
+def registered_routes(client: TestClient[Any, Any]) -> set[tuple[str, str]]:
+    routes = set()
+    for route in client.app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("formatter") or info.get("path")
+        if route.method == "HEAD" or path is None:
+            continue  # HEAD mirrors GET; static directories have only a prefix
+        routes.add((route.method, path))
+    return routes
+
+
+async def _call(client: TestClient[Any, Any], method: str, path: str, token: str) -> int:
+    if method == "GET":
+        response = await client.get(path, allow_redirects=False)
+    else:
+        response = await client.post(path, data={"csrf_token": token}, allow_redirects=False)
+    return response.status
+
+
+async def _matrix(
+    client: TestClient[Any, Any], world: World, role: str
+) -> dict[tuple[str, str], int]:
+    if role == "anonymous":
+        page = await client.get("/login")
+        match = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
+        assert match
+        token = match.group(1)
+    else:
+        token = await world.login(client, role)
+    briefing_id = await _briefing(client, world)
+    params = _params(world, briefing_id, await _job(client, world))
+    seen = {}
+    # Deletes go last, so the rows after them still find their job.
+    for method, pattern in sorted(
+        registered_routes(client) - UNTABLED, key=lambda r: (r[1].endswith("/delete"), r)
+    ):
+        seen[(method, pattern)] = await _call(client, method, pattern.format(**params), token)
+    return seen
+
+
+def test_every_route_has_a_decision(client: TestClient[Any, Any]) -> None:
+    missing = registered_routes(client) - set(DECISIONS) - UNTABLED
+    assert not missing, (
+        f"routes without a permission decision in tests/test_routes.py: {sorted(missing)}"
+    )
+    stale = set(DECISIONS) - registered_routes(client)
+    assert not stale, f"decisions for routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_route_decisions(client: TestClient[Any, Any], world: World, role: str) -> None:
+    seen = await _matrix(client, world, role)
+    wrong = {
+        f"{method} {path}": f"got {status}, expected {DECISIONS[(method, path)][role]}"
+        for (method, path), status in seen.items()
+        if status != DECISIONS[(method, path)][role]
+    }
+    assert not wrong, wrong
