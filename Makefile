@@ -5,6 +5,7 @@
 #   make run          start the demo server (FAIRSERVER_HOST / FAIRSERVER_PORT)
 #   make test         full suite against throwaway PostgreSQL + redis (PYTEST_ARGS=...)
 #   make check        ruff, ruff format --check, mypy, then make test
+#   make messages     extract UI strings to messages.pot and merge them into every catalogue
 #   make clean        caches and build output;  make distclean also drops .venv, node_modules
 
 SHELL := bash
@@ -24,7 +25,7 @@ ifeq ($(wildcard node_modules/socket.io-client/package.json),)
 NODE_DEPS += FORCE
 endif
 
-.PHONY: help setup system run test check bench-chat bench-media clean distclean FORCE
+.PHONY: help setup system run test check messages bench-chat bench-media clean distclean FORCE
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -59,6 +60,17 @@ check: setup
 	$(VENV)/bin/ruff format --check fairserver tests
 	$(VENV)/bin/mypy fairserver
 	$(MAKE) test
+
+# Keywords and the method map (babel.cfg) must match tests/test_i18n.py.
+LOCALE_DIR := fairserver/locale
+BABEL_KEYWORDS := --no-default-keywords -k _ -k N_ -k gettext -k ngettext:1,2
+
+messages: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --ignore-dirs='.* _* node_modules' \
+		--sort-by-file --no-wrap --project=fairserver --copyright-holder='fairserver contributors' \
+		-o $(LOCALE_DIR)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -D messages \
+		--ignore-obsolete --no-wrap
 
 bench-chat: setup
 	$(PY) -m bench.chat

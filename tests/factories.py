@@ -18,6 +18,17 @@ from fairserver.store import tables as t
 from fairserver.store.db import Database
 
 PASSWORD = "password-123"
+# Every kind of caller the permission tests try.
+ROLES = (
+    "anonymous",
+    "student_a",
+    "student_b",
+    "recruiter_a",
+    "recruiter_b",
+    "organiser_a",
+    "organiser_b",
+    "admin",
+)
 HALLS = {
     "booth": "Booth hall",
     "briefing": "Briefing hall",

@@ -16,20 +16,10 @@ from fairserver.rooms import briefings as service
 from fairserver.store import briefings as store
 from fairserver.store import tables as t
 from fairserver.store.db import Database
-from tests.factories import World, build_world
+from tests.factories import ROLES, World, build_world
 
 # The world's fairs run 2027-01-10 02:00–08:00 UTC, 10:00–16:00 in Asia/Shanghai.
 FAIR_START = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
-ROLES = (
-    "anonymous",
-    "student_a",
-    "student_b",
-    "recruiter_a",
-    "recruiter_b",
-    "organiser_a",
-    "organiser_b",
-    "admin",
-)
 
 
 async def _as(client: TestClient[Any, Any], world: World, who: str) -> str:

@@ -13,18 +13,7 @@ from aiohttp.test_utils import TestClient
 from fairserver.http.kit import DB
 from fairserver.store import fairs
 from fairserver.store import tables as t
-from tests.factories import HALLS, World
-
-ROLES = (
-    "anonymous",
-    "student_a",
-    "student_b",
-    "recruiter_a",
-    "recruiter_b",
-    "organiser_a",
-    "organiser_b",
-    "admin",
-)
+from tests.factories import HALLS, ROLES, World
 
 
 async def _expo(client: TestClient[Any, Any], world: World, **overrides: Any) -> int:

@@ -19,7 +19,7 @@ from fairserver.rooms.policy import PolicyLibrary
 from fairserver.settings import Settings
 from fairserver.store import fairs
 from tests.conftest import test_settings as settings_for
-from tests.factories import HALLS, World
+from tests.factories import HALLS, ROLES, World
 
 PAGES = {
     "subsidies.md": "# Travel subsidies\n\nGraduates working **outside the region** get a grant.\n",
@@ -29,16 +29,6 @@ PAGES = {
     "Bad_Name.md": "# Not a page\n",
     "notes.txt": "# Not Markdown\n",
 }
-ROLES = (
-    "anonymous",
-    "student_a",
-    "student_b",
-    "recruiter_a",
-    "recruiter_b",
-    "organiser_a",
-    "organiser_b",
-    "admin",
-)
 
 
 def _write_pages(booths: Path) -> None:

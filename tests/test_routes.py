@@ -18,18 +18,8 @@ from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import DB
 from fairserver.store import tables as t
-from tests.factories import World
+from tests.factories import ROLES, World
 
-ROLES = (
-    "anonymous",
-    "student_a",
-    "student_b",
-    "recruiter_a",
-    "recruiter_b",
-    "organiser_a",
-    "organiser_b",
-    "admin",
-)
 ALL = dict.fromkeys(ROLES, 200)
 VIEWERS_OF_CAMPUS = {"student_a", "recruiter_a", "organiser_a", "admin"}
 

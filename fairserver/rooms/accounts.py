@@ -23,7 +23,7 @@ def _email(value: str) -> str:
     value = value.strip().lower()
     local, at, domain = value.partition("@")
     if not at or not local or "." not in domain or " " in value:
-        raise ValueError("Enter a valid e-mail address.")
+        raise ValueError(_("Enter a valid e-mail address."))
     return value
 
 

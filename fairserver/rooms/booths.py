@@ -44,7 +44,7 @@ def web_url(value: str) -> str:
         return ""
     parts = urlsplit(value)
     if parts.scheme.lower() not in {"http", "https"} or not parts.netloc or " " in value:
-        raise ValueError("Enter a link that starts with http:// or https://.")
+        raise ValueError(_("Enter a link that starts with http:// or https://."))
     return value
 
 
@@ -214,7 +214,7 @@ async def save_booth(
 
 async def apply_to_fair(db: Database, fair_id: int, company_id: int, message: str) -> None:
     async with db.begin() as conn:
-        status = await store.participation_status(conn, fair_id, company_id)
+        status = await fair_store.participation_status(conn, fair_id, company_id)
         if status not in {None, "invited", "withdrawn"}:
             raise Refused("form", _("Your company already takes part in this fair."))
         await fair_store.set_participation(conn, fair_id, company_id, "applied", message)
@@ -223,7 +223,7 @@ async def apply_to_fair(db: Database, fair_id: int, company_id: int, message: st
 async def respond_to_invitation(db: Database, fair_id: int, company_id: int, accept: bool) -> None:
     """Accepting opens the company's booth at once; declining withdraws."""
     async with db.begin() as conn:
-        status = await store.participation_status(conn, fair_id, company_id)
+        status = await fair_store.participation_status(conn, fair_id, company_id)
         if status != "invited":
             raise Refused("form", _("There is no open invitation for your company."))
         new_status = "approved" if accept else "withdrawn"

@@ -49,15 +49,15 @@ RESERVED_SLUGS = frozenset({"new"})
 def _slug(value: str) -> str:
     allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-")
     if not 3 <= len(value) <= 64 or not set(value) <= allowed:
-        raise ValueError("Use 3 to 64 lowercase letters, digits and hyphens.")
+        raise ValueError(_("Use 3 to 64 lowercase letters, digits and hyphens."))
     if value in RESERVED_SLUGS:
-        raise ValueError("This address is reserved: choose another.")
+        raise ValueError(_("This address is reserved: choose another."))
     return value
 
 
 def _timezone(value: str) -> str:
     if value not in _zones():
-        raise ValueError("Choose a time zone such as Asia/Shanghai.")
+        raise ValueError(_("Choose a time zone such as Asia/Shanghai."))
     return value
 
 
@@ -68,12 +68,12 @@ def _local_datetime(value: object) -> object:
     try:
         parsed = datetime.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError("Enter a date and time.") from None
+        raise ValueError(_("Enter a date and time.")) from None
     if parsed.tzinfo is not None:
-        raise ValueError("Enter a date and time.")
+        raise ValueError(_("Enter a date and time."))
     if not 2000 <= parsed.year <= 2100:
         # Also keeps year 1 or 9999 from overflowing when moved to UTC.
-        raise ValueError("Enter a date between 2000 and 2100.")
+        raise ValueError(_("Enter a date between 2000 and 2100."))
     return parsed
 
 
@@ -235,7 +235,7 @@ async def decide(db: Database, fair_id: int, company_id: int, action: str) -> st
     """Approves (opening the booth) or rejects a company; returns the new status."""
     new_status, allowed_from = DECISIONS[action]
     async with db.begin() as conn:
-        current = await store.participation_status(conn, fair_id, company_id)
+        current = await fair_store.participation_status(conn, fair_id, company_id)
         if current is None:
             raise Refused("company", _("This company does not take part in the fair."))
         if current not in allowed_from:
@@ -248,7 +248,7 @@ async def invite(db: Database, fair_id: int, form: InviteForm) -> None:
     async with db.begin() as conn:
         if not await store.company_exists(conn, form.company_id):
             raise Refused("company_id", _("Choose a company from the list."))
-        current = await store.participation_status(conn, fair_id, form.company_id)
+        current = await fair_store.participation_status(conn, fair_id, form.company_id)
         if current not in INVITABLE:
             raise Refused("company_id", _("This company already takes part in the fair."))
         await fair_store.set_participation(

@@ -47,7 +47,7 @@ class JobQuery(BaseModel):
     @classmethod
     def _company_ref(cls, value: str) -> str:
         if value and not _COMPANY.fullmatch(value):
-            raise ValueError("Choose a company from the list.")
+            raise ValueError(_("Choose a company from the list."))
         return value
 
     def terms(self) -> tuple[str, ...]:
@@ -155,14 +155,14 @@ class JobForm(BaseModel):
     def _band(cls, value: int, info: ValidationInfo) -> int:
         low = info.data.get("salary_min")
         if low is not None and value < low:
-            raise ValueError("The highest salary must not be below the lowest.")
+            raise ValueError(_("The highest salary must not be below the lowest."))
         return value
 
     @field_validator("deadline")
     @classmethod
     def _sane_deadline(cls, value: date | None) -> date | None:
         if value is not None and not 2000 <= value.year <= 2100:
-            raise ValueError("Enter a date between 2000 and 2100.")
+            raise ValueError(_("Enter a date between 2000 and 2100."))
         return value
 
 

@@ -97,13 +97,3 @@ async def company_booths(conn: AsyncConnection, company_id: int) -> dict[int, in
     b = t.booths
     rows = await conn.execute(sa.select(b.c.fair_id, b.c.id).where(b.c.company_id == company_id))
     return {int(fair_id): int(booth_id) for fair_id, booth_id in rows}
-
-
-async def participation_status(conn: AsyncConnection, fair_id: int, company_id: int) -> str | None:
-    fc = t.fair_companies
-    status = (
-        await conn.execute(
-            sa.select(fc.c.status).where(fc.c.fair_id == fair_id, fc.c.company_id == company_id)
-        )
-    ).scalar()
-    return None if status is None else str(status)

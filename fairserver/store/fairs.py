@@ -175,3 +175,13 @@ async def ensure_booth(conn: AsyncConnection, fair_id: int, company_id: int) -> 
         .returning(b.c.id)
     )
     return int(result.scalar_one())
+
+
+async def participation_status(conn: AsyncConnection, fair_id: int, company_id: int) -> str | None:
+    fc = t.fair_companies
+    status = (
+        await conn.execute(
+            sa.select(fc.c.status).where(fc.c.fair_id == fair_id, fc.c.company_id == company_id)
+        )
+    ).scalar()
+    return None if status is None else str(status)

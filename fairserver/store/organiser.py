@@ -74,16 +74,6 @@ async def participants(conn: AsyncConnection, fair_id: int) -> list[dict[str, An
     return await fetch_all(conn, stmt)
 
 
-async def participation_status(conn: AsyncConnection, fair_id: int, company_id: int) -> str | None:
-    fc = t.fair_companies
-    status = (
-        await conn.execute(
-            sa.select(fc.c.status).where(fc.c.fair_id == fair_id, fc.c.company_id == company_id)
-        )
-    ).scalar()
-    return None if status is None else str(status)
-
-
 async def company_exists(conn: AsyncConnection, company_id: int) -> bool:
     stmt = sa.select(t.companies.c.id).where(t.companies.c.id == company_id)
     return (await conn.execute(stmt)).first() is not None
