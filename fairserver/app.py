@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from fairserver import i18n
 from fairserver.auth import Passwords
-from fairserver.http import middleware
+from fairserver.http import labels, middleware
 from fairserver.http.kit import CATALOGUES, DB, PASSWORDS, SETTINGS
 from fairserver.settings import PROJECT_ROOT, Settings
 from fairserver.store.db import Database
@@ -75,6 +75,11 @@ def setup_templates(app: web.Application, web_dir: Path) -> None:
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals.update(
+        degree_choices=labels.degree_choices,
+        degree_label=labels.degree_label,
+        role_label=labels.role_label,
     )
     env.filters.update(markdown=markdown, dt=_format_dt, date=_format_date, number=_format_number)
 

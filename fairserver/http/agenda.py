@@ -7,11 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from fairserver.auth import Actor
 from fairserver.clock import utcnow
-from fairserver.http.kit import DB, actor_of, not_found, render, require, validation_messages
+from fairserver.http.kit import DB, actor_of, not_found, parse_form, render, require
 from fairserver.http.pages import visible_fair
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms import briefings as service
@@ -138,22 +137,6 @@ def _own_company(actor: Actor) -> int | None:
     return actor.company_id if actor.role == "recruiter" else None
 
 
-async def _read_form(
-    request: web.Request,
-) -> tuple[service.BriefingForm | None, dict[str, str], dict[str, Any]]:
-    posted = await request.post()
-    raw: dict[str, Any] = {
-        k: v
-        for k, v in posted.items()
-        if isinstance(v, str) and k not in {"csrf_token", "presenters"}
-    }
-    raw["presenters"] = [v for v in posted.getall("presenters", []) if isinstance(v, str)]
-    try:
-        return service.BriefingForm.model_validate(raw), {}, raw
-    except ValidationError as exc:
-        return None, validation_messages(exc), raw
-
-
 async def _render_form(
     request: web.Request,
     fa: FairAccess,
@@ -207,7 +190,7 @@ async def new_briefing_page(request: web.Request) -> web.Response:
 async def create_briefing(request: web.Request) -> web.Response:
     fa = await _schedulable_fair(request)
     actor = actor_of(request)
-    form, errors, raw = await _read_form(request)
+    form, errors, raw = await parse_form(request, service.BriefingForm)
     if form is not None:
         company_id = _own_company(actor) or form.company
         try:
@@ -239,7 +222,7 @@ async def edit_briefing_page(request: web.Request) -> web.Response:
 async def save_briefing(request: web.Request) -> web.Response:
     fa, briefing = await _editable_briefing(request)
     actor = actor_of(request)
-    form, errors, raw = await _read_form(request)
+    form, errors, raw = await parse_form(request, service.BriefingForm)
     if form is not None:
         company_id = _own_company(actor) or form.company or int(briefing["company_id"])
         try:

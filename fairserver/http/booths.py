@@ -187,7 +187,7 @@ def _booth_form(raw: dict[str, str]) -> tuple[booths.BoothForm | None, dict[str,
         return booths.BoothForm.model_validate(payload), {}
     except ValidationError as exc:
         errors: dict[str, str] = {}
-        for loc, message in validation_messages(exc).items():
+        for loc, message in validation_messages(exc, nested=True).items():
             parts = loc.split(".")
             if parts[0] == "documents" and len(parts) == 3:
                 loc = f"doc_{parts[2]}_{rows[int(parts[1])]}"

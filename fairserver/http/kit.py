@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, get_origin
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -83,39 +83,76 @@ def render(
     return aiohttp_jinja2.render_template(template, request, base, status=status)
 
 
-def validation_messages(exc: ValidationError) -> dict[str, str]:
-    """Field name -> a readable, translated message."""
+def _error_text(kind: str, ctx: dict[str, Any], fallback: str) -> str:
+    """Pydantic's error types, as messages a translator can reach."""
+    _ = gettext
+    with_number = {
+        "string_too_long": (_("Too long: at most %(n)s characters."), "max_length"),
+        "string_too_short": (_("Too short: at least %(n)s characters."), "min_length"),
+        "too_long": (_("Too many: at most %(n)s."), "max_length"),
+        "too_short": (_("Too few: at least %(n)s."), "min_length"),
+        "greater_than_equal": (_("Must be at least %(n)s."), "ge"),
+        "less_than_equal": (_("Must be at most %(n)s."), "le"),
+        "greater_than": (_("Must be more than %(n)s."), "gt"),
+        "less_than": (_("Must be less than %(n)s."), "lt"),
+    }
+    plain = {
+        "missing": _("Required."),
+        "extra_forbidden": _("Unexpected field."),
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "int_from_float": _("Enter a whole number."),
+        "float_parsing": _("Enter a number."),
+        "date_parsing": _("Enter a date as YYYY-MM-DD."),
+        "date_from_datetime_parsing": _("Enter a date as YYYY-MM-DD."),
+        "datetime_parsing": _("Enter a date and time."),
+        "datetime_from_date_parsing": _("Enter a date and time."),
+        "literal_error": _("Choose one of the options."),
+        "enum": _("Choose one of the options."),
+        "bool_parsing": _("Choose yes or no."),
+        "string_type": _("Enter text."),
+        "list_type": _("Choose from the list."),
+    }
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return plain["missing"]
+    if kind in with_number:
+        template, key = with_number[kind]
+        return template % {"n": ctx.get(key)}
+    return plain.get(kind) or gettext(fallback.removeprefix("Value error, "))
+
+
+def validation_messages(exc: ValidationError, nested: bool = False) -> dict[str, str]:
+    """Field name (or "a.0.b" paths, when nested) -> a readable, translated message."""
     messages: dict[str, str] = {}
     for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "form"
-        ctx = error.get("ctx") or {}
-        kind = error["type"]
-        if kind == "string_too_long":
-            text = gettext("Too long: at most %(n)s characters.") % {"n": ctx.get("max_length")}
-        elif kind == "string_too_short":
-            text = (
-                gettext("Required.")
-                if ctx.get("min_length") == 1
-                else (
-                    gettext("Too short: at least %(n)s characters.") % {"n": ctx.get("min_length")}
-                )
-            )
-        elif kind == "missing":
-            text = gettext("Required.")
-        elif kind in {"extra_forbidden"}:
-            text = gettext("Unexpected field.")
-        else:
-            text = gettext(str(error["msg"]).removeprefix("Value error, "))
+        # Plain forms mark the field, not the item: "schools.0" is shown on "schools".
+        parts = error["loc"] if nested else error["loc"][:1]
+        field = ".".join(str(part) for part in parts) or "form"
+        text = _error_text(error["type"], dict(error.get("ctx") or {}), str(error["msg"]))
         messages.setdefault(field, text)
     return messages
 
 
+def _list_fields(model: type[BaseModel]) -> set[str]:
+    """Fields declared as list/set/tuple: checkboxes and multi-selects post them repeatedly."""
+    return {
+        name
+        for name, info in model.model_fields.items()
+        if get_origin(info.annotation) in {list, set, tuple, frozenset}
+    }
+
+
 async def parse_form(
     request: web.Request, model: type[M]
-) -> tuple[M | None, dict[str, str], dict[str, str]]:
+) -> tuple[M | None, dict[str, str], dict[str, Any]]:
     """(valid model or None, errors by field, the raw values to refill the form)."""
     form = await request.post()
-    raw = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    many = _list_fields(model)
+    raw: dict[str, Any] = {
+        k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token" and k not in many
+    }
+    for name in many:
+        raw[name] = [v for v in form.getall(name, []) if isinstance(v, str)]
     try:
         return model.model_validate(raw), {}, raw
     except ValidationError as exc:
@@ -142,7 +179,9 @@ async def parse_json(request: web.Request, model: type[M]) -> M | web.Response:
         return model.model_validate(payload)
     except ValidationError as exc:
         return json_error(
-            "request.invalid", "the payload is invalid", fields=validation_messages(exc)
+            "request.invalid",
+            "the payload is invalid",
+            fields=validation_messages(exc, nested=True),
         )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from fairserver.auth import Actor
 from fairserver.http.kit import (
@@ -15,7 +14,6 @@ from fairserver.http.kit import (
     render,
     require,
     require_login,
-    validation_messages,
 )
 from fairserver.i18n import gettext as _
 from fairserver.permissions import FairAccess, Right
@@ -76,20 +74,8 @@ async def _read_fair_form(
     request: web.Request,
 ) -> tuple[service.FairForm | None, dict[str, str], dict[str, Any]]:
     """(valid form or None, errors by field, values to refill the form with)."""
-    posted = await request.post()
-    raw: dict[str, Any] = {
-        k: v for k, v in posted.items() if isinstance(v, str) and k not in {"csrf_token", "schools"}
-    }
-    chosen = [v for v in posted.getall("schools", []) if isinstance(v, str)]
-    refill = {**raw, "schools": set(chosen)}
-    try:
-        form = service.FairForm.model_validate({**raw, "schools": chosen})
-    except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for field, message in validation_messages(exc).items():
-            errors.setdefault(field.split(".")[0], message)  # "schools.0" -> "schools"
-        return None, errors, refill
-    return form, form.problems(), refill
+    form, errors, raw = await parse_form(request, service.FairForm)
+    return form, (form.problems() if form is not None else errors), raw
 
 
 async def _fair_form_page(
