@@ -153,3 +153,26 @@ async def test_security_headers(client: TestClient[Any, Any]) -> None:
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_script_in_student_names_renders_inert(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    evil = "<script>alert(1)</script>"
+    response = await _register(
+        client,
+        csrf_of,
+        display_name=evil,
+        real_name="<svg onload=alert(1)>\u202eevil",
+        student_no="A777",
+    )
+    assert response.status == 303
+    profile = await (await client.get("/profile")).text()
+    assert "<script>alert(1)" not in profile and "&lt;script&gt;alert(1)&lt;/script&gt;" in profile
+    assert "<svg onload" not in profile and "\u202e" not in profile
+    # The career office's student list shows the same names, escaped.
+    await client.post("/logout", data={"csrf_token": csrf_of(profile)})
+    await world.login(client, "organiser_a")
+    students = await (await client.get("/organiser/students")).text()
+    assert "&lt;svg onload=alert(1)&gt;evil" in students
+    assert "<svg onload" not in students and "<script>alert" not in students
