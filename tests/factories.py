@@ -29,6 +29,10 @@ ROLES = (
     "organiser_b",
     "admin",
 )
+ROLES_WITH_UNVERIFIED = (*ROLES[:3], "unverified_a", *ROLES[3:])
+# Who may see the campus-only fair of school A (verified students, its company, its staff).
+CAMPUS_VIEWERS = frozenset({"student_a", "recruiter_a", "organiser_a", "admin"})
+CAMPUS_VIEW = {role: 200 if role in CAMPUS_VIEWERS else 404 for role in ROLES}
 HALLS = {
     "booth": "Booth hall",
     "briefing": "Briefing hall",

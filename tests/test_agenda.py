@@ -16,7 +16,7 @@ from fairserver.rooms import briefings as service
 from fairserver.store import briefings as store
 from fairserver.store import tables as t
 from fairserver.store.db import Database
-from tests.factories import ROLES, World, build_world
+from tests.factories import CAMPUS_VIEW, ROLES, World, build_world
 
 # The world's fairs run 2027-01-10 02:00–08:00 UTC, 10:00–16:00 in Asia/Shanghai.
 FAIR_START = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
@@ -83,16 +83,7 @@ async def _briefing_rows(client: TestClient[Any, Any]) -> list[dict[str, Any]]:
 
 # Agenda -----------------------------------------------------------------------
 
-AGENDA_ON_CAMPUS = {
-    "anonymous": 404,
-    "student_a": 200,
-    "student_b": 404,
-    "recruiter_a": 200,
-    "recruiter_b": 404,
-    "organiser_a": 200,
-    "organiser_b": 404,
-    "admin": 200,
-}
+AGENDA_ON_CAMPUS = CAMPUS_VIEW
 
 
 @pytest.mark.parametrize("who", ROLES)

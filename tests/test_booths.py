@@ -15,7 +15,7 @@ from fairserver.http.kit import DB, SETTINGS
 from fairserver.settings import PROJECT_ROOT, Settings
 from fairserver.store import tables as t
 from tests.conftest import test_settings as make_settings
-from tests.factories import World
+from tests.factories import ROLES_WITH_UNVERIFIED, World
 
 SAFE_SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
@@ -23,17 +23,7 @@ SAFE_SVG = (
 )
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 XSS = "<script>alert(1)</script> <svg onload=alert(1)>"
-ROLES = (
-    "anonymous",
-    "student_a",
-    "student_b",
-    "unverified_a",
-    "recruiter_a",
-    "recruiter_b",
-    "organiser_a",
-    "organiser_b",
-    "admin",
-)
+ROLES = ROLES_WITH_UNVERIFIED
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from fairserver.store import jobs as job_store
 from fairserver.store import tables as t
 from tests.conftest import fresh_pg_database
 from tests.conftest import test_settings as make_settings
-from tests.factories import World, build_world
+from tests.factories import ROLES_WITH_UNVERIFIED, World, build_world
 
 Search = tuple[TestClient[Any, Any], World]
 
@@ -176,17 +176,7 @@ async def test_invalid_search_is_a_400_with_a_message(
     assert message in body["error"]["fields"][field]
 
 
-ROLES = (
-    "anonymous",
-    "student_a",
-    "student_b",
-    "unverified_a",
-    "recruiter_a",
-    "recruiter_b",
-    "organiser_a",
-    "organiser_b",
-    "admin",
-)
+ROLES = ROLES_WITH_UNVERIFIED
 # Expected statuses: campus search/job page, open search/job page, campus interest.
 ACCESS = {
     "anonymous": (404, 200, 404),

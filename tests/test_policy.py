@@ -19,7 +19,7 @@ from fairserver.rooms.policy import PolicyLibrary
 from fairserver.settings import Settings
 from fairserver.store import fairs
 from tests.conftest import test_settings as settings_for
-from tests.factories import HALLS, ROLES, World
+from tests.factories import CAMPUS_VIEW, HALLS, ROLES, World
 
 PAGES = {
     "subsidies.md": "# Travel subsidies\n\nGraduates working **outside the region** get a grant.\n",
@@ -52,16 +52,7 @@ async def _as(client: TestClient[Any, Any], world: World, who: str) -> None:
         await world.login(client, who)
 
 
-VIEW_CAMPUS = {
-    "anonymous": 404,
-    "student_a": 200,
-    "student_b": 404,
-    "recruiter_a": 200,
-    "recruiter_b": 404,
-    "organiser_a": 200,
-    "organiser_b": 404,
-    "admin": 200,
-}
+VIEW_CAMPUS = CAMPUS_VIEW
 
 
 @pytest.mark.parametrize("who", ROLES)

@@ -18,10 +18,9 @@ from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import DB
 from fairserver.store import tables as t
-from tests.factories import ROLES, World
+from tests.factories import CAMPUS_VIEWERS, ROLES, World
 
 ALL = dict.fromkeys(ROLES, 200)
-VIEWERS_OF_CAMPUS = {"student_a", "recruiter_a", "organiser_a", "admin"}
 
 
 def only(
@@ -34,7 +33,7 @@ def only(
 
 
 def campus(ok: int = 200) -> dict[str, int]:
-    return only(VIEWERS_OF_CAMPUS, ok)
+    return only(CAMPUS_VIEWERS, ok)
 
 
 LOGIN = 303  # anonymous callers of account pages are sent to /login
