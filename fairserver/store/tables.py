@@ -54,6 +54,8 @@ CLOSE_REASONS = ("leave", "disconnect", "timeout", "shutdown", "crash")
 INTERVIEW_STATES = ("scheduled", "waiting", "live", "ended", "cancelled")
 OUTCOMES = ("advance", "offer", "reject", "hold", "no_show")
 AGREEMENT_STATES = ("sent", "accepted", "declined", "withdrawn")
+QUESTION_STATES = ("pending", "approved", "dismissed", "answered")
+QUEUE_OUTCOMES = ("served", "left", "timeout", "skipped", "declined", "closed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -411,4 +413,152 @@ agreements = sa.Table(
     sa.Column("countersigned_at", TS, nullable=True),
     sa.Column("countersigned_by", sa.ForeignKey("users.id"), nullable=True),
     sa.CheckConstraint(_in("state", AGREEMENT_STATES), name="state"),
+)
+
+
+# Real-time rooms ------------------------------------------------------------
+
+# Per-room event counter. Incremented in the same transaction that stores the
+# event, so event ids follow commit order and a reconnecting client that asks
+# for "everything after n" can never miss one that committed late.
+room_seqs = sa.Table(
+    "room_seqs",
+    metadata,
+    sa.Column("room", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)
+
+# What a room broadcast, for replay after a reconnect.
+room_events = sa.Table(
+    "room_events",
+    metadata,
+    sa.Column("room", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    # Only this user may see it (private chat, an asker's own pending question).
+    sa.Column("audience_user_id", sa.Integer, nullable=True),
+    # Only moderators may see it (everything about unapproved questions).
+    sa.Column("moderators_only", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created(),
+)
+
+chat_messages = sa.Table(
+    "chat_messages",
+    metadata,
+    _pk(),
+    sa.Column("room", sa.String(64), nullable=False),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("author_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # Private 1:1 messages name their recipient; room chat leaves it empty.
+    sa.Column("recipient_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    # Chosen by the client, so that a retried send is stored once.
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    _created(),
+    sa.Column("deleted_at", TS, nullable=True),
+    sa.Column("deleted_by", sa.ForeignKey("users.id"), nullable=True),
+    sa.UniqueConstraint("author_id", "client_id", name="uq_chat_author_client"),
+    sa.Index("ix_chat_room_created", "room", "created_at"),
+)
+
+questions = sa.Table(
+    "questions",
+    metadata,
+    _pk(),
+    sa.Column(
+        "briefing_id",
+        sa.ForeignKey("briefings.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("author_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    # Hidden from other students, never from moderators.
+    sa.Column("anonymous", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("dismiss_reason", sa.String(500), nullable=False, server_default=""),
+    sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("votes", sa.Integer, nullable=False, server_default="0"),
+    _created(),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("answered_at", TS, nullable=True),
+    sa.UniqueConstraint("author_id", "client_id", name="uq_question_author_client"),
+    sa.CheckConstraint(_in("state", QUESTION_STATES), name="state"),
+    sa.CheckConstraint("votes >= 0", name="votes"),
+)
+
+question_votes = sa.Table(
+    "question_votes",
+    metadata,
+    sa.Column("question_id", sa.ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _created(),
+)
+
+# Mutes and bans in a room (a briefing's chat, a booth lobby).
+room_bans = sa.Table(
+    "room_bans",
+    metadata,
+    sa.Column("room", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),
+    sa.Column("until", TS, nullable=True),
+    sa.Column("reason", sa.String(500), nullable=False, server_default=""),
+    sa.Column("by_user_id", sa.ForeignKey("users.id"), nullable=False),
+    _created(),
+    sa.CheckConstraint(_in("kind", ("mute", "ban")), name="kind"),
+)
+
+# The booth queue's history: live positions are live state, but every entry's
+# end (served, left, timed out, skipped, declined) is recorded for reports.
+queue_entries = sa.Table(
+    "queue_entries",
+    metadata,
+    _pk(),
+    sa.Column("booth_id", sa.ForeignKey("booths.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("student_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("joined_at", TS, nullable=False),
+    sa.Column("called_at", TS, nullable=True),
+    sa.Column("called_by", sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("ended_at", TS, nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=True),
+    sa.CheckConstraint(
+        f"outcome IS NULL OR {_in('outcome', QUEUE_OUTCOMES)}",
+        name="outcome",
+    ),
+    sa.Index("ix_queue_booth_joined", "booth_id", "joined_at"),
+    sa.Index("ix_queue_student", "student_id", "ended_at"),
+)
+
+# B7: after a chat the recruiter marks interest, notes, or hands over.
+candidate_marks = sa.Table(
+    "candidate_marks",
+    metadata,
+    _pk(),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("student_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("author_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("booth_id", sa.ForeignKey("booths.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("interest", sa.String(8), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("handed_to", sa.ForeignKey("users.id"), nullable=True),
+    _created(),
+    sa.CheckConstraint(
+        f"interest IS NULL OR {_in('interest', ('yes', 'maybe', 'no'))}", name="interest"
+    ),
+    sa.Index("ix_marks_company_student", "company_id", "student_id"),
+)
+
+announcements = sa.Table(
+    "announcements",
+    metadata,
+    _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("author_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    _created(),
+    sa.UniqueConstraint("author_id", "client_id", name="uq_announcement_author_client"),
 )
