@@ -18,8 +18,11 @@ from markupsafe import Markup
 from fairserver import i18n
 from fairserver.auth import Passwords
 from fairserver.http import labels, middleware
-from fairserver.http.kit import CATALOGUES, DB, PASSWORDS, SETTINGS
+from fairserver.http.kit import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
+from fairserver.socket import build_registry
+from fairserver.socket.lifecycle import realtime
+from fairserver.socket.server import SocketLayer
 from fairserver.store.db import Database
 from fairserver.text import _INVISIBLE, markdown
 
@@ -108,6 +111,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[CATALOGUES] = i18n.Catalogues()
     setup_templates(app, settings.web_dir)
     app.cleanup_ctx.append(_database)
+    registry, hooks = build_registry()
+    layer = SocketLayer(settings, registry)
+    layer.disconnect_hooks.extend(hooks)
+    layer.sio.attach(app)
+    app[SOCKETS] = layer
+    app.cleanup_ctx.append(realtime)
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"fairserver.http.{name}")
         app.router.add_routes(module.routes)

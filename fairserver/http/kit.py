@@ -19,6 +19,7 @@ SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
 PASSWORDS = web.AppKey("passwords", Passwords)
 CATALOGUES = web.AppKey("catalogues", Catalogues)
+SOCKETS: web.AppKey[Any] = web.AppKey("sockets")
 
 ACTOR_KEY = web.RequestKey("actor", Actor)
 CSRF_KEY = web.RequestKey("csrf", str)

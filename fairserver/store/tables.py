@@ -436,9 +436,9 @@ room_events = sa.Table(
     sa.Column("seq", sa.BigInteger, primary_key=True),
     sa.Column("event", sa.String(64), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
-    # Only this user may see it (private chat, an asker's own pending question).
+    # Public to the room when both are unset; otherwise visible to this one user
+    # (an asker's own pending question) and/or to the room's moderators.
     sa.Column("audience_user_id", sa.Integer, nullable=True),
-    # Only moderators may see it (everything about unapproved questions).
     sa.Column("moderators_only", sa.Boolean, nullable=False, server_default=sa.false()),
     _created(),
 )

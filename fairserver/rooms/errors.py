@@ -1,0 +1,20 @@
+"""Decisions against a request, as stable codes the transport turns into answers."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A refusal with a stable code (`booth.queue_full`) and a readable message."""
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class NotFound(ServiceError):
+    """Missing, or not yours: the two must look the same so ids cannot be probed."""
+
+    def __init__(self) -> None:
+        super().__init__("not_found", "not found")

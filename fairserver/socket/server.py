@@ -1,0 +1,143 @@
+"""The socket.io server: authentication, the Origin check, and event dispatch."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from typing import Any
+
+import socketio
+
+from fairserver.auth import SESSION_COOKIE, resolve_session
+from fairserver.rooms.context import Services
+from fairserver.rooms.notify import Outbound, user_room
+from fairserver.settings import Settings
+from fairserver.socket.kit import Connection, EventRegistry
+
+log = logging.getLogger(__name__)
+
+# Frames above this are refused by engine.io before any handler sees them.
+MAX_FRAME = 64 * 1024
+DisconnectHook = Callable[[Services, Connection, str], Awaitable[None]]
+
+
+def origin_checker(settings: Settings) -> Callable[[str | None, dict[str, Any]], bool]:
+    """Same origin or configured origins. X-Forwarded-* count only from trusted proxies:
+    engine.io's own default believes any X-Forwarded-Host, which a client can forge."""
+    trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+
+    def from_trusted_proxy(environ: dict[str, Any]) -> bool:
+        request = environ.get("aiohttp.request")
+        peer = request.remote if request is not None else environ.get("REMOTE_ADDR")
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in network for network in trusted)
+
+    def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origin is None:
+            return True  # not a browser: browsers always send Origin on websockets
+        host = environ.get("HTTP_HOST", "")
+        scheme = environ.get("wsgi.url_scheme", "http")
+        own = {f"{scheme}://{host}"}
+        if from_trusted_proxy(environ):
+            forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+            forwarded_proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+            own.add(f"{forwarded_proto}://{forwarded_host}")
+        return origin in own or origin in settings.allowed_origins
+
+    return allowed
+
+
+class SocketNotifier:
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self._sio = sio
+
+    async def emit(self, room: str, event: str, data: Outbound) -> None:
+        await self._sio.emit(event, data.model_dump(mode="json"), room=room)
+
+
+class SocketLayer:
+    def __init__(self, settings: Settings, registry: EventRegistry) -> None:
+        manager = None
+        if settings.redis_url:
+            from fairserver.socket.redis_manager import ResilientRedisManager
+
+            manager = ResilientRedisManager(settings.redis_url)
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            client_manager=manager,
+            cors_allowed_origins=origin_checker(settings),
+            transports=["websocket"],
+            max_http_buffer_size=MAX_FRAME,
+            ping_interval=20,
+            ping_timeout=20,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.registry = registry
+        self.connections: dict[str, Connection] = {}
+        self.disconnect_hooks: list[DisconnectHook] = []
+        self.services: Services | None = None
+        self.worker_id = secrets.token_hex(4)
+        self.sio.on("connect", self._connect)
+        self.sio.on("disconnect", self._disconnect)
+        for name in registry.specs:
+            self.sio.on(name, self._handler_for(name))
+
+    def notifier(self) -> SocketNotifier:
+        return SocketNotifier(self.sio)
+
+    def _handler_for(self, name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+        async def handle(sid: str, data: Any = None) -> dict[str, Any]:
+            assert self.services is not None
+            return await self.registry.dispatch(
+                self.services, self.connections.get(sid), name, data
+            )
+
+        return handle
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        assert self.services is not None
+        cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+        morsel = cookie.get(SESSION_COOKIE)
+        actor = await resolve_session(self.services.db, morsel.value) if morsel else None
+        if actor is None or actor.user_id is None:
+            raise socketio.exceptions.ConnectionRefusedError("auth.required")
+        conn = Connection(sid=sid, actor=actor, id=f"{self.worker_id}:{sid}", membership=self)
+        self.connections[sid] = conn
+        await conn.enter(user_room(actor.user_id))
+
+    async def _disconnect(self, sid: str, reason: Any = None) -> None:
+        conn = self.connections.pop(sid, None)
+        if conn is None or self.services is None:
+            return
+        for hook in self.disconnect_hooks:
+            try:
+                await hook(self.services, conn, "disconnect")
+            except Exception:
+                log.exception("disconnect hook failed for %s", conn.id)
+
+    async def enter(self, conn: Connection, room: str) -> None:
+        await self.sio.enter_room(conn.sid, room)
+        conn.rooms.add(room)
+
+    async def leave(self, conn: Connection, room: str) -> None:
+        await self.sio.leave_room(conn.sid, room)
+        conn.rooms.discard(room)
+
+    async def close_all(self, reason: str) -> None:
+        """Graceful stop: run every hook (attendance closes with `reason`), then disconnect."""
+        for conn in list(self.connections.values()):
+            if self.services is not None:
+                for hook in self.disconnect_hooks:
+                    try:
+                        await hook(self.services, conn, reason)
+                    except Exception:
+                        log.exception("shutdown hook failed for %s", conn.id)
+            self.connections.pop(conn.sid, None)
+            await self.sio.disconnect(conn.sid)
