@@ -108,6 +108,9 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
 }
 # Session plumbing, tested in test_accounts: any caller with a valid token.
 UNTABLED = {("POST", "/logout"), ("POST", "/lang")}
+# The socket.io endpoint decides per connection (session, Origin) and per event:
+# tests/test_socket_fair.py and tests/test_socket_security.py.
+UNTABLED |= {("GET", "/socket.io/"), ("POST", "/socket.io/"), ("OPTIONS", "/socket.io/")}
 
 
 async def _briefing(client: TestClient[Any, Any], world: World) -> int:
