@@ -8,7 +8,7 @@ from fairserver.socket.kit import EventRegistry
 from fairserver.socket.server import DisconnectHook
 
 # Each module has `events: EventRegistry` and may have `on_disconnect`.
-DOMAIN_MODULES = ("fair",)
+DOMAIN_MODULES = ("fair", "booth", "briefing")
 
 
 def build_registry() -> tuple[EventRegistry, list[DisconnectHook]]:

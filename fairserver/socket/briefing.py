@@ -1,0 +1,7 @@
+"""briefing socket events."""
+
+from __future__ import annotations
+
+from fairserver.socket.kit import EventRegistry
+
+events = EventRegistry()
