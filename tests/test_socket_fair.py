@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import DB
 from fairserver.store import tables as t
-from tests.factories import World
+from tests.factories import ROLES, World
 from tests.sockets import Client, connected
 
 
@@ -166,3 +166,52 @@ async def test_flooding_is_rate_limited(client: TestClient[Any, Any], world: Wor
         assert codes == {"rate_limited"}
         # A burst of 30, then 10 a second.
         assert 30 <= sum(r["ok"] for r in replies) <= 30 + 10 * elapsed + 1
+
+
+# Every fair.* event, for every role, in one scenario on the campus fair of school A:
+# join, announce, leave. "ok" or the error code expected.
+SOCKET_DECISIONS: dict[str, dict[str, str]] = {
+    "fair.join": {
+        "student_a": "ok",
+        "student_b": "not_found",
+        "recruiter_a": "ok",
+        "recruiter_b": "not_found",
+        "organiser_a": "ok",
+        "organiser_b": "not_found",
+        "admin": "ok",
+    },
+    "fair.announce": {
+        "student_a": "not_found",
+        "student_b": "not_found",
+        "recruiter_a": "not_found",
+        "recruiter_b": "not_found",
+        "organiser_a": "ok",
+        "organiser_b": "not_found",
+        "admin": "ok",
+    },
+    "fair.leave": {
+        "student_a": "ok",
+        "student_b": "not_found",
+        "recruiter_a": "ok",
+        "recruiter_b": "not_found",
+        "organiser_a": "ok",
+        "organiser_b": "not_found",
+        "admin": "ok",
+    },
+}
+SCENARIO = (
+    ("fair.join", {"fair": "campus"}),
+    ("fair.announce", {"body": "Welcome", "client_id": "decision"}),
+    ("fair.leave", {}),
+)
+
+
+def outcome(reply: dict[str, Any]) -> str:
+    return "ok" if reply["ok"] else str(reply["error"]["code"])
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+async def test_fair_event_decisions(client: TestClient[Any, Any], world: World, role: str) -> None:
+    async with connected(client, world, role) as sock:
+        seen = {event: outcome(await sock.call(event, data)) for event, data in SCENARIO}
+    assert seen == {event: SOCKET_DECISIONS[event][role] for event, _ in SCENARIO}
