@@ -21,7 +21,7 @@ from fairserver.http import labels, middleware
 from fairserver.http.kit import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
 from fairserver.socket import build_registry
-from fairserver.socket.lifecycle import realtime
+from fairserver.socket.lifecycle import realtime, tell_sockets
 from fairserver.socket.server import SocketLayer
 from fairserver.store.db import Database
 from fairserver.text import _INVISIBLE, markdown
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     layer.sio.attach(app)
     app[SOCKETS] = layer
     app.cleanup_ctx.append(realtime)
+    app.on_shutdown.append(tell_sockets)
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"fairserver.http.{name}")
         app.router.add_routes(module.routes)

@@ -51,7 +51,7 @@ async def _heartbeat(layer: SocketLayer, services: Services) -> None:
 
 
 async def realtime(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: runs after the database is up; on stop, tells every socket first."""
+    """cleanup_ctx: runs once the database is up."""
     layer = app[SOCKETS]
     live = await _live_backend(app)
     services = Services(db=app[DB], live=live, notifier=layer.notifier(), worker_id=layer.worker_id)
@@ -65,5 +65,10 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
     ticker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await ticker
-    await layer.close_all("shutdown")
     await live.close()
+
+
+async def tell_sockets(app: web.Application) -> None:
+    """on_shutdown: before aiohttp waits for open handlers, close every socket, so
+    attendance is flushed as "shutdown" and the process exits promptly."""
+    await app[SOCKETS].close_all("shutdown")
