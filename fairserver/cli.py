@@ -28,8 +28,9 @@ def _configure_logging(level: str) -> None:
     )
 
 
-def _serve(settings: Settings, app: web.Application) -> None:
-    print(f"fairserver on http://{settings.host}:{settings.port}/", flush=True)
+def _serve(settings: Settings, app: web.Application, reuse_port: bool = False) -> None:
+    if not reuse_port:  # a worker's supervisor already said where it listens
+        print(f"fairserver on http://{settings.host}:{settings.port}/", flush=True)
     web.run_app(
         app,
         host=settings.host,
@@ -37,6 +38,7 @@ def _serve(settings: Settings, app: web.Application) -> None:
         print=None,
         shutdown_timeout=20,
         access_log=None,
+        reuse_port=reuse_port or None,
     )
 
 
@@ -70,7 +72,16 @@ async def _load_demo(app: web.Application) -> None:
     )
 
 
-def cmd_serve(settings: Settings) -> int:
+def cmd_serve(settings: Settings, workers: int = 1, worker: bool = False) -> int:
+    from fairserver import workers as scale_out
+
+    if worker:  # one of `--workers N`: shares the port with its siblings
+        app = create_app(settings)
+        app.cleanup_ctx.append(scale_out.exit_with_supervisor)
+        _serve(settings, app, reuse_port=True)
+        return 0
+    if workers != 1:
+        return scale_out.supervise(settings, workers)
     _serve(settings, create_app(settings))
     return 0
 
@@ -136,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         command.add_argument("--host", help="overrides FAIRSERVER_HOST")
         command.add_argument("--port", type=int, help="overrides FAIRSERVER_PORT")
+        if name == "serve":
+            command.add_argument(
+                "--workers",
+                type=int,
+                default=1,
+                help="processes sharing the port; 2 or more need FAIRSERVER_REDIS_URL "
+                "and PostgreSQL (default: 1)",
+            )
+            # Internal: how the supervisor starts each of the N workers.
+            command.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("migrate", help="bring the database to the newest schema")
     export = sub.add_parser("export", help="write a fair's records as CSV")
     export.add_argument("fair", help="the fair's slug")
@@ -157,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = replace(settings, port=args.port)
     _configure_logging(settings.log_level)
     if args.command == "serve":
-        return cmd_serve(settings)
+        return cmd_serve(settings, args.workers, args.worker)
     if args.command == "demo":
         return cmd_demo(settings)
     if args.command == "migrate":

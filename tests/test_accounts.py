@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -176,3 +177,47 @@ async def test_script_in_student_names_renders_inert(
     students = await (await client.get("/organiser/students")).text()
     assert "&lt;svg onload=alert(1)&gt;evil" in students
     assert "<svg onload" not in students and "<script>alert" not in students
+
+
+async def test_forwarded_origin_counts_only_from_a_trusted_proxy(
+    tmp_path: Any, world: World
+) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from fairserver.app import create_app
+    from tests.conftest import test_settings
+
+    # The test client connects from 127.0.0.1: trusted here, so nginx-style TLS works...
+    app = create_app(test_settings(tmp_path, trusted_proxies=("127.0.0.1/32",)))
+    async with TestClient(TestServer(app)) as proxied:
+        page = await proxied.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
+        assert token
+        headers = {
+            "Origin": "https://fair.example.edu",
+            "X-Forwarded-Host": "fair.example.edu",
+            "X-Forwarded-Proto": "https",
+        }
+        response = await proxied.post(
+            "/login",
+            data={"email": "x@y.z", "password": "p", "csrf_token": token.group(1)},
+            headers=headers,
+        )
+        assert response.status == 400  # reached the form: wrong password, not a refused origin
+
+
+async def test_forwarded_origin_from_an_untrusted_peer_is_refused(
+    client: TestClient[Any, Any], csrf_of: Any
+) -> None:
+    page = await client.get("/login")
+    headers = {
+        "Origin": "https://evil.example",
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Proto": "https",
+    }
+    response = await client.post(
+        "/login",
+        data={"email": "x@y.z", "password": "p", "csrf_token": csrf_of(await page.text())},
+        headers=headers,
+    )
+    assert response.status == 403

@@ -21,6 +21,7 @@ from fairserver.http.kit import (
     json_error,
     render,
 )
+from fairserver.proxies import own_origins
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +134,10 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def _same_origin(request: web.Request, origin: str) -> bool:
-    allowed = {f"{request.scheme}://{request.host}", *request.app[SETTINGS].allowed_origins}
-    return origin in allowed
+    settings = request.app[SETTINGS]
+    return origin in own_origins(
+        settings, request.scheme, request.host, request.remote, request.headers
+    )
 
 
 @web.middleware

@@ -138,7 +138,12 @@ class EventRegistry:
         if conn.actor.role not in spec.roles:
             return error("not_found", "not found")
         bucket = f"rate:{conn.actor.user_id}:{name}"
-        if not await services.live.allow(bucket, spec.rate.per_second, spec.rate.burst):
+        try:
+            allowed = await services.live.allow(bucket, spec.rate.per_second, spec.rate.burst)
+        except Exception:  # the live store (Redis) is down: say so rather than hang
+            log.exception("live state unavailable for %s", name)
+            return error("unavailable", "temporarily unavailable; try again shortly")
+        if not allowed:
             return error("rate_limited", "too many requests; slow down", retry_after=1)
         try:
             payload = spec.payload.model_validate({} if data is None else data)

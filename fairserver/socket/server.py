@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,7 @@ from typing import Any
 import socketio
 
 from fairserver.auth import SESSION_COOKIE, resolve_session
+from fairserver.proxies import own_origins
 from fairserver.rooms.context import Services
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.settings import Settings
@@ -27,28 +27,19 @@ DisconnectHook = Callable[[Services, Connection, str], Awaitable[None]]
 def origin_checker(settings: Settings) -> Callable[[str | None, dict[str, Any]], bool]:
     """Same origin or configured origins. X-Forwarded-* count only from trusted proxies:
     engine.io's own default believes any X-Forwarded-Host, which a client can forge."""
-    trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
-
-    def from_trusted_proxy(environ: dict[str, Any]) -> bool:
-        request = environ.get("aiohttp.request")
-        peer = request.remote if request is not None else environ.get("REMOTE_ADDR")
-        try:
-            address = ipaddress.ip_address(peer or "")
-        except ValueError:
-            return False
-        return any(address in network for network in trusted)
 
     def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
         if origin is None:
             return True  # not a browser: browsers always send Origin on websockets
-        host = environ.get("HTTP_HOST", "")
+        request = environ.get("aiohttp.request")
+        peer = request.remote if request is not None else environ.get("REMOTE_ADDR")
+        headers = {
+            "X-Forwarded-Host": environ.get("HTTP_X_FORWARDED_HOST", ""),
+            "X-Forwarded-Proto": environ.get("HTTP_X_FORWARDED_PROTO", ""),
+        }
+        headers = {k: v for k, v in headers.items() if v}
         scheme = environ.get("wsgi.url_scheme", "http")
-        own = {f"{scheme}://{host}"}
-        if from_trusted_proxy(environ):
-            forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
-            forwarded_proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
-            own.add(f"{forwarded_proto}://{forwarded_host}")
-        return origin in own or origin in settings.allowed_origins
+        return origin in own_origins(settings, scheme, environ.get("HTTP_HOST", ""), peer, headers)
 
     return allowed
 

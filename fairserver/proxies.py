@@ -1,0 +1,28 @@
+"""Which origins a request may claim: its own, configured ones, and forwarded ones
+only when they come from a trusted proxy (a client can forge X-Forwarded-*)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+from fairserver.settings import Settings
+
+
+def from_trusted_proxy(settings: Settings, peer: str | None) -> bool:
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
+
+
+def own_origins(
+    settings: Settings, scheme: str, host: str, peer: str | None, headers: Mapping[str, str]
+) -> set[str]:
+    origins = {f"{scheme}://{host}", *settings.allowed_origins}
+    if from_trusted_proxy(settings, peer):
+        forwarded_host = headers.get("X-Forwarded-Host", host).split(",")[0].strip()
+        forwarded_proto = headers.get("X-Forwarded-Proto", scheme).split(",")[0].strip()
+        origins.add(f"{forwarded_proto}://{forwarded_host}")
+    return origins

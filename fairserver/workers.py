@@ -1,0 +1,183 @@
+"""`fairserver serve --workers N`: N processes sharing one port (SO_REUSEPORT).
+
+The supervisor migrates the database once, starts N `fairserver serve --worker`
+processes on the same host:port (the kernel spreads new connections over them),
+forwards SIGTERM/SIGINT to them and exits when they have exited. If a worker dies on
+its own, the supervisor stops the others and exits non-zero: a service manager
+(systemd `Restart=on-failure`) then restarts the group as a whole, which is simpler
+and safer than half-restarting one. Workers share state through Redis (socket.io
+emits, presence, queues, rate limits) and PostgreSQL; the socket transport is
+websocket-only, so no sticky sessions are needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from types import FrameType
+
+from aiohttp import web
+
+from fairserver.settings import Settings
+from fairserver.store.db import Database
+
+log = logging.getLogger(__name__)
+MAX_WORKERS = 64
+# aiohttp's graceful shutdown (20 s) plus the socket layer's goodbyes.
+STOP_GRACE_SECONDS = 30.0
+POLL_SECONDS = 0.2
+
+
+def scale_out_problem(settings: Settings, workers: int) -> str | None:
+    """Why these settings cannot run `workers` processes, or None when they can."""
+    if not 1 <= workers <= MAX_WORKERS:
+        return f"--workers must be between 1 and {MAX_WORKERS}, got {workers}"
+    if workers == 1:
+        return None
+    if not settings.redis_url:
+        return (
+            "--workers 2 or more needs FAIRSERVER_REDIS_URL: the workers share socket.io "
+            "rooms, presence, queues and rate limits through Redis"
+        )
+    if settings.is_sqlite:
+        return (
+            "--workers 2 or more needs PostgreSQL (FAIRSERVER_DATABASE_URL="
+            "postgresql+asyncpg://...): SQLite is for one process"
+        )
+    if settings.port == 0:
+        return "--workers 2 or more needs a fixed port (FAIRSERVER_PORT or --port)"
+    return None
+
+
+def worker_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "fairserver.cli",
+        "serve",
+        "--worker",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+    ]
+
+
+def _migrate_once(settings: Settings) -> None:
+    """Before any worker starts: N workers migrating at once would race on the DDL."""
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, workers: int) -> None:
+        self.settings = settings
+        self.count = workers
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.stopping = False
+        self.crashed = False
+
+    def start(self) -> None:
+        for _ in range(self.count):
+            # A session of its own: a terminal's Ctrl-C reaches only the supervisor,
+            # which forwards it once, instead of every worker getting it twice.
+            # argv is our own interpreter and validated settings; no shell.
+            process = subprocess.Popen(  # noqa: S603
+                worker_command(self.settings), start_new_session=True
+            )
+            self.processes.append(process)
+            log.info("worker %d started", process.pid)
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        self.stopping = True
+        for process in self.processes:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signum)
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping %d workers", signum, len(self.processes))
+        self.stop(signal.SIGTERM)
+
+    def wait(self) -> int:
+        """Until every worker has exited; returns the supervisor's exit status."""
+        deadline: float | None = None
+        killed = False
+        while any(process.poll() is None for process in self.processes):
+            gone = [p for p in self.processes if p.returncode is not None]
+            if gone and not self.stopping:
+                log.error(
+                    "worker %d exited (%s); stopping the others", gone[0].pid, gone[0].returncode
+                )
+                self.crashed = True
+                self.stop()
+            if self.stopping and deadline is None:
+                deadline = time.monotonic() + STOP_GRACE_SECONDS
+            if deadline is not None and not killed and time.monotonic() > deadline:
+                self._kill_stragglers()
+                killed = True
+            time.sleep(POLL_SECONDS)
+        if self.crashed or not self.stopping:
+            return 1  # a worker left without being asked to
+        clean = (0, -signal.SIGTERM)
+        return 0 if all(process.returncode in clean for process in self.processes) else 1
+
+    def _kill_stragglers(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                log.error(
+                    "worker %d ignored SIGTERM for %.0fs; killing it",
+                    process.pid,
+                    STOP_GRACE_SECONDS,
+                )
+                process.kill()
+
+
+def supervise(settings: Settings, workers: int) -> int:
+    problem = scale_out_problem(settings, workers)
+    if problem:
+        print(f"configuration error: {problem}", file=sys.stderr)
+        return 2
+    _migrate_once(settings)
+    supervisor = Supervisor(settings, workers)
+    signal.signal(signal.SIGTERM, supervisor.on_signal)
+    signal.signal(signal.SIGINT, supervisor.on_signal)
+    supervisor.start()
+    print(
+        f"fairserver on http://{settings.host}:{settings.port}/ with {workers} workers",
+        flush=True,
+    )
+    return supervisor.wait()
+
+
+async def exit_with_supervisor(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx for workers: a worker whose supervisor vanished (even by SIGKILL)
+    stops gracefully instead of lingering on the port."""
+    parent = os.getppid()
+
+    async def watch() -> None:
+        # Polling: no event fires when a parent dies (prctl's PDEATHSIG is not in stdlib).
+        while os.getppid() == parent:  # noqa: ASYNC110
+            await asyncio.sleep(1)
+        log.error("supervisor %d is gone; stopping", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    watcher = asyncio.create_task(watch())
+    yield
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
