@@ -20,7 +20,7 @@ from fairserver.auth import Passwords
 from fairserver.http import labels, middleware
 from fairserver.http.kit import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
-from fairserver.socket import build_registry
+from fairserver.socket import load_domains
 from fairserver.socket.lifecycle import realtime, tell_sockets
 from fairserver.socket.server import SocketLayer
 from fairserver.store.db import Database
@@ -36,6 +36,7 @@ ROUTE_MODULES = (
     "agenda",
     "policy",
     "company",
+    "briefing_export",
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"
@@ -111,9 +112,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[CATALOGUES] = i18n.Catalogues()
     setup_templates(app, settings.web_dir)
     app.cleanup_ctx.append(_database)
-    registry, hooks = build_registry()
-    layer = SocketLayer(settings, registry)
-    layer.disconnect_hooks.extend(hooks)
+    layer = SocketLayer(settings, load_domains())
     layer.sio.attach(app)
     app[SOCKETS] = layer
     app.cleanup_ctx.append(realtime)

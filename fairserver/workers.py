@@ -83,6 +83,9 @@ def _migrate_once(settings: Settings) -> None:
     asyncio.run(run())
 
 
+SUPERVISOR_ENV = "FAIRSERVER_SUPERVISOR_PID"
+
+
 class Supervisor:
     def __init__(self, settings: Settings, workers: int) -> None:
         self.settings = settings
@@ -97,7 +100,11 @@ class Supervisor:
             # which forwards it once, instead of every worker getting it twice.
             # argv is our own interpreter and validated settings; no shell.
             process = subprocess.Popen(  # noqa: S603
-                worker_command(self.settings), start_new_session=True
+                worker_command(self.settings),
+                start_new_session=True,
+                # The worker compares its parent with this, so a supervisor killed
+                # while the worker was still starting is noticed too.
+                env={**os.environ, SUPERVISOR_ENV: str(os.getpid())},
             )
             self.processes.append(process)
             log.info("worker %d started", process.pid)
@@ -167,7 +174,7 @@ def supervise(settings: Settings, workers: int) -> int:
 async def exit_with_supervisor(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx for workers: a worker whose supervisor vanished (even by SIGKILL)
     stops gracefully instead of lingering on the port."""
-    parent = os.getppid()
+    parent = int(os.environ.get(SUPERVISOR_ENV, os.getppid()))
 
     async def watch() -> None:
         # Polling: no event fires when a parent dies (prctl's PDEATHSIG is not in stdlib).

@@ -86,6 +86,8 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/fairs/{slug}/briefings/new"): only(SCHEDULERS_A, ok=400),
     ("GET", "/fairs/{slug}/briefings/{id}/edit"): only(SCHEDULERS_A),
     ("POST", "/fairs/{slug}/briefings/{id}/edit"): only(SCHEDULERS_A, ok=400),
+    # The Q&A export names anonymous askers: the briefing's moderators only.
+    ("GET", "/fairs/{slug}/briefings/{id}/questions.csv"): only(MANAGERS_A | {"recruiter_a"}),
     ("GET", "/organiser"): only(ORGANISERS, anonymous=LOGIN),
     ("GET", "/organiser/fairs/new"): only(ORGANISERS, anonymous=LOGIN),
     ("POST", "/organiser/fairs/new"): only(ORGANISERS, ok=400, anonymous=LOGIN),

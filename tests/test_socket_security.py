@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import SOCKETS
-from fairserver.socket import build_registry
+from fairserver.socket import load_domains
 from tests.factories import ROLES
 
 SIGNED_IN = set(ROLES) - {"anonymous"}
@@ -31,7 +31,7 @@ def collected_decisions() -> dict[str, dict[str, str]]:
 
 
 def test_every_socket_event_has_a_decision_for_every_role() -> None:
-    registry, _ = build_registry()
+    registry = load_domains().registry
     decisions = collected_decisions()
     missing = set(registry.specs) - set(decisions)
     assert not missing, f"socket events without a tested decision: {sorted(missing)}"
@@ -46,6 +46,6 @@ def test_every_socket_event_has_a_decision_for_every_role() -> None:
 
 
 def test_the_running_server_registers_exactly_the_registry(client: TestClient[Any, Any]) -> None:
-    registry, _ = build_registry()
+    registry = load_domains().registry
     handlers = set(client.app[SOCKETS].sio.handlers["/"]) - {"connect", "disconnect"}
     assert handlers == set(registry.specs)

@@ -55,8 +55,7 @@ async def enter(
     services: Services, connection_id: str, actor: Actor, access: FairAccess, after: int | None
 ) -> dict[str, Any]:
     room = fair_room(access.id)
-    value = f"{actor.user_id}:{actor.role}"
-    await services.live.presence_touch(room, connection_id, value, PRESENCE_TTL)
+    await touch(services, connection_id, actor, access.id)
     online = len(await online_users(services, access.id))
     await services.notifier.emit(
         staff_room(access.id), "fair.online", OnlineCount(room=room, online=online)
@@ -77,6 +76,11 @@ async def enter(
         "announcements": recent,
         "missed": missed,
     }
+
+
+async def touch(services: Services, connection_id: str, actor: Actor, fair_id: int) -> None:
+    value = f"{actor.user_id}:{actor.role}"
+    await services.live.presence_touch(fair_room(fair_id), connection_id, value, PRESENCE_TTL)
 
 
 async def leave(services: Services, connection_id: str, actor: Actor, fair_id: int) -> None:

@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
-from fairserver.socket.kit import EventRegistry
-from fairserver.socket.server import DisconnectHook
+from fairserver.rooms.context import Services
+from fairserver.socket.kit import Connection, EventRegistry
 
-# Each module has `events: EventRegistry` and may have `on_disconnect`.
+# Each module has `events: EventRegistry` and may have `on_disconnect(services, conn,
+# reason)` and `on_heartbeat(services, conn)`. Hooks run in this order: fair first.
 DOMAIN_MODULES = ("fair", "booth", "briefing")
 
+DisconnectHook = Callable[[Services, Connection, str], Awaitable[None]]
+HeartbeatHook = Callable[[Services, Connection], Awaitable[None]]
 
-def build_registry() -> tuple[EventRegistry, list[DisconnectHook]]:
-    registry = EventRegistry()
-    hooks: list[DisconnectHook] = []
+
+@dataclass
+class Domains:
+    registry: EventRegistry = field(default_factory=EventRegistry)
+    on_disconnect: list[DisconnectHook] = field(default_factory=list)
+    on_heartbeat: list[HeartbeatHook] = field(default_factory=list)
+
+
+def load_domains() -> Domains:
+    domains = Domains()
     for name in DOMAIN_MODULES:
         module = importlib.import_module(f"fairserver.socket.{name}")
         for event_name, spec in module.events.specs.items():
-            if event_name in registry.specs:
+            if event_name in domains.registry.specs:
                 raise ValueError(f"socket event {event_name} is defined twice")
-            registry.specs[event_name] = spec
+            domains.registry.specs[event_name] = spec
         if hasattr(module, "on_disconnect"):
-            hooks.append(module.on_disconnect)
-    return registry, hooks
+            domains.on_disconnect.append(module.on_disconnect)
+        if hasattr(module, "on_heartbeat"):
+            domains.on_heartbeat.append(module.on_heartbeat)
+    return domains

@@ -102,3 +102,10 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
     await attendance.close_intervals(services, conn.id, reason)
     if fair_id is not None:
         await fairlive.leave(services, conn.id, conn.actor, int(fair_id))
+
+
+async def on_heartbeat(services: Services, conn: Connection) -> None:
+    """Keeps this connection counted as present in its fair."""
+    fair_id = conn.state.get(JOINED_FAIR)
+    if fair_id is not None:
+        await fairlive.touch(services, conn.id, conn.actor, int(fair_id))

@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from fairserver.http.kit import DB, SETTINGS, SOCKETS
-from fairserver.rooms import attendance, fairlive
+from fairserver.rooms import attendance
 from fairserver.rooms.context import Services
-from fairserver.socket.fair import JOINED_FAIR
 from fairserver.socket.server import SocketLayer
 from fairserver.store.live import LiveState, MemoryLive
 
@@ -35,14 +34,8 @@ async def _heartbeat(layer: SocketLayer, services: Services) -> None:
         try:
             await attendance.heartbeat(services)
             for conn in list(layer.connections.values()):
-                fair_id = conn.state.get(JOINED_FAIR)
-                if fair_id is not None:
-                    await services.live.presence_touch(
-                        fairlive.fair_room(int(fair_id)),
-                        conn.id,
-                        f"{conn.actor.user_id}:{conn.actor.role}",
-                        fairlive.PRESENCE_TTL,
-                    )
+                for hook in layer.heartbeat_hooks:
+                    await hook(services, conn)
             await attendance.close_stale(
                 services.db, services.clock(), "timeout", attendance.STALE_AFTER
             )

@@ -15,13 +15,13 @@ from fairserver.proxies import own_origins
 from fairserver.rooms.context import Services
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.settings import Settings
-from fairserver.socket.kit import Connection, EventRegistry
+from fairserver.socket import Domains
+from fairserver.socket.kit import Connection
 
 log = logging.getLogger(__name__)
 
 # Frames above this are refused by engine.io before any handler sees them.
 MAX_FRAME = 64 * 1024
-DisconnectHook = Callable[[Services, Connection, str], Awaitable[None]]
 
 
 def origin_checker(settings: Settings) -> Callable[[str | None, dict[str, Any]], bool]:
@@ -53,7 +53,8 @@ class SocketNotifier:
 
 
 class SocketLayer:
-    def __init__(self, settings: Settings, registry: EventRegistry) -> None:
+    def __init__(self, settings: Settings, domains: Domains) -> None:
+        registry = domains.registry
         manager = None
         if settings.redis_url:
             from fairserver.socket.redis_manager import ResilientRedisManager
@@ -72,7 +73,8 @@ class SocketLayer:
         )
         self.registry = registry
         self.connections: dict[str, Connection] = {}
-        self.disconnect_hooks: list[DisconnectHook] = []
+        self.disconnect_hooks = domains.on_disconnect
+        self.heartbeat_hooks = domains.on_heartbeat
         self.services: Services | None = None
         self.worker_id = secrets.token_hex(4)
         self.sio.on("connect", self._connect)

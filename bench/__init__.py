@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench-chat`, `make bench-media`. Results go to docs/benchmarks.md."""

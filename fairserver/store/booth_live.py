@@ -1,0 +1,266 @@
+"""SQL for a booth's live side: lobby and private chat, queue history, candidate marks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from fairserver.store import tables as t
+from fairserver.store.db import fetch_all, fetch_one
+
+cm, q, u = t.chat_messages, t.queue_entries, t.users
+
+
+def _message_columns() -> list[Any]:
+    return [
+        cm.c.id,
+        cm.c.room,
+        cm.c.author_id,
+        cm.c.recipient_id,
+        cm.c.body,
+        cm.c.created_at,
+        u.c.display_name.label("author"),
+        u.c.role.label("author_role"),
+        u.c.company_id.label("author_company_id"),
+    ]
+
+
+async def recent_messages(conn: AsyncConnection, room: str, limit: int) -> list[dict[str, Any]]:
+    """The room's last lobby messages (not private, not deleted), oldest first."""
+    stmt = (
+        sa.select(*_message_columns())
+        .join(u, u.c.id == cm.c.author_id)
+        .where(cm.c.room == room, cm.c.recipient_id.is_(None), cm.c.deleted_at.is_(None))
+        .order_by(cm.c.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(await fetch_all(conn, stmt)))
+
+
+async def insert_message(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    result = await conn.execute(cm.insert().values(**values).returning(cm.c.id))
+    return int(result.scalar_one())
+
+
+async def message_by_client_id(
+    conn: AsyncConnection, author_id: int, client_id: str
+) -> dict[str, Any] | None:
+    stmt = (
+        sa.select(*_message_columns())
+        .join(u, u.c.id == cm.c.author_id)
+        .where(cm.c.author_id == author_id, cm.c.client_id == client_id)
+    )
+    return await fetch_one(conn, stmt)
+
+
+async def lobby_message(conn: AsyncConnection, room: str, message_id: int) -> dict[str, Any] | None:
+    stmt = sa.select(cm).where(
+        cm.c.id == message_id, cm.c.room == room, cm.c.recipient_id.is_(None)
+    )
+    return await fetch_one(conn, stmt)
+
+
+async def delete_message(
+    conn: AsyncConnection, message_id: int, by_user_id: int, at: datetime
+) -> bool:
+    result = await conn.execute(
+        cm.update()
+        .where(cm.c.id == message_id, cm.c.deleted_at.is_(None))
+        .values(deleted_at=at, deleted_by=by_user_id)
+    )
+    return bool(result.rowcount)
+
+
+# --- the queue's history -------------------------------------------------------------
+
+
+def _entry_columns() -> list[Any]:
+    return [q, u.c.display_name.label("student_name")]
+
+
+async def open_entry(
+    conn: AsyncConnection, booth_id: int, student_id: int
+) -> dict[str, Any] | None:
+    stmt = (
+        sa.select(*_entry_columns())
+        .join(u, u.c.id == q.c.student_id)
+        .where(q.c.booth_id == booth_id, q.c.student_id == student_id, q.c.ended_at.is_(None))
+        .order_by(q.c.id.desc())
+        .limit(1)
+    )
+    return await fetch_one(conn, stmt)
+
+
+async def last_entry(
+    conn: AsyncConnection, booth_id: int, student_id: int
+) -> dict[str, Any] | None:
+    stmt = (
+        sa.select(*_entry_columns())
+        .join(u, u.c.id == q.c.student_id)
+        .where(q.c.booth_id == booth_id, q.c.student_id == student_id)
+        .order_by(q.c.id.desc())
+        .limit(1)
+    )
+    return await fetch_one(conn, stmt)
+
+
+async def open_entries(conn: AsyncConnection, booth_id: int) -> list[dict[str, Any]]:
+    """Everyone waiting, called or chatting at the booth, in the order they joined."""
+    stmt = (
+        sa.select(*_entry_columns())
+        .join(u, u.c.id == q.c.student_id)
+        .where(q.c.booth_id == booth_id, q.c.ended_at.is_(None))
+        .order_by(q.c.joined_at, q.c.id)
+    )
+    return await fetch_all(conn, stmt)
+
+
+async def waiting_entries_of_student(
+    conn: AsyncConnection, student_id: int, fair_id: int
+) -> list[dict[str, Any]]:
+    """A student's places in the queues of one fair that are not called yet."""
+    b = t.booths
+    stmt = (
+        sa.select(q.c.id, q.c.booth_id, b.c.fair_id, b.c.company_id)
+        .join(b, b.c.id == q.c.booth_id)
+        .where(
+            q.c.student_id == student_id,
+            q.c.ended_at.is_(None),
+            q.c.called_at.is_(None),
+            b.c.fair_id == fair_id,
+        )
+    )
+    return await fetch_all(conn, stmt)
+
+
+async def insert_entry(
+    conn: AsyncConnection, booth_id: int, student_id: int, joined_at: datetime
+) -> int:
+    result = await conn.execute(
+        q.insert()
+        .values(booth_id=booth_id, student_id=student_id, joined_at=joined_at)
+        .returning(q.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def mark_called(
+    conn: AsyncConnection, entry_id: int, recruiter_id: int, at: datetime
+) -> bool:
+    result = await conn.execute(
+        q.update()
+        .where(q.c.id == entry_id, q.c.ended_at.is_(None), q.c.called_at.is_(None))
+        .values(called_at=at, called_by=recruiter_id)
+    )
+    return bool(result.rowcount)
+
+
+async def end_entry(conn: AsyncConnection, entry_id: int, outcome: str, at: datetime) -> bool:
+    """Ends an open entry; False when it had ended already (someone else decided first)."""
+    result = await conn.execute(
+        q.update()
+        .where(q.c.id == entry_id, q.c.ended_at.is_(None))
+        .values(ended_at=at, outcome=outcome)
+    )
+    return bool(result.rowcount)
+
+
+async def entry(conn: AsyncConnection, entry_id: int) -> dict[str, Any] | None:
+    stmt = sa.select(*_entry_columns()).join(u, u.c.id == q.c.student_id).where(q.c.id == entry_id)
+    return await fetch_one(conn, stmt)
+
+
+async def served_durations(conn: AsyncConnection, booth_id: int, limit: int) -> list[float]:
+    """Seconds from call to end of the booth's last `limit` served chats."""
+    stmt = (
+        sa.select(q.c.called_at, q.c.ended_at)
+        .where(q.c.booth_id == booth_id, q.c.outcome == "served", q.c.called_at.is_not(None))
+        .order_by(q.c.ended_at.desc())
+        .limit(limit)
+    )
+    rows = await fetch_all(conn, stmt)
+    return [(r["ended_at"] - r["called_at"]).total_seconds() for r in rows]
+
+
+async def met_at_booth(conn: AsyncConnection, booth_id: int, student_id: int) -> bool:
+    """In the booth's queue, called, chatting, or served by it: the staff may see them."""
+    stmt = sa.select(sa.func.count()).where(
+        q.c.booth_id == booth_id,
+        q.c.student_id == student_id,
+        sa.or_(q.c.ended_at.is_(None), q.c.outcome == "served"),
+    )
+    return bool((await conn.execute(stmt)).scalar())
+
+
+# --- candidates (B7) -------------------------------------------------------------------
+
+
+async def student_profile(conn: AsyncConnection, student_id: int) -> dict[str, Any] | None:
+    p, s = t.student_profiles, t.schools
+    stmt = (
+        sa.select(
+            u.c.id.label("user_id"),
+            u.c.display_name,
+            p.c.real_name,
+            s.c.name.label("school"),
+            p.c.major,
+            p.c.degree,
+            p.c.graduation_year,
+            p.c.resume,
+            p.c.verified_at,
+        )
+        .select_from(u.join(p, p.c.user_id == u.c.id).join(s, s.c.id == p.c.school_id))
+        .where(u.c.id == student_id, u.c.role == "student")
+    )
+    return await fetch_one(conn, stmt)
+
+
+async def company_marks(
+    conn: AsyncConnection, company_id: int, student_id: int
+) -> list[dict[str, Any]]:
+    m = t.candidate_marks
+    author, handed = u.alias("author"), u.alias("handed")
+    stmt = (
+        sa.select(
+            m.c.id,
+            m.c.booth_id,
+            m.c.interest,
+            m.c.note,
+            m.c.created_at,
+            author.c.display_name.label("author"),
+            m.c.handed_to,
+            handed.c.display_name.label("handed_to_name"),
+        )
+        .join(author, author.c.id == m.c.author_id)
+        .outerjoin(handed, handed.c.id == m.c.handed_to)
+        .where(m.c.company_id == company_id, m.c.student_id == student_id)
+        .order_by(m.c.id)
+    )
+    return await fetch_all(conn, stmt)
+
+
+async def insert_mark(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    m = t.candidate_marks
+    result = await conn.execute(m.insert().values(**values).returning(m.c.id))
+    return int(result.scalar_one())
+
+
+async def colleague(conn: AsyncConnection, company_id: int, user_id: int) -> dict[str, Any] | None:
+    """An active recruiter of the company."""
+    stmt = sa.select(u.c.id, u.c.display_name).where(
+        u.c.id == user_id,
+        u.c.role == "recruiter",
+        u.c.company_id == company_id,
+        u.c.disabled_at.is_(None),
+    )
+    return await fetch_one(conn, stmt)
+
+
+async def user_brief(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
+    stmt = sa.select(u.c.id, u.c.display_name, u.c.role, u.c.company_id).where(
+        u.c.id == user_id, u.c.disabled_at.is_(None)
+    )
+    return await fetch_one(conn, stmt)

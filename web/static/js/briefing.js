@@ -1,0 +1,399 @@
+// Live briefing: Q&A, chat, moderation, viewer count and reactions (P3–P5).
+// The server decides who sees what; this file only shows it. User text is always
+// set with textContent, never as HTML. Strings come from data-t-* attributes that
+// the template translates.
+import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+
+const root = document.getElementById("briefing-live");
+
+// A small private socket helper (the shared live.js was not there yet):
+// websocket transport, acks with a timeout, retries that keep the client_id.
+function connectSocket() {
+  return io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
+}
+
+function clientId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+async function call(socket, event, data, attempts = 1) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await socket.timeout(10000).emitWithAck(event, data);
+    } catch (timeout) {
+      if (attempt >= attempts) return { ok: false, error: { code: "timeout", message: "" } };
+    }
+  }
+}
+
+function t(key, vars = {}) {
+  const name = "t" + key.replace(/(^|-)([a-z])/g, (_, __, c) => c.toUpperCase());
+  let text = root.dataset[name] || key;
+  for (const [k, v] of Object.entries(vars)) text = text.split(`%(${k})s`).join(String(v));
+  return text;
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+const $ = (selector) => root.querySelector(selector);
+const PUBLIC = new Set(["approved", "answered"]);
+
+const state = {
+  briefingId: Number(root?.dataset.briefing),
+  fair: root?.dataset.fair,
+  me: null,
+  open: true,
+  joined: false,
+  joining: false,
+  buffer: [],
+  banned: false,
+  lastSeq: 0,
+  questions: new Map(),
+  voted: new Set(),
+  messages: new Map(),
+  sort: "votes",
+  renderQueued: false,
+};
+
+function mergeQuestion(question) {
+  const old = state.questions.get(question.id);
+  // Public copies hide an anonymous asker; keep the name we already know
+  // (moderators and the asker themselves were sent it).
+  if (old && question.author === null && old.author !== null) {
+    question.author = old.author;
+    question.author_id = old.author_id;
+  }
+  if (old && !question.dismiss_reason && old.dismiss_reason) {
+    question.dismiss_reason = old.dismiss_reason;
+  }
+  // Counts move only with briefing.votes, vote acks and snapshots: the count inside
+  // a question event is the one of its moment, possibly older than ours.
+  if (old) question.votes = old.votes;
+  state.questions.set(question.id, question);
+}
+
+function isMine(question) {
+  return state.me && question.author_id === state.me.user_id;
+}
+
+function stateLabel(question) {
+  return t(question.state);
+}
+
+function questionItem(socket, question, { moderator }) {
+  const item = el("li", { class: `question ${question.state}`, "data-question-id": question.id });
+  const meta = el("p", { class: "meta" });
+  meta.append(el("span", { class: "author", text: question.author ?? t("anonymous") }));
+  if (question.pinned) meta.append(" · ", el("span", { class: "badge", text: t("pinned") }));
+  if (question.state !== "approved") {
+    const tone = { answered: "ok", dismissed: "bad", pending: "warn" }[question.state] || "";
+    meta.append(" · ", el("span", { class: `badge ${tone}`, text: stateLabel(question) }));
+  }
+  item.append(el("p", { class: "body", text: question.body }), meta);
+  if (question.state === "dismissed" && question.dismiss_reason) {
+    item.append(el("p", { class: "reason", text: t("reason", { reason: question.dismiss_reason }) }));
+  }
+  const row = el("div", { class: "question-actions" });
+  if (PUBLIC.has(question.state)) {
+    const count = el("span", { class: "vote-count", text: String(question.votes) });
+    row.append(el("span", { class: "votes" }, count, " ", t("votes")));
+    if (state.me?.can_ask && state.open) {
+      const pressed = state.voted.has(question.id);
+      row.append(
+        el("button", {
+          type: "button",
+          class: "vote",
+          "aria-pressed": String(pressed),
+          text: `▲ ${t("upvote")}`,
+          onclick: () => vote(socket, question.id, !pressed),
+        }),
+      );
+    }
+  }
+  if (moderator) row.append(...moderatorButtons(socket, question));
+  if (row.childElementCount) item.append(row);
+  return item;
+}
+
+function moderatorButtons(socket, question) {
+  const act = (event, extra = {}) => () =>
+    send(socket, event, { question_id: question.id, ...extra }, $("[data-ask-error]"));
+  const buttons = [];
+  const button = (label, onclick) => el("button", { type: "button", text: t(label), onclick });
+  if (question.state === "pending") buttons.push(button("approve", act("briefing.approve")));
+  if (PUBLIC.has(question.state)) {
+    buttons.push(question.pinned ? button("unpin", act("briefing.unpin")) : button("pin", act("briefing.pin")));
+  }
+  if (question.state === "pending" || question.state === "approved") {
+    buttons.push(button("answer", act("briefing.answer")));
+    const id = `reason-${question.id}`;
+    const reason = el("input", { id, maxlength: "300", class: "reason-input" });
+    const label = el("label", { for: id, class: "visually-hidden", text: t("dismiss-reason") });
+    const dismiss = button("dismiss", () =>
+      send(socket, "briefing.dismiss", { question_id: question.id, reason: reason.value }, $("[data-ask-error]")),
+    );
+    buttons.push(el("span", { class: "dismiss" }, label, reason, dismiss));
+  }
+  return buttons;
+}
+
+function sorted(list) {
+  const newest = (a, b) => b.id - a.id;
+  const byVotes = (a, b) => b.votes - a.votes || newest(a, b);
+  return list.sort((a, b) => Number(b.pinned) - Number(a.pinned) || (state.sort === "votes" ? byVotes(a, b) : newest(a, b)));
+}
+
+function render(socket) {
+  state.renderQueued = false;
+  const moderator = Boolean(state.me?.moderator);
+  const all = [...state.questions.values()];
+  const lists = [
+    ["[data-question-list]", sorted(all.filter((q) => PUBLIC.has(q.state))), "[data-questions-empty]"],
+    ["[data-pending-list]", all.filter((q) => moderator && q.state === "pending").sort((a, b) => a.id - b.id), "[data-pending-empty]"],
+    ["[data-mine-list]", all.filter((q) => isMine(q) && !moderator).sort((a, b) => b.id - a.id), null],
+  ];
+  for (const [selector, items, empty] of lists) {
+    $(selector).replaceChildren(...items.map((q) => questionItem(socket, q, { moderator })));
+    if (empty) $(empty).hidden = items.length > 0;
+  }
+  $("[data-mine]").hidden = lists[2][1].length === 0;
+}
+
+function scheduleRender(socket) {
+  if (state.renderQueued) return;
+  state.renderQueued = true;
+  requestAnimationFrame(() => render(socket));
+}
+
+function messageItem(socket, message) {
+  const item = el("li", { "data-message-id": message.id });
+  item.append(el("strong", { text: message.author }), " ", el("span", { class: "body", text: message.body }));
+  if (state.me?.moderator && message.author_id !== state.me.user_id) {
+    const target = { user_id: message.author_id };
+    const error = $("[data-chat-error]");
+    item.append(
+      el("span", { class: "chat-actions" },
+        el("button", { type: "button", class: "link", text: t("delete"), onclick: () => send(socket, "briefing.delete_message", { message_id: message.id }, error) }),
+        el("button", { type: "button", class: "link", text: t("mute"), onclick: () => send(socket, "briefing.mute", { ...target, minutes: 10 }, error) }),
+        el("button", { type: "button", class: "link", text: t("ban"), onclick: () => send(socket, "briefing.ban", target, error) }),
+      ),
+    );
+  }
+  return item;
+}
+
+function addMessage(socket, message) {
+  if (state.messages.has(message.id)) return;
+  state.messages.set(message.id, message);
+  const log = $("[data-chat-log]");
+  const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.append(messageItem(socket, message));
+  while (log.childElementCount > 200) log.firstElementChild.remove();
+  if (nearBottom) log.scrollTop = log.scrollHeight;
+}
+
+function removeMessage(id) {
+  state.messages.delete(id);
+  root.querySelector(`[data-message-id="${Number(id)}"]`)?.remove();
+}
+
+function showSlow(seconds) {
+  const note = $("[data-slow-note]");
+  note.hidden = !seconds;
+  note.textContent = seconds ? t("slow", { n: seconds }) : "";
+  const select = root.querySelector("#slow-seconds");
+  if (select) select.value = String(seconds);
+}
+
+function setStatus(text) {
+  $("[data-status]").textContent = text;
+}
+
+function showViewers(n) {
+  $("[data-viewers]").textContent = t("viewers", { n });
+}
+
+// Events with a seq are durable: apply each once, in order, skipping what the
+// snapshot already holds. While a join is in flight they wait, so that an event
+// newer than the snapshot is applied after it rather than wiped by it.
+function applyDurable(handler, data) {
+  if (typeof data?.seq === "number") {
+    if (data.seq <= state.lastSeq) return;
+    state.lastSeq = data.seq;
+  }
+  handler(data);
+}
+
+function durable(handler) {
+  return (data) => {
+    if (state.joining) state.buffer.push([handler, data]);
+    else applyDurable(handler, data);
+  };
+}
+
+function applySnapshot(socket, snap) {
+  state.me = snap.me;
+  state.open = snap.open;
+  state.questions.clear();
+  for (const q of snap.questions) mergeQuestion(q);
+  state.voted = new Set(snap.voted);
+  state.messages.clear();
+  $("[data-chat-log]").replaceChildren();
+  for (const m of snap.messages) addMessage(socket, m);
+  // The snapshot is the whole current state, so `missed` (what happened while we
+  // were away) is already in it; events newer than it were buffered during the join.
+  state.lastSeq = snap.last_event_id;
+  const buffered = state.buffer;
+  state.buffer = [];
+  state.joining = false;
+  for (const [handler, data] of buffered) applyDurable(handler, data);
+  showViewers(snap.viewers);
+  showSlow(snap.slow_mode);
+  $("[data-moderation]").hidden = !snap.me.moderator;
+  $("#ask-form").hidden = !(snap.me.can_ask && snap.open);
+  $("#chat-form").hidden = !snap.open;
+  for (const button of root.querySelectorAll("[data-react]")) button.disabled = false;
+  setStatus(snap.open ? t("connected") : t("closed"));
+  render(socket);
+}
+
+function handlers(socket) {
+  return {
+    "briefing.question": (e) => { mergeQuestion(e.question); scheduleRender(socket); },
+    "briefing.question_removed": (e) => {
+      const q = state.questions.get(e.question_id);
+      // The moderators and the asker keep it: a dismissal with its reason follows.
+      if (q && !isMine(q) && !state.me?.moderator) state.questions.delete(e.question_id);
+      scheduleRender(socket);
+    },
+    "briefing.message": (e) => addMessage(socket, e.message),
+    "briefing.message_deleted": (e) => removeMessage(e.message_id),
+  };
+}
+
+async function send(socket, event, data, errorNode, attempts = 1) {
+  if (errorNode) errorNode.textContent = "";
+  const reply = await call(socket, event, { briefing_id: state.briefingId, ...data }, attempts);
+  if (!reply.ok && errorNode) errorNode.textContent = reply.error.message || t("failed");
+  return reply;
+}
+
+async function vote(socket, questionId, up) {
+  const reply = await send(socket, up ? "briefing.vote" : "briefing.unvote", { question_id: questionId }, $("[data-ask-error]"));
+  if (!reply.ok) return;
+  if (up) state.voted.add(questionId);
+  else state.voted.delete(questionId);
+  const q = state.questions.get(questionId);
+  if (q) q.votes = reply.data.votes;
+  scheduleRender(socket);
+}
+
+async function join(socket) {
+  if (state.banned) return;
+  setStatus(t("connecting"));
+  state.joining = true;
+  state.buffer = [];
+  const fair = await call(socket, "fair.join", { fair: state.fair });
+  const data = { briefing_id: state.briefingId };
+  if (state.joined) data.after = state.lastSeq;
+  const reply = fair.ok ? await call(socket, "briefing.join", data) : fair;
+  if (!reply.ok) {
+    state.joining = false;
+    setStatus(t("unavailable"));
+    return;
+  }
+  state.joined = true;
+  applySnapshot(socket, reply.data);
+}
+
+function wireForms(socket) {
+  $("#ask-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = root.querySelector("#ask-body");
+    const anonymous = root.querySelector("#ask-anonymous");
+    const payload = { body: body.value, anonymous: anonymous.checked, client_id: clientId() };
+    const reply = await send(socket, "briefing.ask", payload, $("[data-ask-error]"), 3);
+    if (reply.ok) {
+      mergeQuestion(reply.data.question);
+      body.value = "";
+      scheduleRender(socket);
+    }
+  });
+  $("#chat-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = root.querySelector("#chat-body");
+    const reply = await send(socket, "briefing.chat", { body: input.value, client_id: clientId() }, $("[data-chat-error]"), 3);
+    if (reply.ok) {
+      addMessage(socket, reply.data.message);
+      input.value = "";
+    }
+  });
+  $("[data-slow-form]").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const seconds = Number(root.querySelector("#slow-seconds").value);
+    send(socket, "briefing.slow_mode", { seconds }, $("[data-ask-error]"));
+  });
+  for (const button of root.querySelectorAll("[data-sort]")) {
+    button.addEventListener("click", () => {
+      state.sort = button.dataset.sort;
+      for (const other of root.querySelectorAll("[data-sort]")) {
+        other.setAttribute("aria-pressed", String(other === button));
+      }
+      render(socket);
+    });
+  }
+  for (const button of root.querySelectorAll("[data-react]")) {
+    button.addEventListener("click", () => send(socket, "briefing.react", { kind: button.dataset.react }, null));
+  }
+}
+
+function wireEvents(socket) {
+  for (const [event, handler] of Object.entries(handlers(socket))) socket.on(event, durable(handler));
+  socket.on("briefing.votes", (e) => {
+    const q = state.questions.get(e.question_id);
+    if (q) {
+      q.votes = e.votes;
+      scheduleRender(socket);
+    }
+  });
+  socket.on("briefing.viewers", (e) => showViewers(e.viewers));
+  socket.on("briefing.slow_mode", (e) => showSlow(e.seconds));
+  let tallyTimer = null;
+  socket.on("briefing.reactions", (e) => {
+    const tally = $("[data-reaction-tally]");
+    tally.textContent = Object.entries(e.counts).map(([kind, n]) => `${kind} ${n}`).join("  ");
+    clearTimeout(tallyTimer);
+    tallyTimer = setTimeout(() => { tally.textContent = ""; }, 3000);
+  });
+  socket.on("briefing.muted", (e) => {
+    const until = e.until ? new Date(e.until).toLocaleTimeString() : "";
+    $("[data-chat-error]").textContent = t("muted", { until });
+  });
+  socket.on("briefing.unbanned", () => { $("[data-chat-error]").textContent = t("unbanned"); });
+  socket.on("briefing.banned", () => {
+    state.banned = true;
+    call(socket, "briefing.leave", { briefing_id: state.briefingId });
+    $("#ask-form").hidden = true;
+    $("#chat-form").hidden = true;
+    setStatus(t("banned"));
+  });
+  socket.on("connect", () => join(socket));
+  socket.on("disconnect", () => setStatus(t("offline")));
+}
+
+if (root) {
+  const socket = connectSocket();
+  wireForms(socket);
+  wireEvents(socket);
+}

@@ -1,0 +1,120 @@
+// The shared real-time client (booth.js, briefing.js): one socket.io connection over
+// websocket, acks as the server's envelope, rooms rejoined after a reconnect with the
+// last event id seen in each (so the server replays what was missed), events
+// de-duplicated by their per-room seq, and sends retried with the SAME client_id so
+// the server stores a retried message once.
+import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+
+const ACK_TIMEOUT_MS = 10000;
+const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
+const SEEN_LIMIT = 1000;
+
+export function newClientId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  // Older browsers: still unique enough for one user's retries.
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Live {
+  constructor({ onStatus = () => {} } = {}) {
+    this.onStatus = onStatus;
+    this.socket = io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
+    this.joins = []; // [{event, payload, room, onSnapshot}] in join order (fair first)
+    this.lastSeq = new Map(); // room -> highest seq seen
+    this.seen = new Map(); // room -> Set of seqs already handled
+    this.handlers = new Map(); // event -> [handler]
+    this.socket.on("connect", () => this.rejoin());
+    this.socket.on("disconnect", () => this.onStatus("offline"));
+    this.socket.on("connect_error", () => this.onStatus("offline"));
+  }
+
+  // The ack envelope {ok, data} / {ok: false, error}; a timeout is an error too.
+  async emitWithAck(event, data, timeoutMs = ACK_TIMEOUT_MS) {
+    try {
+      return await this.socket.timeout(timeoutMs).emitWithAck(event, data);
+    } catch (err) {
+      return { ok: false, error: { code: "timeout", message: String(err) } };
+    }
+  }
+
+  // For writes with a client_id: retried while unacknowledged (timeouts, reconnects);
+  // the same client_id each time, so a message that did arrive is not stored twice.
+  async send(event, data) {
+    const payload = data.client_id ? data : { ...data, client_id: newClientId() };
+    let reply = await this.emitWithAck(event, payload);
+    for (const delay of RETRY_DELAYS_MS) {
+      if (reply.ok || reply.error.code !== "timeout") break;
+      await sleep(delay);
+      reply = await this.emitWithAck(event, payload);
+    }
+    return reply;
+  }
+
+  on(event, handler) {
+    if (!this.handlers.has(event)) {
+      this.handlers.set(event, []);
+      this.socket.on(event, (data) => this.deliver(event, data));
+    }
+    this.handlers.get(event).push(handler);
+  }
+
+  // True the first time a (room, seq) is seen; events without seq are ephemeral.
+  fresh(room, seq) {
+    if (room == null || seq == null) return true;
+    let seen = this.seen.get(room);
+    if (!seen) this.seen.set(room, (seen = new Set()));
+    if (seen.has(seq)) return false;
+    seen.add(seq);
+    if (seen.size > SEEN_LIMIT) seen.delete(seen.values().next().value);
+    if (seq > (this.lastSeq.get(room) || 0)) this.lastSeq.set(room, seq);
+    return true;
+  }
+
+  deliver(event, data) {
+    if (!this.fresh(data?.room, data?.seq)) return;
+    for (const handler of this.handlers.get(event) || []) handler(data);
+  }
+
+  // Joins a room and remembers it, so it is rejoined (with `after`) on reconnect.
+  async join(event, payload, onSnapshot) {
+    const entry = { event, payload, room: null, onSnapshot };
+    this.joins.push(entry);
+    if (this.socket.connected) return this.joinOne(entry);
+    return null;
+  }
+
+  async joinOne(entry) {
+    const after = entry.room != null ? this.lastSeq.get(entry.room) : undefined;
+    const payload = after != null ? { ...entry.payload, after } : entry.payload;
+    const reply = await this.emitWithAck(entry.event, payload);
+    if (!reply.ok) return reply;
+    const data = reply.data || {};
+    entry.room = data.room ?? entry.room;
+    if (entry.room != null && !this.lastSeq.has(entry.room)) {
+      this.lastSeq.set(entry.room, data.last_event_id || 0);
+    }
+    entry.onSnapshot?.(data);
+    for (const missed of data.missed || []) {
+      this.deliver(missed.event, { ...missed.payload, room: entry.room, seq: missed.seq });
+    }
+    return reply;
+  }
+
+  async rejoin() {
+    this.onStatus("connecting");
+    for (const entry of this.joins) {
+      const reply = await this.joinOne(entry);
+      if (!reply.ok) {
+        this.onStatus("unavailable", reply.error);
+        return;
+      }
+    }
+    this.onStatus("online");
+  }
+
+  forget(event) {
+    this.joins = this.joins.filter((entry) => entry.event !== event);
+  }
+}
