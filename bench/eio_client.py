@@ -31,7 +31,9 @@ class EioClient:
 
     async def connect(self, base_url: str, cookie: str, timeout: float = 30) -> None:
         url = base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-        self._ws = await self._http.ws_connect(url, headers={"Cookie": cookie}, heartbeat=None, max_msg_size=0)
+        self._ws = await self._http.ws_connect(
+            url, headers={"Cookie": cookie}, heartbeat=None, max_msg_size=0
+        )
         self._reader = asyncio.create_task(self._read())
         await asyncio.wait_for(self.connected.wait(), timeout)
 

@@ -102,7 +102,9 @@ async def run_baseline(clients: int, messages: int, per_second: float, port: int
             rss_before = rss_bytes(server.pid)
             sockets = []
             for start in range(0, clients, 200):
-                sockets += await asyncio.gather(*(http.ws_connect(url) for _ in range(start, min(clients, start + 200))))
+                sockets += await asyncio.gather(
+                    *(http.ws_connect(url) for _ in range(start, min(clients, start + 200)))
+                )
             rss_per_client = (rss_bytes(server.pid) - rss_before) / clients
             readers = [asyncio.create_task(_read_raw(ws, tally)) for ws in sockets]
             sender = await http.ws_connect(url)
@@ -123,8 +125,17 @@ async def run_baseline(clients: int, messages: int, per_second: float, port: int
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return FanoutResult("aiohttp websocket broadcast (baseline)", clients, messages, messages * clients,
-                        tally.received, elapsed, cpu, rss_per_client, tally.latencies)
+    return FanoutResult(
+        "aiohttp websocket broadcast (baseline)",
+        clients,
+        messages,
+        messages * clients,
+        tally.received,
+        elapsed,
+        cpu,
+        rss_per_client,
+        tally.latencies,
+    )
 
 
 async def _read_raw(ws: aiohttp.ClientWebSocketResponse, tally: Tally) -> None:
