@@ -33,6 +33,8 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from fairserver.socket.fanout import broadcast
+
 log = logging.getLogger(__name__)
 RETRY_SLEEP = 1.0
 REDIS_OPTIONS: dict[str, Any] = {
@@ -47,6 +49,24 @@ REDIS_OPTIONS: dict[str, Any] = {
 
 
 class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """An emit from any worker, delivered to this worker's sockets: plain broadcasts
+        take the direct fan-out path; those with callbacks keep python-socketio's."""
+        if message.get("callback") is not None or message.get("binary"):
+            await super()._handle_emit(message)
+            return
+        data = message["data"]
+        if isinstance(data, list):
+            data = data[0] if len(data) == 1 else tuple(data)
+        broadcast(
+            self,
+            message["event"],
+            data,
+            message.get("namespace"),
+            message.get("room"),
+            message.get("skip_sid"),
+        )
+
     def __init__(self, url: str, channel: str = "socketio", write_only: bool = False) -> None:
         super().__init__(
             url, channel=channel, write_only=write_only, redis_options=dict(REDIS_OPTIONS)

@@ -16,6 +16,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.settings import Settings
 from fairserver.socket import Domains
+from fairserver.socket.fanout import FanoutManager, install_fast_poll
 from fairserver.socket.kit import Connection
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ class SocketNotifier:
 class SocketLayer:
     def __init__(self, settings: Settings, domains: Domains) -> None:
         registry = domains.registry
-        manager = None
+        install_fast_poll()
+        manager: socketio.AsyncManager = FanoutManager()
         if settings.redis_url:
             from fairserver.socket.redis_manager import ResilientRedisManager
 
