@@ -37,6 +37,7 @@ ROUTE_MODULES = (
     "policy",
     "company",
     "briefing_export",
+    "dashboard",
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"

@@ -96,6 +96,7 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/organiser/students"): only(ORGANISERS, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}"): only(MANAGERS_A, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}/edit"): only(MANAGERS_A, anonymous=LOGIN),
+    ("GET", "/organiser/fairs/{slug}/live"): only(MANAGERS_A, anonymous=LOGIN),
     ("POST", "/organiser/fairs/{slug}/edit"): only(MANAGERS_A, ok=400, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}/export/{kind}.csv"): only(MANAGERS_A, anonymous=LOGIN),
     ("POST", "/organiser/fairs/{slug}/companies/{company_id}"): only(

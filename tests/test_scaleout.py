@@ -462,3 +462,70 @@ def test_a_crashed_worker_stops_the_group(supervised: Supervised) -> None:
     os.kill(workers[0], signal.SIGKILL)
     assert supervised.process.wait(timeout=40) == 1, supervised.log()
     assert not any(_is_running(pid) for pid in workers)
+
+
+async def _at_booth(sock: Client, booth_id: int) -> dict[str, Any]:
+    await join(sock, "open")
+    reply = await sock.call("booth.join", {"booth_id": booth_id})
+    assert reply["ok"], reply
+    data: dict[str, Any] = reply["data"]
+    return data
+
+
+async def _queue(sock: Client, event: str, booth_id: int) -> dict[str, Any]:
+    reply = await sock.call(event, {"booth_id": booth_id})
+    assert reply["ok"], reply
+    data: dict[str, Any] = reply["data"]
+    return data
+
+
+def _order(queue_list: dict[str, Any]) -> list[tuple[int, int | None]]:
+    return [(entry["student_id"], entry["position"]) for entry in queue_list["entries"]]
+
+
+async def test_queue_positions_agree_across_processes(cluster: Cluster) -> None:
+    world = cluster.world
+    booth = world.booth_a_open
+    alice, bob = world.users["student_a"], world.users["student_b"]
+    async with (
+        socket_on(cluster.second, world, "recruiter_a") as staff,
+        socket_on(cluster.first, world, "student_a") as student_a,
+        socket_on(cluster.second, world, "student_b") as student_b,
+    ):
+        assert (await _at_booth(staff, booth))["queue_list"]["length"] == 0
+        await _at_booth(student_a, booth)
+        await _at_booth(student_b, booth)
+
+        first = await _queue(student_a, "booth.queue_join", booth)  # on process 1
+        assert (first["state"], first["position"], first["length"]) == ("waiting", 1, 1)
+        second = await _queue(student_b, "booth.queue_join", booth)  # on process 2
+        assert (second["state"], second["position"], second["length"]) == ("waiting", 2, 2)
+        # Process 1's student hears the new length from process 2, still first in line.
+        heard = await student_a.wait_for("booth.queue_position", lambda e: e["length"] == 2)
+        assert (heard["booth_id"], heard["position"]) == (booth, 1)
+
+        # The staff on process 2 saw process 1's join, in join order.
+        listed = await staff.wait_for("booth.queue_list", lambda e: e["length"] == 2)
+        assert _order(listed) == [(alice, 1), (bob, 2)]
+        await staff.wait_for("booth.queue", lambda e: e["length"] == 2)
+        # A fresh look from process 1 agrees with what process 2 broadcast.
+        async with socket_on(cluster.first, world, "recruiter_a") as other_tab:
+            assert _order((await _at_booth(other_tab, booth))["queue_list"]) == _order(listed)
+
+        left = await _queue(student_a, "booth.queue_leave", booth)  # on process 1
+        assert left["state"] == "none"
+        moved = await student_b.wait_for(
+            "booth.queue_position", lambda e: e["position"] == 1 and e["length"] == 1
+        )
+        assert moved["entry_id"] == second["entry_id"]
+        ended = await staff.wait_for("booth.queue_ended", lambda e: e["student_id"] == alice)
+        assert ended["outcome"] == "left"
+        # (An earlier list also had length 1: the one from before Bob joined.)
+        await staff.wait_for("booth.queue_list", lambda e: _order(e) == [(bob, 1)])
+        # Asking again on process 2 keeps the place, now first.
+        again = await _queue(student_b, "booth.queue_join", booth)
+        assert (again["entry_id"], again["position"], again["length"]) == (
+            second["entry_id"],
+            1,
+            1,
+        )

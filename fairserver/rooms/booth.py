@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.rooms.context import Services
-from fairserver.rooms.errors import NotFound
+from fairserver.rooms.errors import ClientIdReused, NotFound
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
 from fairserver.store import booth_live as store
 from fairserver.store import events as event_log
@@ -278,9 +278,9 @@ async def _duplicate(
 ) -> dict[str, Any]:
     assert actor.user_id is not None
     async with services.db.connect() as conn:
-        row = await store.message_by_client_id(conn, actor.user_id, client_id)
-    if row is None:  # the insert failed for another reason
-        raise NotFound()
+        row = await store.message_by_client_id(conn, booth.room, actor.user_id, client_id)
+    if row is None:  # the author used this client_id in another room
+        raise ClientIdReused()
     return {**_message(booth, row, None).model_dump(mode="json"), "duplicate": True}
 
 

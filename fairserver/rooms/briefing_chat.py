@@ -17,7 +17,7 @@ from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
 from fairserver.rooms.briefing import MessageView, Seat, is_moderator, ticks
 from fairserver.rooms.context import Services
-from fairserver.rooms.errors import NotFound, ServiceError
+from fairserver.rooms.errors import ClientIdReused, NotFound, ServiceError
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
 from fairserver.store import briefing_live as store
 from fairserver.store import events as event_log
@@ -106,7 +106,7 @@ async def chat(
 ) -> dict[str, Any]:
     user_id = actor.user_id or 0
     async with services.db.connect() as conn:
-        existing = await store.message_by_client(conn, user_id, client_id)
+        existing = await store.message_by_client(conn, seat.room, user_id, client_id)
     if existing is not None:  # a retry: stored once, and not held back by slow mode
         return {"room": seat.room, "message": _message(existing), "duplicate": True}
     await ensure_may_speak(services, seat, user_id)
@@ -115,9 +115,9 @@ async def chat(
         event = await _store_message(services, actor, seat, body, client_id)
     except IntegrityError:
         async with services.db.connect() as conn:
-            existing = await store.message_by_client(conn, user_id, client_id)
+            existing = await store.message_by_client(conn, seat.room, user_id, client_id)
         if existing is None:
-            raise
+            raise ClientIdReused() from None
         return {"room": seat.room, "message": _message(existing), "duplicate": True}
     await services.notifier.emit(seat.room, "briefing.message", event)
     return {**event.model_dump(mode="json"), "duplicate": False}

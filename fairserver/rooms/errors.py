@@ -18,3 +18,12 @@ class NotFound(ServiceError):
 
     def __init__(self) -> None:
         super().__init__("not_found", "not found")
+
+
+class ClientIdReused(ServiceError):
+    """client_id is unique per author: one already used for another room's message."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "request.client_id_reused", "this client_id was already used for another message"
+        )

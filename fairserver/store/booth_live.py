@@ -46,12 +46,12 @@ async def insert_message(conn: AsyncConnection, values: dict[str, Any]) -> int:
 
 
 async def message_by_client_id(
-    conn: AsyncConnection, author_id: int, client_id: str
+    conn: AsyncConnection, room: str, author_id: int, client_id: str
 ) -> dict[str, Any] | None:
     stmt = (
         sa.select(*_message_columns())
         .join(u, u.c.id == cm.c.author_id)
-        .where(cm.c.author_id == author_id, cm.c.client_id == client_id)
+        .where(cm.c.room == room, cm.c.author_id == author_id, cm.c.client_id == client_id)
     )
     return await fetch_one(conn, stmt)
 

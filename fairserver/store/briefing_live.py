@@ -135,10 +135,13 @@ async def insert_message(conn: AsyncConnection, values: dict[str, Any]) -> int:
 
 
 async def message_by_client(
-    conn: AsyncConnection, author_id: int, client_id: str
+    conn: AsyncConnection, room: str, author_id: int, client_id: str
 ) -> dict[str, Any] | None:
     return await fetch_one(
-        conn, _message_select().where(cm.c.author_id == author_id, cm.c.client_id == client_id)
+        conn,
+        _message_select().where(
+            cm.c.room == room, cm.c.author_id == author_id, cm.c.client_id == client_id
+        ),
     )
 
 

@@ -1,31 +1,12 @@
 // Live briefing: Q&A, chat, moderation, viewer count and reactions (P3–P5).
 // The server decides who sees what; this file only shows it. User text is always
 // set with textContent, never as HTML. Strings come from data-t-* attributes that
-// the template translates.
-import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+// the template translates. The connection (acks, retries with the same client_id,
+// de-duplication by seq, rejoining with `after`) is the shared live.js.
+import { Live, newClientId } from "/static/js/live.js";
 
 const root = document.getElementById("briefing-live");
-
-// A small private socket helper (the shared live.js was not there yet):
-// websocket transport, acks with a timeout, retries that keep the client_id.
-function connectSocket() {
-  return io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
-}
-
-function clientId() {
-  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
-
-async function call(socket, event, data, attempts = 1) {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await socket.timeout(10000).emitWithAck(event, data);
-    } catch (timeout) {
-      if (attempt >= attempts) return { ok: false, error: { code: "timeout", message: "" } };
-    }
-  }
-}
+let live = null; // the Live connection, made once the page has a briefing
 
 function t(key, vars = {}) {
   const name = "t" + key.replace(/(^|-)([a-z])/g, (_, __, c) => c.toUpperCase());
@@ -54,11 +35,7 @@ const state = {
   fair: root?.dataset.fair,
   me: null,
   open: true,
-  joined: false,
-  joining: false,
-  buffer: [],
   banned: false,
-  lastSeq: 0,
   questions: new Map(),
   voted: new Set(),
   messages: new Map(),
@@ -91,7 +68,7 @@ function stateLabel(question) {
   return t(question.state);
 }
 
-function questionItem(socket, question, { moderator }) {
+function questionItem(question, { moderator }) {
   const item = el("li", { class: `question ${question.state}`, "data-question-id": question.id });
   const meta = el("p", { class: "meta" });
   meta.append(el("span", { class: "author", text: question.author ?? t("anonymous") }));
@@ -116,19 +93,19 @@ function questionItem(socket, question, { moderator }) {
           class: "vote",
           "aria-pressed": String(pressed),
           text: `▲ ${t("upvote")}`,
-          onclick: () => vote(socket, question.id, !pressed),
+          onclick: () => vote(question.id, !pressed),
         }),
       );
     }
   }
-  if (moderator) row.append(...moderatorButtons(socket, question));
+  if (moderator) row.append(...moderatorButtons(question));
   if (row.childElementCount) item.append(row);
   return item;
 }
 
-function moderatorButtons(socket, question) {
+function moderatorButtons(question) {
   const act = (event, extra = {}) => () =>
-    send(socket, event, { question_id: question.id, ...extra }, $("[data-ask-error]"));
+    send(event, { question_id: question.id, ...extra }, $("[data-ask-error]"));
   const buttons = [];
   const button = (label, onclick) => el("button", { type: "button", text: t(label), onclick });
   if (question.state === "pending") buttons.push(button("approve", act("briefing.approve")));
@@ -141,7 +118,7 @@ function moderatorButtons(socket, question) {
     const reason = el("input", { id, maxlength: "300", class: "reason-input" });
     const label = el("label", { for: id, class: "visually-hidden", text: t("dismiss-reason") });
     const dismiss = button("dismiss", () =>
-      send(socket, "briefing.dismiss", { question_id: question.id, reason: reason.value }, $("[data-ask-error]")),
+      send("briefing.dismiss", { question_id: question.id, reason: reason.value }, $("[data-ask-error]")),
     );
     buttons.push(el("span", { class: "dismiss" }, label, reason, dismiss));
   }
@@ -154,7 +131,7 @@ function sorted(list) {
   return list.sort((a, b) => Number(b.pinned) - Number(a.pinned) || (state.sort === "votes" ? byVotes(a, b) : newest(a, b)));
 }
 
-function render(socket) {
+function render() {
   state.renderQueued = false;
   const moderator = Boolean(state.me?.moderator);
   const all = [...state.questions.values()];
@@ -164,19 +141,19 @@ function render(socket) {
     ["[data-mine-list]", all.filter((q) => isMine(q) && !moderator).sort((a, b) => b.id - a.id), null],
   ];
   for (const [selector, items, empty] of lists) {
-    $(selector).replaceChildren(...items.map((q) => questionItem(socket, q, { moderator })));
+    $(selector).replaceChildren(...items.map((q) => questionItem(q, { moderator })));
     if (empty) $(empty).hidden = items.length > 0;
   }
   $("[data-mine]").hidden = lists[2][1].length === 0;
 }
 
-function scheduleRender(socket) {
+function scheduleRender() {
   if (state.renderQueued) return;
   state.renderQueued = true;
-  requestAnimationFrame(() => render(socket));
+  requestAnimationFrame(() => render());
 }
 
-function messageItem(socket, message) {
+function messageItem(message) {
   const item = el("li", { "data-message-id": message.id });
   item.append(el("strong", { text: message.author }), " ", el("span", { class: "body", text: message.body }));
   if (state.me?.moderator && message.author_id !== state.me.user_id) {
@@ -184,21 +161,21 @@ function messageItem(socket, message) {
     const error = $("[data-chat-error]");
     item.append(
       el("span", { class: "chat-actions" },
-        el("button", { type: "button", class: "link", text: t("delete"), onclick: () => send(socket, "briefing.delete_message", { message_id: message.id }, error) }),
-        el("button", { type: "button", class: "link", text: t("mute"), onclick: () => send(socket, "briefing.mute", { ...target, minutes: 10 }, error) }),
-        el("button", { type: "button", class: "link", text: t("ban"), onclick: () => send(socket, "briefing.ban", target, error) }),
+        el("button", { type: "button", class: "link", text: t("delete"), onclick: () => send("briefing.delete_message", { message_id: message.id }, error) }),
+        el("button", { type: "button", class: "link", text: t("mute"), onclick: () => send("briefing.mute", { ...target, minutes: 10 }, error) }),
+        el("button", { type: "button", class: "link", text: t("ban"), onclick: () => send("briefing.ban", target, error) }),
       ),
     );
   }
   return item;
 }
 
-function addMessage(socket, message) {
+function addMessage(message) {
   if (state.messages.has(message.id)) return;
   state.messages.set(message.id, message);
   const log = $("[data-chat-log]");
   const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.append(messageItem(socket, message));
+  log.append(messageItem(message));
   while (log.childElementCount > 200) log.firstElementChild.remove();
   if (nearBottom) log.scrollTop = log.scrollHeight;
 }
@@ -224,25 +201,11 @@ function showViewers(n) {
   $("[data-viewers]").textContent = t("viewers", { n });
 }
 
-// Events with a seq are durable: apply each once, in order, skipping what the
-// snapshot already holds. While a join is in flight they wait, so that an event
-// newer than the snapshot is applied after it rather than wiped by it.
-function applyDurable(handler, data) {
-  if (typeof data?.seq === "number") {
-    if (data.seq <= state.lastSeq) return;
-    state.lastSeq = data.seq;
-  }
-  handler(data);
-}
-
-function durable(handler) {
-  return (data) => {
-    if (state.joining) state.buffer.push([handler, data]);
-    else applyDurable(handler, data);
-  };
-}
-
-function applySnapshot(socket, snap) {
+// The snapshot is the whole current state of the briefing: live.js (joined with
+// fullSnapshot) holds back durable events while the join is in flight, applies those
+// newer than the snapshot after it, and drops what it already holds; `missed` (what
+// happened while we were away) is in the snapshot, so it is not replayed.
+function applySnapshot(snap) {
   state.me = snap.me;
   state.open = snap.open;
   state.questions.clear();
@@ -250,14 +213,7 @@ function applySnapshot(socket, snap) {
   state.voted = new Set(snap.voted);
   state.messages.clear();
   $("[data-chat-log]").replaceChildren();
-  for (const m of snap.messages) addMessage(socket, m);
-  // The snapshot is the whole current state, so `missed` (what happened while we
-  // were away) is already in it; events newer than it were buffered during the join.
-  state.lastSeq = snap.last_event_id;
-  const buffered = state.buffer;
-  state.buffer = [];
-  state.joining = false;
-  for (const [handler, data] of buffered) applyDurable(handler, data);
+  for (const m of snap.messages) addMessage(m);
   showViewers(snap.viewers);
   showSlow(snap.slow_mode);
   $("[data-moderation]").hidden = !snap.me.moderator;
@@ -265,84 +221,84 @@ function applySnapshot(socket, snap) {
   $("#chat-form").hidden = !snap.open;
   for (const button of root.querySelectorAll("[data-react]")) button.disabled = false;
   setStatus(snap.open ? t("connected") : t("closed"));
-  render(socket);
+  render();
 }
 
-function handlers(socket) {
+function handlers() {
   return {
-    "briefing.question": (e) => { mergeQuestion(e.question); scheduleRender(socket); },
+    "briefing.question": (e) => { mergeQuestion(e.question); scheduleRender(); },
     "briefing.question_removed": (e) => {
       const q = state.questions.get(e.question_id);
       // The moderators and the asker keep it: a dismissal with its reason follows.
       if (q && !isMine(q) && !state.me?.moderator) state.questions.delete(e.question_id);
-      scheduleRender(socket);
+      scheduleRender();
     },
-    "briefing.message": (e) => addMessage(socket, e.message),
+    "briefing.message": (e) => addMessage(e.message),
     "briefing.message_deleted": (e) => removeMessage(e.message_id),
   };
 }
 
-async function send(socket, event, data, errorNode, attempts = 1) {
+// Writes with a client_id (questions, chat) are retried by live.js with the same id
+// while unacknowledged; everything else is sent once.
+async function send(event, data, errorNode) {
   if (errorNode) errorNode.textContent = "";
-  const reply = await call(socket, event, { briefing_id: state.briefingId, ...data }, attempts);
+  const payload = { briefing_id: state.briefingId, ...data };
+  const reply = payload.client_id ? await live.send(event, payload) : await live.emitWithAck(event, payload);
   if (!reply.ok && errorNode) errorNode.textContent = reply.error.message || t("failed");
   return reply;
 }
 
-async function vote(socket, questionId, up) {
-  const reply = await send(socket, up ? "briefing.vote" : "briefing.unvote", { question_id: questionId }, $("[data-ask-error]"));
+async function vote(questionId, up) {
+  const reply = await send(up ? "briefing.vote" : "briefing.unvote", { question_id: questionId }, $("[data-ask-error]"));
   if (!reply.ok) return;
   if (up) state.voted.add(questionId);
   else state.voted.delete(questionId);
   const q = state.questions.get(questionId);
   if (q) q.votes = reply.data.votes;
-  scheduleRender(socket);
+  scheduleRender();
 }
 
-async function join(socket) {
-  if (state.banned) return;
-  setStatus(t("connecting"));
-  state.joining = true;
-  state.buffer = [];
-  const fair = await call(socket, "fair.join", { fair: state.fair });
-  const data = { briefing_id: state.briefingId };
-  if (state.joined) data.after = state.lastSeq;
-  const reply = fair.ok ? await call(socket, "briefing.join", data) : fair;
-  if (!reply.ok) {
-    state.joining = false;
-    setStatus(t("unavailable"));
-    return;
-  }
-  state.joined = true;
-  applySnapshot(socket, reply.data);
+// live.js rejoins both after every reconnect, the fair first, and the briefing with
+// `after`. The status follows the connection; a banned viewer stays banned.
+function onStatus(status) {
+  if (state.banned) setStatus(t("banned"));
+  else if (status === "connecting") setStatus(t("connecting"));
+  else if (status === "offline") setStatus(t("offline"));
+  else if (status === "unavailable") setStatus(t("unavailable"));
+  else setStatus(state.open ? t("connected") : t("closed"));
 }
 
-function wireForms(socket) {
+function join() {
+  live.join("fair.join", { fair: state.fair });
+  live.join("briefing.join", { briefing_id: state.briefingId }, applySnapshot, { fullSnapshot: true });
+}
+
+function wireForms() {
   $("#ask-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = root.querySelector("#ask-body");
     const anonymous = root.querySelector("#ask-anonymous");
-    const payload = { body: body.value, anonymous: anonymous.checked, client_id: clientId() };
-    const reply = await send(socket, "briefing.ask", payload, $("[data-ask-error]"), 3);
+    const payload = { body: body.value, anonymous: anonymous.checked, client_id: newClientId() };
+    const reply = await send("briefing.ask", payload, $("[data-ask-error]"));
     if (reply.ok) {
       mergeQuestion(reply.data.question);
       body.value = "";
-      scheduleRender(socket);
+      scheduleRender();
     }
   });
   $("#chat-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = root.querySelector("#chat-body");
-    const reply = await send(socket, "briefing.chat", { body: input.value, client_id: clientId() }, $("[data-chat-error]"), 3);
+    const reply = await send("briefing.chat", { body: input.value, client_id: newClientId() }, $("[data-chat-error]"));
     if (reply.ok) {
-      addMessage(socket, reply.data.message);
+      addMessage(reply.data.message);
       input.value = "";
     }
   });
   $("[data-slow-form]").addEventListener("submit", (event) => {
     event.preventDefault();
     const seconds = Number(root.querySelector("#slow-seconds").value);
-    send(socket, "briefing.slow_mode", { seconds }, $("[data-ask-error]"));
+    send("briefing.slow_mode", { seconds }, $("[data-ask-error]"));
   });
   for (const button of root.querySelectorAll("[data-sort]")) {
     button.addEventListener("click", () => {
@@ -350,50 +306,50 @@ function wireForms(socket) {
       for (const other of root.querySelectorAll("[data-sort]")) {
         other.setAttribute("aria-pressed", String(other === button));
       }
-      render(socket);
+      render();
     });
   }
   for (const button of root.querySelectorAll("[data-react]")) {
-    button.addEventListener("click", () => send(socket, "briefing.react", { kind: button.dataset.react }, null));
+    button.addEventListener("click", () => send("briefing.react", { kind: button.dataset.react }, null));
   }
 }
 
-function wireEvents(socket) {
-  for (const [event, handler] of Object.entries(handlers(socket))) socket.on(event, durable(handler));
-  socket.on("briefing.votes", (e) => {
+function wireEvents() {
+  for (const [event, handler] of Object.entries(handlers())) live.on(event, handler);
+  live.on("briefing.votes", (e) => {
     const q = state.questions.get(e.question_id);
     if (q) {
       q.votes = e.votes;
-      scheduleRender(socket);
+      scheduleRender();
     }
   });
-  socket.on("briefing.viewers", (e) => showViewers(e.viewers));
-  socket.on("briefing.slow_mode", (e) => showSlow(e.seconds));
+  live.on("briefing.viewers", (e) => showViewers(e.viewers));
+  live.on("briefing.slow_mode", (e) => showSlow(e.seconds));
   let tallyTimer = null;
-  socket.on("briefing.reactions", (e) => {
+  live.on("briefing.reactions", (e) => {
     const tally = $("[data-reaction-tally]");
     tally.textContent = Object.entries(e.counts).map(([kind, n]) => `${kind} ${n}`).join("  ");
     clearTimeout(tallyTimer);
     tallyTimer = setTimeout(() => { tally.textContent = ""; }, 3000);
   });
-  socket.on("briefing.muted", (e) => {
+  live.on("briefing.muted", (e) => {
     const until = e.until ? new Date(e.until).toLocaleTimeString() : "";
     $("[data-chat-error]").textContent = t("muted", { until });
   });
-  socket.on("briefing.unbanned", () => { $("[data-chat-error]").textContent = t("unbanned"); });
-  socket.on("briefing.banned", () => {
+  live.on("briefing.unbanned", () => { $("[data-chat-error]").textContent = t("unbanned"); });
+  live.on("briefing.banned", () => {
     state.banned = true;
-    call(socket, "briefing.leave", { briefing_id: state.briefingId });
+    live.forget("briefing.join"); // not rejoined after a reconnect
+    live.emitWithAck("briefing.leave", { briefing_id: state.briefingId });
     $("#ask-form").hidden = true;
     $("#chat-form").hidden = true;
     setStatus(t("banned"));
   });
-  socket.on("connect", () => join(socket));
-  socket.on("disconnect", () => setStatus(t("offline")));
 }
 
 if (root) {
-  const socket = connectSocket();
-  wireForms(socket);
-  wireEvents(socket);
+  live = new Live({ onStatus });
+  wireForms();
+  wireEvents();
+  join();
 }

@@ -3,6 +3,12 @@
 // last event id seen in each (so the server replays what was missed), events
 // de-duplicated by their per-room seq, and sends retried with the SAME client_id so
 // the server stores a retried message once.
+//
+// A join may declare its snapshot the room's whole state ({fullSnapshot: true}, as a
+// briefing's): durable events that arrive while that join is in flight are held back
+// and applied after the snapshot, and those the snapshot already holds (seq up to its
+// last_event_id) are dropped rather than applied over it. Booth joins do not use it:
+// their snapshot holds only part of the room (lobby messages, not private ones).
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 
 const ACK_TIMEOUT_MS = 10000;
@@ -21,9 +27,12 @@ export class Live {
   constructor({ onStatus = () => {} } = {}) {
     this.onStatus = onStatus;
     this.socket = io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
-    this.joins = []; // [{event, payload, room, onSnapshot}] in join order (fair first)
+    this.joins = []; // [{event, payload, room, onSnapshot, fullSnapshot}] in join order (fair first)
     this.lastSeq = new Map(); // room -> highest seq seen
     this.seen = new Map(); // room -> Set of seqs already handled
+    this.floor = new Map(); // room -> last_event_id of its full snapshot: older is stale
+    this.holding = 0; // full-snapshot joins in flight
+    this.held = []; // [event, data] of durable events waiting for those joins
     this.handlers = new Map(); // event -> [handler]
     this.socket.on("connect", () => this.rejoin());
     this.socket.on("disconnect", () => this.onStatus("offline"));
@@ -63,6 +72,7 @@ export class Live {
   // True the first time a (room, seq) is seen; events without seq are ephemeral.
   fresh(room, seq) {
     if (room == null || seq == null) return true;
+    if (seq <= (this.floor.get(room) ?? -1)) return false;
     let seen = this.seen.get(room);
     if (!seen) this.seen.set(room, (seen = new Set()));
     if (seen.has(seq)) return false;
@@ -73,33 +83,61 @@ export class Live {
   }
 
   deliver(event, data) {
+    if (this.holding > 0 && data?.seq != null) {
+      this.held.push([event, data]);
+      return;
+    }
     if (!this.fresh(data?.room, data?.seq)) return;
     for (const handler of this.handlers.get(event) || []) handler(data);
   }
 
   // Joins a room and remembers it, so it is rejoined (with `after`) on reconnect.
-  async join(event, payload, onSnapshot) {
-    const entry = { event, payload, room: null, onSnapshot };
+  // options.fullSnapshot: the snapshot is the room's whole state (see the top).
+  async join(event, payload, onSnapshot, { fullSnapshot = false } = {}) {
+    const entry = { event, payload, room: null, onSnapshot, fullSnapshot };
     this.joins.push(entry);
     if (this.socket.connected) return this.joinOne(entry);
     return null;
   }
 
   async joinOne(entry) {
+    if (!entry.fullSnapshot) return this.joinAndReplay(entry);
+    this.holding += 1;
+    try {
+      return await this.joinAndReplay(entry);
+    } finally {
+      this.holding -= 1;
+      if (this.holding === 0) this.releaseHeld();
+    }
+  }
+
+  async joinAndReplay(entry) {
     const after = entry.room != null ? this.lastSeq.get(entry.room) : undefined;
     const payload = after != null ? { ...entry.payload, after } : entry.payload;
     const reply = await this.emitWithAck(entry.event, payload);
     if (!reply.ok) return reply;
     const data = reply.data || {};
     entry.room = data.room ?? entry.room;
-    if (entry.room != null && !this.lastSeq.has(entry.room)) {
+    if (entry.room != null && entry.fullSnapshot) {
+      // The snapshot is the new baseline: nothing up to its last event applies again.
+      const last = data.last_event_id || 0;
+      this.floor.set(entry.room, last);
+      this.lastSeq.set(entry.room, Math.max(last, this.lastSeq.get(entry.room) || 0));
+    } else if (entry.room != null && !this.lastSeq.has(entry.room)) {
       this.lastSeq.set(entry.room, data.last_event_id || 0);
     }
     entry.onSnapshot?.(data);
+    if (entry.fullSnapshot) return reply; // `missed` is already in the snapshot
     for (const missed of data.missed || []) {
       this.deliver(missed.event, { ...missed.payload, room: entry.room, seq: missed.seq });
     }
     return reply;
+  }
+
+  releaseHeld() {
+    const held = this.held;
+    this.held = [];
+    for (const [event, data] of held) this.deliver(event, data);
   }
 
   async rejoin() {

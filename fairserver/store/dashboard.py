@@ -1,0 +1,57 @@
+"""Queries behind the live fair dashboard (F5): briefings ahead, calls, today's visitors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from fairserver.store import tables as t
+from fairserver.store.db import fetch_all
+
+LIVE_OR_UPCOMING = ("live", "scheduled")
+
+
+async def current_briefings(
+    conn: AsyncConnection, fair_id: int, now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """Live briefings, then scheduled ones that have not ended, in time order."""
+    b, c = t.briefings, t.companies
+    stmt = (
+        sa.select(
+            b.c.id, b.c.title, b.c.status, b.c.starts_at, b.c.ends_at, c.c.name.label("company")
+        )
+        .select_from(b.join(c, c.c.id == b.c.company_id))
+        .where(b.c.fair_id == fair_id, b.c.status.in_(LIVE_OR_UPCOMING), b.c.ends_at > now)
+        .order_by(sa.case((b.c.status == "live", 0), else_=1), b.c.starts_at, b.c.id)
+        .limit(limit)
+    )
+    return await fetch_all(conn, stmt)
+
+
+async def calls_in_progress(conn: AsyncConnection, booth_ids: Iterable[int]) -> dict[int, int]:
+    """booth id -> open queue entries whose student was called (called or chatting)."""
+    ids = sorted(set(booth_ids))
+    if not ids:
+        return {}
+    q = t.queue_entries
+    stmt = (
+        sa.select(q.c.booth_id, sa.func.count().label("calls"))
+        .where(q.c.booth_id.in_(ids), q.c.ended_at.is_(None), q.c.called_at.is_not(None))
+        .group_by(q.c.booth_id)
+    )
+    return {int(row["booth_id"]): int(row["calls"]) for row in await fetch_all(conn, stmt)}
+
+
+async def visitors_since(conn: AsyncConnection, fair_id: int, since: datetime) -> int:
+    """Distinct people with a fair visit that overlaps [since, now]."""
+    a = t.attendance
+    stmt = sa.select(sa.func.count(sa.distinct(a.c.user_id))).where(
+        a.c.kind == "fair",
+        a.c.subject_id == fair_id,
+        sa.or_(a.c.joined_at >= since, a.c.left_at.is_(None), a.c.left_at >= since),
+    )
+    return int((await conn.execute(stmt)).scalar() or 0)

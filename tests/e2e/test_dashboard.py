@@ -1,0 +1,75 @@
+"""The live fair dashboard in Chromium: the organiser watches the fair and announces;
+a student's lobby shows the announcement live, and the dashboard shows the student online.
+
+Two browser contexts (two people) on the demo fair, talking to one `fairserver demo`
+process over socket.io. Phone-sized viewports: the page must work on a 360px screen.
+"""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from fairserver.demo import DEMO_PASSWORD
+
+FAIR = "cnooc-tvtc-2026"
+PHONE = {"width": 360, "height": 740}
+WAIT = 15_000  # ms: every wait is bounded (the dashboard ticks every 3 s)
+
+
+async def _logged_in(browser: Browser, base: str, email: str) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(viewport=PHONE, locale="en-GB")
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").fill(DEMO_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("heading", name="Career fairs")).to_be_visible(timeout=WAIT)
+    return context, page
+
+
+async def test_dashboard_announces_and_sees_the_student(demo_server: str, browser: Browser) -> None:
+    errors: list[str] = []
+    org_ctx, organiser = await _logged_in(browser, demo_server, "organiser@demo.fair")
+    student_ctx, student = await _logged_in(browser, demo_server, "student@demo.fair")
+    for page in (organiser, student):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # The organiser reaches the dashboard from the fair's management page.
+    await organiser.goto(f"{demo_server}/organiser/fairs/{FAIR}")
+    await organiser.get_by_role("link", name="Live dashboard").click()
+    await expect(organiser.locator("[data-status]")).to_have_text("Live", timeout=WAIT)
+    rows = organiser.locator("[data-booth-rows] tr[data-booth-id]")
+    await expect(rows.first).to_be_visible(timeout=WAIT)
+    # Nobody from any company is on duty in a fresh demo: the booths are flagged.
+    await expect(rows.first.get_by_text("Unstaffed")).to_be_visible()
+    students_online = organiser.locator('[data-online="students"]')
+    await expect(students_online).to_have_text("0", timeout=WAIT)
+
+    # The student enters the lobby; the dashboard's next tick shows them online.
+    await student.goto(f"{demo_server}/fairs/{FAIR}")
+    banner = student.locator("#announcements")
+    await expect(banner).to_be_hidden()
+    await expect(students_online).to_have_text("1", timeout=WAIT)
+
+    # The organiser announces; the text is shown as text, never as markup.
+    text = "<b>Briefing hall</b> opens at 10:00 — 宣讲厅十点开放"
+    await organiser.get_by_label("Announcement", exact=True).fill(text)
+    await organiser.get_by_role("button", name="Send announcement").click()
+    await expect(organiser.locator("[data-announce-result]")).to_have_text(
+        "Announcement sent.", timeout=WAIT
+    )
+    await expect(organiser.get_by_label("Announcement", exact=True)).to_have_value("")
+    await expect(organiser.locator("[data-announcement-list] li .body").first).to_have_text(text)
+
+    # It reaches the student's lobby live, newest first.
+    await expect(banner).to_be_visible(timeout=WAIT)
+    await expect(banner.locator("li .body").first).to_have_text(text, timeout=WAIT)
+    assert await banner.locator("b").count() == 0
+
+    # An empty announcement is refused in the form with a clear message.
+    await organiser.get_by_role("button", name="Send announcement").click()
+    await expect(organiser.locator("[data-announce-result]")).to_contain_text("at most 2000")
+
+    assert errors == []
+    await org_ctx.close()
+    await student_ctx.close()
