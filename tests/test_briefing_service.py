@@ -209,8 +209,7 @@ async def test_votes_count_once_and_broadcast_coalesced(setup: Setup) -> None:
     assert setup.notifier.events() == [(setup.room, "briefing.votes")]
     assert setup.notifier.sent[0].data == {
         "room": setup.room,
-        "question_id": question_id,
-        "votes": 2,
+        "counts": [{"question_id": question_id, "votes": 2}],
     }
     undone = await briefing_qa.vote(setup.services, voter, seat, question_id, False)
     again = await briefing_qa.vote(setup.services, voter, seat, question_id, False)

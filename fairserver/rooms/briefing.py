@@ -9,7 +9,7 @@ the seats, rooms, views and ticks defined here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -155,9 +155,13 @@ class ViewerCount(Outbound):
 
 
 class VoteCount(Outbound):
-    room: str
     question_id: int
     votes: int
+
+
+class VoteCounts(Outbound):
+    room: str
+    counts: list[VoteCount]
 
 
 class Reactions(Outbound):
@@ -170,10 +174,16 @@ class Reactions(Outbound):
 
 @dataclass
 class Ticks:
-    votes: Coalescer[tuple[int, int]]
+    votes: Coalescer[int]
     viewers: Coalescer[int]
     reactions: Coalescer[int]
     tally: ReactionTally
+    # briefing id -> questions whose count changed since that briefing's last update
+    voted: dict[int, set[int]] = field(default_factory=dict)
+
+    def mark_vote(self, briefing_id: int, question_id: int) -> None:
+        self.voted.setdefault(briefing_id, set()).add(question_id)
+        self.votes.mark(briefing_id)
 
 
 TICKS_KEY = "_briefing_ticks"
@@ -186,8 +196,8 @@ def ticks(services: Services) -> Ticks:
     if isinstance(found, Ticks):
         return found
 
-    async def votes(key: tuple[int, int]) -> bool:
-        return await _send_votes(services, *key)
+    async def votes(briefing_id: int) -> bool:
+        return await _send_votes(services, briefing_id, made.voted)
 
     async def viewers(briefing_id: int) -> bool:
         return await _send_viewers(services, briefing_id)
@@ -217,15 +227,21 @@ async def _first_in_period(services: Services, key: str, period: float) -> bool:
     return await services.live.claim(key, services.worker_id, period)
 
 
-async def _send_votes(services: Services, briefing_id: int, question_id: int) -> bool:
+async def _send_votes(services: Services, briefing_id: int, voted: dict[int, set[int]]) -> bool:
+    """One update per briefing per tick with every count that changed: a busy Q&A with
+    forty questions costs four broadcasts a second, not one per question."""
     room = briefing_room(briefing_id)
-    if not await _first_in_period(services, f"{room}:votes-tick:{question_id}", VOTES_PERIOD):
+    if not await _first_in_period(services, f"{room}:votes-tick", VOTES_PERIOD):
         return False
+    question_ids = voted.pop(briefing_id, set())
+    if not question_ids:
+        return True
     async with services.db.connect() as conn:
-        votes = await store.vote_count(conn, question_id)
-    await services.notifier.emit(
-        room, "briefing.votes", VoteCount(room=room, question_id=question_id, votes=votes)
+        counts = await store.vote_counts(conn, sorted(question_ids))
+    update = VoteCounts(
+        room=room, counts=[VoteCount(question_id=q, votes=v) for q, v in counts.items()]
     )
+    await services.notifier.emit(room, "briefing.votes", update)
     return True
 
 

@@ -5,7 +5,7 @@ Who hears what:
 - approving (or answering) makes it public: the whole question goes to the room,
   with the asker's name hidden from other students when it is anonymous;
 - a dismissal, with its reason, goes to the moderators and the asker only;
-- vote counts are coalesced (briefing_ticks.py): one briefing.votes per question
+- vote counts are coalesced (briefing_ticks.py): one briefing.votes per briefing
   per 250 ms tick, carrying the committed count.
 Every state change is written with its event-log entry in one transaction, and
 committed before the ack and before anyone hears of it.
@@ -138,7 +138,7 @@ async def vote(
             changed = await store.remove_vote(conn, question_id, user_id)
         votes = await store.vote_count(conn, question_id)
     if changed:
-        ticks(services).votes.mark((seat.briefing_id, question_id))
+        ticks(services).mark_vote(seat.briefing_id, question_id)
     return {"question_id": question_id, "voted": up, "votes": votes}
 
 

@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 
-VOTES_PERIOD = 0.25  # seconds: at most one briefing.votes per question per tick
+VOTES_PERIOD = 0.25  # seconds: at most one briefing.votes per briefing per tick
 VIEWERS_PERIOD = 1.0  # at most one briefing.viewers per briefing per second
 REACTIONS_PERIOD = 1.0  # reactions are summed per second into briefing.reactions
 

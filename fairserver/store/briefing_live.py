@@ -98,6 +98,11 @@ async def remove_vote(conn: AsyncConnection, question_id: int, user_id: int) -> 
     return True
 
 
+async def vote_counts(conn: AsyncConnection, question_ids: list[int]) -> dict[int, int]:
+    rows = await conn.execute(sa.select(q.c.id, q.c.votes).where(q.c.id.in_(question_ids)))
+    return {int(qid): int(votes) for qid, votes in rows}
+
+
 async def vote_count(conn: AsyncConnection, question_id: int) -> int:
     return int(
         (await conn.execute(sa.select(q.c.votes).where(q.c.id == question_id))).scalar() or 0

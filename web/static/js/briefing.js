@@ -317,11 +317,15 @@ function wireForms() {
 function wireEvents() {
   for (const [event, handler] of Object.entries(handlers())) live.on(event, handler);
   live.on("briefing.votes", (e) => {
-    const q = state.questions.get(e.question_id);
-    if (q) {
-      q.votes = e.votes;
-      scheduleRender();
+    let changed = false;
+    for (const { question_id: id, votes } of e.counts) {
+      const q = state.questions.get(id);
+      if (q) {
+        q.votes = votes;
+        changed = true;
+      }
     }
+    if (changed) scheduleRender();
   });
   live.on("briefing.viewers", (e) => showViewers(e.viewers));
   live.on("briefing.slow_mode", (e) => showSlow(e.seconds));
