@@ -49,3 +49,11 @@ def test_the_running_server_registers_exactly_the_registry(client: TestClient[An
     registry = load_domains().registry
     handlers = set(client.app[SOCKETS].sio.handlers["/"]) - {"connect", "disconnect"}
     assert handlers == set(registry.specs)
+
+
+def test_every_socket_event_is_documented() -> None:
+    protocol = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text()
+    undocumented = sorted(
+        name for name in load_domains().registry.specs if f"`{name}`" not in protocol
+    )
+    assert not undocumented, f"add these events to docs/protocol.md: {undocumented}"

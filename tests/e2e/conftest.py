@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from fairserver.demo import DEMO_PASSWORD
 
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -89,3 +91,20 @@ async def browser() -> AsyncIterator[Browser]:
             yield instance
         finally:
             await instance.close()
+
+
+PHONE = {"width": 360, "height": 740}
+WAIT = 15_000  # ms: every wait in a browser test is bounded
+DEMO_FAIR = "cnooc-tvtc-2026"
+
+
+async def logged_in(browser: Browser, base: str, email: str) -> tuple[BrowserContext, Page]:
+    """A phone-sized page logged in as a demo account."""
+    context = await browser.new_context(viewport=PHONE, locale="en-GB")
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").fill(DEMO_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("heading", name="Career fairs")).to_be_visible(timeout=WAIT)
+    return context, page

@@ -6,25 +6,12 @@ all talking to one `fairserver demo` process over socket.io.
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from fairserver.demo import DEMO_PASSWORD
+from tests.e2e.conftest import PHONE, WAIT, logged_in
 
 FAIR = "cnooc-tvtc-2026"
 BRIEFING_TITLE = "CNOOC Air Briefing"
-PHONE = {"width": 360, "height": 740}
-WAIT = 15_000  # ms: every wait is bounded
-
-
-async def _logged_in(browser: Browser, base: str, email: str) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(viewport=PHONE, locale="en-GB")
-    page = await context.new_page()
-    await page.goto(f"{base}/login")
-    await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Password").fill(DEMO_PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page.get_by_role("heading", name="Career fairs")).to_be_visible(timeout=WAIT)
-    return context, page
 
 
 async def _briefing_url(page: Page, base: str) -> str:
@@ -42,9 +29,9 @@ async def _open_live(page: Page, url: str) -> None:
 
 async def test_ask_approve_and_upvote_live(demo_server: str, browser: Browser) -> None:
     errors: list[str] = []
-    alice_ctx, alice = await _logged_in(browser, demo_server, "student@demo.fair")
-    mod_ctx, mod = await _logged_in(browser, demo_server, "recruiter@demo.fair")
-    bob_ctx, bob = await _logged_in(browser, demo_server, "kelsang@demo.fair")
+    alice_ctx, alice = await logged_in(browser, demo_server, "student@demo.fair")
+    mod_ctx, mod = await logged_in(browser, demo_server, "recruiter@demo.fair")
+    bob_ctx, bob = await logged_in(browser, demo_server, "kelsang@demo.fair")
     for page in (alice, mod, bob):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
     url = await _briefing_url(alice, demo_server)

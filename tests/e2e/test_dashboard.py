@@ -7,30 +7,17 @@ process over socket.io. Phone-sized viewports: the page must work on a 360px scr
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, expect
 
-from fairserver.demo import DEMO_PASSWORD
+from tests.e2e.conftest import WAIT, logged_in
 
 FAIR = "cnooc-tvtc-2026"
-PHONE = {"width": 360, "height": 740}
-WAIT = 15_000  # ms: every wait is bounded (the dashboard ticks every 3 s)
-
-
-async def _logged_in(browser: Browser, base: str, email: str) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(viewport=PHONE, locale="en-GB")
-    page = await context.new_page()
-    await page.goto(f"{base}/login")
-    await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Password").fill(DEMO_PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page.get_by_role("heading", name="Career fairs")).to_be_visible(timeout=WAIT)
-    return context, page
 
 
 async def test_dashboard_announces_and_sees_the_student(demo_server: str, browser: Browser) -> None:
     errors: list[str] = []
-    org_ctx, organiser = await _logged_in(browser, demo_server, "organiser@demo.fair")
-    student_ctx, student = await _logged_in(browser, demo_server, "student@demo.fair")
+    org_ctx, organiser = await logged_in(browser, demo_server, "organiser@demo.fair")
+    student_ctx, student = await logged_in(browser, demo_server, "student@demo.fair")
     for page in (organiser, student):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 

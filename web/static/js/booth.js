@@ -3,28 +3,12 @@
 // shows it. User text is always set with textContent, never as HTML. Strings come
 // from the template's data-t-* attributes, which are translated.
 import { Live, newClientId } from "/static/js/live.js";
+import { el, translator } from "/static/js/dom.js";
 
 const root = document.getElementById("booth-live");
 const HEARTBEAT_MS = 20000;
 
-function t(key, vars = {}) {
-  const name = "t" + key.replace(/(^|-)([a-z])/g, (_, __, c) => c.toUpperCase());
-  let text = root.dataset[name] || key;
-  for (const [k, v] of Object.entries(vars)) text = text.split(`%(${k})s`).join(String(v));
-  return text;
-}
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
+const t = translator(root);
 
 const $ = (selector) => root.querySelector(selector);
 const show = (node, visible) => node && (node.hidden = !visible);

@@ -3,28 +3,13 @@
 // shows it. User text (names, companies, titles, announcements) is set with
 // textContent, never as HTML. Strings come from the template's data-t-* attributes.
 import { Live, newClientId } from "/static/js/live.js";
+import { el, translator } from "/static/js/dom.js";
 import { renderAnnouncement } from "/static/js/announcement_item.js";
 
 const root = document.getElementById("fair-dashboard");
 const MAX_ANNOUNCEMENTS = 20;
 
-function t(key, vars = {}) {
-  const name = "t" + key.replace(/(^|-)([a-z])/g, (_, __, c) => c.toUpperCase());
-  let text = root.dataset[name] || key;
-  for (const [k, v] of Object.entries(vars)) text = text.split(`%(${k})s`).join(String(v));
-  return text;
-}
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) if (child != null) node.append(child);
-  return node;
-}
+const t = translator(root);
 
 const $ = (selector) => root.querySelector(selector);
 const timeOf = (iso) =>
