@@ -134,3 +134,20 @@ async def resolve_session(db: Database, token: str, now: datetime | None = None)
         csrf_token=row["csrf_token"],
         session_hash=row["token_hash"],
     )
+
+
+async def live_session_hashes(
+    db: Database, hashes: set[str], now: datetime | None = None
+) -> set[str]:
+    """Which of these sessions still stand: not logged out, not expired, user not disabled."""
+    if not hashes:
+        return set()
+    now = now or utcnow()
+    s, u = t.sessions, t.users
+    stmt = (
+        sa.select(s.c.token_hash)
+        .join(u, u.c.id == s.c.user_id)
+        .where(s.c.token_hash.in_(sorted(hashes)), s.c.expires_at > now, u.c.disabled_at.is_(None))
+    )
+    async with db.connect() as conn:
+        return set((await conn.execute(stmt)).scalars())

@@ -215,3 +215,27 @@ async def test_fair_event_decisions(client: TestClient[Any, Any], world: World, 
     async with connected(client, world, role) as sock:
         seen = {event: outcome(await sock.call(event, data)) for event, data in SCENARIO}
     assert seen == {event: SOCKET_DECISIONS[event][role] for event, _ in SCENARIO}
+
+
+async def test_logging_out_elsewhere_closes_the_live_socket_within_seconds(
+    client: TestClient[Any, Any], world: World
+) -> None:
+    from fairserver.auth import end_user_sessions
+    from fairserver.http.kit import SOCKETS
+    from fairserver.socket.lifecycle import SESSION_CHECK_SECONDS
+
+    async with connected(client, world, "recruiter_a") as sock:
+        assert (await sock.call("fair.join", {"fair": "campus"}))["ok"]
+        layer = client.app[SOCKETS]
+        assert len(layer.connections) == 1
+        # The company removes the recruiter: every session of theirs ends.
+        await end_user_sessions(client.app[DB], world.users["recruiter_a"])
+        started = time.monotonic()
+        while layer.connections and time.monotonic() - started < SESSION_CHECK_SECONDS + 3:
+            await asyncio.sleep(0.1)
+        assert not layer.connections, "the socket outlived its session"
+        assert time.monotonic() - started <= 5
+    # Its visit was closed like any disconnect.
+    async with client.app[DB].connect() as conn:
+        row = (await conn.execute(sa.select(t.attendance))).mappings().one()
+    assert row["left_at"] is not None

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from fairserver.auth import live_session_hashes
 from fairserver.http.kit import DB, SETTINGS, SOCKETS
 from fairserver.rooms import attendance
 from fairserver.rooms.context import Services
@@ -43,6 +44,31 @@ async def _heartbeat(layer: SocketLayer, services: Services) -> None:
             log.exception("heartbeat failed")
 
 
+# A logged-out, expired or disabled account loses its live sockets within this many seconds
+# (quality.md: a removed recruiter or banned student is out within 5 s).
+SESSION_CHECK_SECONDS = 4.0
+
+
+async def _revocations(layer: SocketLayer, services: Services) -> None:
+    while True:
+        await asyncio.sleep(SESSION_CHECK_SECONDS)
+        try:
+            await disconnect_revoked(layer, services)
+        except Exception:
+            log.exception("session check failed")
+
+
+async def disconnect_revoked(layer: SocketLayer, services: Services) -> int:
+    """One query for all of this worker's sockets; disconnects those whose session ended."""
+    connections = list(layer.connections.values())
+    standing = await live_session_hashes(services.db, {c.actor.session_hash for c in connections})
+    revoked = [c for c in connections if c.actor.session_hash not in standing]
+    for conn in revoked:
+        log.info("session of user %s ended: disconnecting %s", conn.actor.user_id, conn.id)
+        await layer.sio.disconnect(conn.sid)
+    return len(revoked)
+
+
 async def realtime(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: runs once the database is up."""
     layer = app[SOCKETS]
@@ -53,11 +79,15 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
         closed = await attendance.close_after_crash(services.db, services.clock())
         if closed:
             log.info("closed %d attendance intervals left open by the last run", closed)
-    ticker = asyncio.create_task(_heartbeat(layer, services))
+    tickers = [
+        asyncio.create_task(_heartbeat(layer, services)),
+        asyncio.create_task(_revocations(layer, services)),
+    ]
     yield
-    ticker.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await ticker
+    for ticker in tickers:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
     await live.close()
 
 
