@@ -1,0 +1,290 @@
+"""The forwarding core: publishers' encoded frames fan out to viewers, never re-encoded.
+
+A ``MediaRoom`` is a briefing stage, an interview room or a booth call: participants who may
+publish, participants who may watch (``RoomPolicy``). Each published track is a ``Source``;
+each viewer of it gets a ``ViewerTrack`` to put on their RTCPeerConnection. Every viewer has
+a bounded queue: when it overflows the viewer skips to the next keyframe and one is
+requested, so a stalled viewer costs at most ``max_queued`` frames of memory.
+
+Keyframe requests (viewer joins, viewer PLI/FIR, overflow) reach the publisher as RTCP PLI,
+at most one per ``keyframe_interval`` per source; a request inside the window is deferred to
+its end rather than dropped, so a joining viewer never waits for the encoder's own GOP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aiortc.mediastreams import MediaStreamError
+
+from fairserver.webrtc import passthrough
+from fairserver.webrtc.passthrough import EncodedFrame
+
+DEFAULT_MAX_QUEUED = {"video": 60, "audio": 50}  # about 2 s of video, 1 s of Opus
+DEFAULT_KEYFRAME_INTERVAL = 0.5
+
+
+class MediaRefused(Exception):
+    """The room's policy does not let this participant do this."""
+
+    def __init__(self, participant: str, action: str) -> None:
+        super().__init__(f"{participant} may not {action}")
+        self.participant = participant
+        self.action = action
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPolicy:
+    """Who may publish and who may watch; decided by the room's service, enforced here."""
+
+    publishers: Collection[str]
+    watchers: Collection[str]
+
+    def may_publish(self, participant: str) -> bool:
+        return participant in self.publishers
+
+    def may_watch(self, participant: str) -> bool:
+        return participant in self.watchers or participant in self.publishers
+
+
+@dataclass(slots=True)
+class ViewerStats:
+    forwarded: int = 0
+    dropped: int = 0
+    overflows: int = 0
+
+
+class FrameQueue:
+    """A bounded queue of frames that only ever resumes at a keyframe."""
+
+    def __init__(self, max_queued: int) -> None:
+        self._frames: deque[EncodedFrame] = deque()
+        self._max = max_queued
+        self._ready = asyncio.Event()
+        self._ended = False
+        self.waiting_for_keyframe = True
+        self.stats = ViewerStats()
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def offer(self, frame: EncodedFrame) -> bool:
+        """Queue ``frame``; False when a keyframe is needed to go on."""
+        if self.waiting_for_keyframe and not frame.keyframe:
+            self.stats.dropped += 1
+            return False
+        if len(self._frames) >= self._max:
+            # The queued deltas are useless once one is skipped: start over at a keyframe.
+            self.stats.overflows += 1
+            self.stats.dropped += len(self._frames)
+            self._frames.clear()
+            if not frame.keyframe:
+                self.waiting_for_keyframe = True
+                self.stats.dropped += 1
+                return False
+        self.waiting_for_keyframe = False
+        self._frames.append(frame)
+        self._ready.set()
+        return True
+
+    async def get(self) -> EncodedFrame | None:
+        """The next frame, or None once the queue has ended and drained."""
+        while not self._frames:
+            if self._ended:
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        self.stats.forwarded += 1
+        return self._frames.popleft()
+
+    def end(self) -> None:
+        self._ended = True
+        self._frames.clear()
+        self._ready.set()
+
+
+class KeyframeRequester:
+    """At most one PLI per ``interval``; a request inside the window is sent at its end."""
+
+    def __init__(self, send: Callable[[], None], interval: float) -> None:
+        self._send = send
+        self._interval = interval
+        self._last = float("-inf")
+        self._deferred: asyncio.TimerHandle | None = None
+        self.sent = 0
+
+    def request(self) -> None:
+        if self._deferred is not None:
+            return
+        wait = self._last + self._interval - time.monotonic()
+        if wait <= 0:
+            self._fire()
+        else:
+            self._deferred = asyncio.get_running_loop().call_later(wait, self._fire)
+
+    def cancel(self) -> None:
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = None
+
+    def _fire(self) -> None:
+        self._deferred = None
+        self._last = time.monotonic()
+        self.sent += 1
+        self._send()
+
+
+class ViewerTrack(MediaStreamTrack):
+    """What one viewer's RTCRtpSender reads: forwarded ``av.Packet`` s, never frames."""
+
+    def __init__(self, source: Source, viewer: str, max_queued: int) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self.source = source
+        self.viewer = viewer
+        self.queue = FrameQueue(max_queued)
+
+    async def recv(self) -> av.Packet[Any]:
+        if self.readyState != "live":
+            raise MediaStreamError
+        frame = await self.queue.get()
+        if frame is None:
+            self.stop()
+            raise MediaStreamError
+        return frame.packet
+
+    def offer(self, frame: EncodedFrame) -> None:
+        if not self.queue.offer(frame):
+            self.source.request_keyframe()
+
+    def stop(self) -> None:
+        # Called by the sender when its connection closes, or by the source when it ends.
+        if self.readyState == "live":
+            self.queue.end()
+            self.source.detach(self)
+        super().stop()
+
+
+@dataclass(eq=False)
+class Source:
+    """One published track and the viewers it fans out to."""
+
+    source_id: str
+    publisher: str
+    kind: str
+    receiver: RTCRtpReceiver
+    keyframe_interval: float
+    viewers: set[ViewerTrack] = field(default_factory=set)
+    ssrc: int | None = None
+    frames: int = 0
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _keyframes: KeyframeRequester | None = None
+
+    def __post_init__(self) -> None:
+        self._keyframes = KeyframeRequester(self._send_pli, self.keyframe_interval)
+
+    @property
+    def keyframe_requests_sent(self) -> int:
+        return self._keyframes.sent if self._keyframes else 0
+
+    def on_frame(self, frame: EncodedFrame) -> None:
+        self.ssrc = frame.ssrc
+        self.frames += 1
+        for viewer in tuple(self.viewers):
+            viewer.offer(frame)
+
+    def request_keyframe(self) -> None:
+        if self.kind == "video" and self._keyframes is not None:
+            self._keyframes.request()
+
+    def detach(self, viewer: ViewerTrack) -> None:
+        self.viewers.discard(viewer)
+
+    def end(self) -> None:
+        if self._keyframes is not None:
+            self._keyframes.cancel()
+        for viewer in tuple(self.viewers):
+            viewer.stop()
+        for task in self._tasks:
+            task.cancel()
+
+    def _send_pli(self) -> None:
+        if self.ssrc is None:
+            return  # no media yet: the encoder's first frame is a keyframe anyway
+        task = asyncio.ensure_future(passthrough.send_picture_loss(self.receiver, self.ssrc))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+class MediaRoom:
+    """Publishers, viewers and the policy between them, for one live room."""
+
+    def __init__(
+        self,
+        policy: RoomPolicy,
+        *,
+        keyframe_interval: float = DEFAULT_KEYFRAME_INTERVAL,
+        max_queued: dict[str, int] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.sources: dict[str, Source] = {}
+        self._keyframe_interval = keyframe_interval
+        self._max_queued = max_queued or DEFAULT_MAX_QUEUED
+        self._ids = itertools.count(1)
+
+    def publish(self, publisher: str, receiver: RTCRtpReceiver, kind: str) -> Source:
+        """Forward what ``receiver`` gets from ``publisher``; call before media flows."""
+        if not self.policy.may_publish(publisher):
+            raise MediaRefused(publisher, "publish")
+        source = Source(
+            source_id=f"{publisher}/{kind}/{next(self._ids)}",
+            publisher=publisher,
+            kind=kind,
+            receiver=receiver,
+            keyframe_interval=self._keyframe_interval,
+        )
+        passthrough.tap_receiver(receiver, kind, source.on_frame)
+        self.sources[source.source_id] = source
+        return source
+
+    def watch(self, viewer: str, source_id: str) -> ViewerTrack:
+        """A track of ``source_id`` for ``viewer``; it starts at the next keyframe."""
+        source = self.sources.get(source_id)
+        if source is None or not self.policy.may_watch(viewer):
+            raise MediaRefused(viewer, f"watch {source_id}")
+        track = ViewerTrack(source, viewer, self._max_queued[source.kind])
+        source.viewers.add(track)
+        source.request_keyframe()
+        return track
+
+    def leave(self, participant: str) -> None:
+        """End what ``participant`` publishes and watches (leave, removal, closed peer)."""
+        for source_id, source in tuple(self.sources.items()):
+            if source.publisher == participant:
+                del self.sources[source_id]
+                source.end()
+            else:
+                for track in tuple(source.viewers):
+                    if track.viewer == participant:
+                        track.stop()
+
+    def close(self) -> None:
+        for source in self.sources.values():
+            source.end()
+        self.sources.clear()
+
+
+def forward_to(pc: RTCPeerConnection, track: ViewerTrack) -> RTCRtpSender:
+    """Send ``track`` on ``pc`` as a forwarded stream, with the viewer's PLI/FIR wired up."""
+    transceiver = pc.addTransceiver(track, direction="sendonly")
+    passthrough.prefer_forwardable_codecs(transceiver)
+    passthrough.on_keyframe_request(transceiver.sender, track.source.request_keyframe)
+    return transceiver.sender
