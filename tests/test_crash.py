@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from fairserver.store import briefings as briefing_store
@@ -26,10 +28,20 @@ async def _socket(url: str, cookie: str) -> Client:
     return sock
 
 
-async def test_kill_9_loses_no_acknowledged_write_and_closes_intervals(tmp_path: Path) -> None:
+@pytest.fixture
+async def crash_db(tmp_path: Path) -> AsyncIterator[tuple[str, Database]]:
+    """A migrated SQLite file the server processes share, closed whatever the test does."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     db = Database(database_url)
     await db.migrate()
+    yield database_url, db
+    await db.dispose()
+
+
+async def test_kill_9_loses_no_acknowledged_write_and_closes_intervals(
+    tmp_path: Path, crash_db: tuple[str, Database]
+) -> None:
+    database_url, db = crash_db
     world = await build_world(db)
     env = {"FAIRSERVER_DATABASE_URL": database_url}
     server = start_server(tmp_path, env)
@@ -74,7 +86,6 @@ async def test_kill_9_loses_no_acknowledged_write_and_closes_intervals(tmp_path:
             stored = set((await conn.execute(sa.select(t.announcements.c.id))).scalars())
     finally:
         assert restarted.stop() == 0, restarted.log()
-        await db.dispose()
     # ...and start-up closed them at their last heartbeat.
     assert {(r["close_reason"], r["left_at"] == r["last_seen_at"]) for r in rows} == {
         ("crash", True)
@@ -82,10 +93,10 @@ async def test_kill_9_loses_no_acknowledged_write_and_closes_intervals(tmp_path:
     assert set(acknowledged) <= stored and len(acknowledged) >= 3
 
 
-async def test_graceful_stop_tells_sockets_and_closes_intervals(tmp_path: Path) -> None:
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}"
-    db = Database(database_url)
-    await db.migrate()
+async def test_graceful_stop_tells_sockets_and_closes_intervals(
+    tmp_path: Path, crash_db: tuple[str, Database]
+) -> None:
+    database_url, db = crash_db
     world = await build_world(db)
     server = start_server(tmp_path, {"FAIRSERVER_DATABASE_URL": database_url})
     disconnected = asyncio.Event()
@@ -104,7 +115,6 @@ async def test_graceful_stop_tells_sockets_and_closes_intervals(tmp_path: Path) 
         await sock.http.close()
     async with db.connect() as conn:
         row = (await conn.execute(sa.select(t.attendance))).mappings().one()
-    await db.dispose()
     assert row["close_reason"] == "shutdown"
 
 
@@ -165,11 +175,9 @@ async def _send_until(
 
 
 async def test_kill_9_during_a_briefing_loses_no_question_or_chat_message(
-    tmp_path: Path,
+    tmp_path: Path, crash_db: tuple[str, Database]
 ) -> None:
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'briefing-crash.db'}"
-    db = Database(database_url)
-    await db.migrate()
+    database_url, db = crash_db
     world = await build_world(db)
     briefing_id = await _campus_briefing(db, world)
     env = {"FAIRSERVER_DATABASE_URL": database_url}
@@ -232,7 +240,6 @@ async def test_kill_9_during_a_briefing_loses_no_question_or_chat_message(
             ).all()
     finally:
         assert restarted.stop() == 0, restarted.log()
-        await db.dispose()
 
     # Each socket had a fair and a briefing interval; start-up closed them at their last
     # heartbeat, none is left open.

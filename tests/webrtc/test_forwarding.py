@@ -102,8 +102,10 @@ async def test_a_viewers_picture_loss_reaches_the_publisher(
     await passthrough.send_picture_loss(browser_receiver, received[-1].ssrc)
 
     await wait_until(lambda: camera.keyframes_sent > keyframes_before, 1.0, "a new keyframe")
-    await wait_until(lambda: received[-1].keyframe or len(received) > 40, 2, "more frames")
-    assert any(f.keyframe for f in received[30:])
+    # However many frames arrive meanwhile (a loaded machine), the new keyframe reaches the viewer.
+    await wait_until(
+        lambda: any(f.keyframe for f in received[30:]), 3, "the new keyframe at the viewer"
+    )
     assert_forwarded_run(received, camera.encoded)
 
 
