@@ -11,7 +11,7 @@ from fairserver.socket.kit import Connection, EventRegistry
 
 # Each module has `events: EventRegistry` and may have `on_disconnect(services, conn,
 # reason)` and `on_heartbeat(services, conn)`. Hooks run in this order: fair first.
-DOMAIN_MODULES = ("fair", "booth", "briefing", "dashboard")
+DOMAIN_MODULES = ("fair", "booth", "briefing", "dashboard", "media")
 
 DisconnectHook = Callable[[Services, Connection, str], Awaitable[None]]
 HeartbeatHook = Callable[[Services, Connection], Awaitable[None]]

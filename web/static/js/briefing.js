@@ -3,7 +3,7 @@
 // set with textContent, never as HTML. Strings come from data-t-* attributes that
 // the template translates. The connection (acks, retries with the same client_id,
 // de-duplication by seq, rejoining with `after`) is the shared live.js.
-import { Live, newClientId } from "/static/js/live.js";
+import { newClientId, sharedLive } from "/static/js/live.js";
 import { el, translator } from "/static/js/dom.js";
 
 const root = document.getElementById("briefing-live");
@@ -336,7 +336,8 @@ function wireEvents() {
 }
 
 if (root) {
-  live = new Live({ onStatus });
+  live = sharedLive("briefing");
+  live.addStatusListener(onStatus);
   wireForms();
   wireEvents();
   join();

@@ -23,9 +23,21 @@ export function newClientId() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const shared = new Map();
+
+// One connection per page and purpose: the briefing's Q&A and its stage share one socket,
+// so the server sees one visit (one attendance interval), not one per script.
+export function sharedLive(key) {
+  if (!shared.has(key)) shared.set(key, new Live());
+  return shared.get(key);
+}
+
 export class Live {
   constructor({ onStatus = () => {} } = {}) {
-    this.onStatus = onStatus;
+    this.statusListeners = [onStatus];
+    this.onStatus = (...args) => {
+      for (const listener of this.statusListeners) listener(...args);
+    };
     this.socket = io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
     this.joins = []; // [{event, payload, room, onSnapshot, fullSnapshot}] in join order (fair first)
     this.lastSeq = new Map(); // room -> highest seq seen
@@ -150,6 +162,10 @@ export class Live {
       }
     }
     this.onStatus("online");
+  }
+
+  addStatusListener(listener) {
+    this.statusListeners.push(listener);
   }
 
   forget(event) {
