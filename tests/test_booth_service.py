@@ -3,12 +3,9 @@ each action emits, and to which rooms (zulip style). Runs on SQLite and PostgreS
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import pytest
 
 from fairserver.auth import Actor
-from fairserver.clock import utcnow
 from fairserver.rooms import booth as booth_service
 from fairserver.rooms import booth_calls, booth_queue
 from fairserver.rooms.booth import Booth
@@ -17,23 +14,8 @@ from fairserver.rooms.notify import RecordingNotifier
 from fairserver.store import tables as t
 from fairserver.store.db import Database
 from fairserver.store.live import MemoryLive
+from tests.clock import FakeTime
 from tests.factories import World, build_world
-
-
-class FakeTime:
-    """One clock for the database timestamps and the live store's expiry."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def wall(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class Stage:

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 
 from fairserver.auth import Actor
-from fairserver.clock import utcnow
 from fairserver.rooms import attendance, booth_calls, dashboard, fairlive
 from fairserver.rooms import booth as booth_service
 from fairserver.rooms import briefing as briefing_service
@@ -23,23 +22,8 @@ from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
 from fairserver.store.db import Database
 from fairserver.store.live import MemoryLive
+from tests.clock import FakeTime
 from tests.factories import World, build_world
-
-
-class FakeTime:
-    """One clock for the database timestamps and the live store's expiry."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def wall(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class Stage:
