@@ -38,6 +38,14 @@ def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+def _ice_urls(value: str, name: str, schemes: tuple[str, ...]) -> tuple[str, ...]:
+    urls = _list(value)
+    for url in urls:
+        if not url.startswith(schemes):
+            raise SettingsError(f"{name}: {url!r} must start with {' or '.join(schemes)}")
+    return urls
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -62,6 +70,15 @@ class Settings:
     # Argon2 cost. Tests lower it; production keeps argon2-cffi's defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # ICE for WebRTC (fairserver/webrtc/ice.py). STUN/TURN URLs go to browsers with their
+    # room token; with a TURN secret (coturn's use-auth-secret / static-auth-secret) each
+    # user gets a time-limited credential minted per request.
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_ttl_seconds: int = 600
+    # Where briefing and interview recordings are written (P7, I3).
+    recordings_dir: Path = Path("./recordings")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +123,20 @@ class Settings:
             kwargs["argon2_time_cost"] = _int(v, "FAIRSERVER_ARGON2_TIME_COST", 1, 10)
         if (v := get("ARGON2_MEMORY_KIB")) is not None:
             kwargs["argon2_memory_kib"] = _int(v, "FAIRSERVER_ARGON2_MEMORY_KIB", 64, 1 << 21)
+        if (v := get("STUN_URLS")) is not None:
+            kwargs["stun_urls"] = _ice_urls(v, "FAIRSERVER_STUN_URLS", ("stun:", "stuns:"))
+        if (v := get("TURN_URLS")) is not None:
+            kwargs["turn_urls"] = _ice_urls(v, "FAIRSERVER_TURN_URLS", ("turn:", "turns:"))
+        if (v := get("TURN_SECRET")) is not None:
+            if v and len(v) < 16:
+                raise SettingsError("FAIRSERVER_TURN_SECRET must be at least 16 characters")
+            kwargs["turn_secret"] = v or None
+        if (v := get("TURN_TTL_SECONDS")) is not None:
+            kwargs["turn_ttl_seconds"] = _int(v, "FAIRSERVER_TURN_TTL_SECONDS", 60, 86400)
+        if (v := get("RECORDINGS_DIR")) is not None:
+            kwargs["recordings_dir"] = Path(v)
+        if kwargs.get("turn_urls") and not kwargs.get("turn_secret"):
+            raise SettingsError("FAIRSERVER_TURN_URLS needs FAIRSERVER_TURN_SECRET")
         return cls(**kwargs)  # type: ignore[arg-type]
 
     @property

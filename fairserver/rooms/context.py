@@ -8,6 +8,7 @@ from datetime import datetime
 
 from fairserver.clock import utcnow
 from fairserver.rooms.notify import Notifier
+from fairserver.settings import Settings
 from fairserver.store.db import Database
 from fairserver.store.live import LiveState
 
@@ -20,3 +21,4 @@ class Services:
     # Names this process in connection ids, so workers never close each other's intervals.
     worker_id: str
     clock: Callable[[], datetime] = field(default=utcnow)
+    settings: Settings = field(default_factory=Settings)

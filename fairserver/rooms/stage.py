@@ -32,6 +32,7 @@ from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.notify import Outbound
 from fairserver.store import briefings as briefing_store
 from fairserver.webrtc.forwarding import MediaRoom, RoomPolicy, forward_to
+from fairserver.webrtc.ice import browser_ice_servers, server_configuration
 from fairserver.webrtc.passthrough import prefer_forwardable_codecs
 from fairserver.webrtc.peers import Peer, PeerRegistry
 
@@ -178,13 +179,12 @@ class Stage:
 STAGE_KEY = "_briefing_stage"
 
 
-def stage_of(services: Services, configuration: RTCConfiguration | None = None) -> Stage:
+def stage_of(services: Services) -> Stage:
     """This app's Stage, kept on its Services (one per app, like the briefing ticks)."""
     held = vars(services)
     found = held.get(STAGE_KEY)
     if not isinstance(found, Stage):
-        # No STUN/TURN yet: host candidates only (loopback and LAN).
-        found = Stage(services, configuration or RTCConfiguration(iceServers=[]))
+        found = Stage(services, server_configuration(services.settings))
         held[STAGE_KEY] = found
     return found
 
@@ -215,6 +215,14 @@ def state(services: Services, briefing_id: int) -> dict[str, Any]:
         return {"briefing_id": briefing_id, "live": False, "publishers": []}
     event = room.live_event().model_dump(mode="json")
     return {"briefing_id": briefing_id, "live": event["live"], "publishers": event["publishers"]}
+
+
+def ice_state(services: Services, actor: Actor, briefing_id: int) -> dict[str, Any]:
+    """media.state's answer: the stage, and ICE servers with a fresh TURN credential."""
+    return {
+        **state(services, briefing_id),
+        "ice_servers": browser_ice_servers(services.settings, actor.user_id or 0),
+    }
 
 
 async def _answer(peer: Peer, offer_sdp: str) -> dict[str, str]:

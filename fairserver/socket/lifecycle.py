@@ -73,7 +73,13 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: runs once the database is up."""
     layer = app[SOCKETS]
     live = await _live_backend(app)
-    services = Services(db=app[DB], live=live, notifier=layer.notifier(), worker_id=layer.worker_id)
+    services = Services(
+        db=app[DB],
+        live=live,
+        notifier=layer.notifier(),
+        worker_id=layer.worker_id,
+        settings=app[SETTINGS],
+    )
     layer.services = services
     if not app[SETTINGS].redis_url:
         closed = await attendance.close_after_crash(services.db, services.clock())

@@ -39,7 +39,7 @@ def _still_seated(conn: Connection, briefing_id: int) -> service.StillSeated:
 @events.on("media.state", BriefingRef, rate=Rate(per_second=2, burst=10))
 async def media_state(services: Services, conn: Connection, payload: BriefingRef) -> dict[str, Any]:
     seat_of(conn, payload.briefing_id)
-    return service.state(services, payload.briefing_id)
+    return service.ice_state(services, conn.actor, payload.briefing_id)
 
 
 @events.on("media.publish", Offer, rate=SIGNAL)

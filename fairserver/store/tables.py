@@ -56,6 +56,8 @@ OUTCOMES = ("advance", "offer", "reject", "hold", "no_show")
 AGREEMENT_STATES = ("sent", "accepted", "declined", "withdrawn")
 QUESTION_STATES = ("pending", "approved", "dismissed", "answered")
 QUEUE_OUTCOMES = ("served", "left", "timeout", "skipped", "declined", "closed")
+RECORDING_KINDS = ("briefing", "interview")
+RECORDING_STATES = ("recording", "complete", "failed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -367,6 +369,11 @@ interview_participants = sa.Table(
     sa.Column("interview_id", sa.ForeignKey("interviews.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("role", sa.String(16), nullable=False),
+    # Waiting room (I2): interviewers are admitted when added, the candidate when an
+    # interviewer lets them in. Only admitted participants publish and watch.
+    sa.Column("admitted_at", TS, nullable=True),
+    # Recording consent (I3): a recording runs only while every participant has one.
+    sa.Column("consented_at", TS, nullable=True),
     sa.CheckConstraint(_in("role", ("candidate", "interviewer")), name="role"),
 )
 
@@ -561,4 +568,27 @@ announcements = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     _created(),
     sa.UniqueConstraint("author_id", "client_id", name="uq_announcement_author_client"),
+)
+
+
+# A recording of a briefing stage (P7, opt-in by a presenter) or of an interview room
+# (I3, only while everyone consents). The file lives under FAIRSERVER_RECORDINGS_DIR;
+# file_name is server-chosen and never user input.
+recordings = sa.Table(
+    "recordings",
+    metadata,
+    _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # briefing id or interview id
+    sa.Column("subject_id", sa.Integer, nullable=False),
+    sa.Column("started_by", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("file_name", sa.String(200), nullable=False, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("ended_at", TS, nullable=True),
+    sa.Column("bytes", sa.BigInteger, nullable=False, server_default="0"),
+    sa.CheckConstraint(_in("kind", RECORDING_KINDS), name="kind"),
+    sa.CheckConstraint(_in("state", RECORDING_STATES), name="state"),
+    sa.Index("ix_recordings_subject", "kind", "subject_id", "started_at"),
 )
