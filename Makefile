@@ -1,7 +1,7 @@
 # fairserver developer entry points. All paths are relative to the repo root.
 #
 #   make setup        .venv + editable install with [dev] extras, node_modules
-#   make system       apt-install redis-server, postgresql, chromium, fonts-noto-cjk if missing
+#   make system       apt-install redis-server, postgresql, chromium, fonts-noto-cjk, coturn if missing
 #   make run          start the demo server (FAIRSERVER_HOST / FAIRSERVER_PORT)
 #   make test         full suite against throwaway PostgreSQL + redis (PYTEST_ARGS=...)
 #   make check        ruff, ruff format --check, mypy, then make test

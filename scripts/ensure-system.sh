@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages the test suite needs, but only when missing:
-#   redis-server, PostgreSQL server binaries, chromium, fonts-noto-cjk.
+#   redis-server, PostgreSQL server binaries, chromium, fonts-noto-cjk, coturn
+#   (a real TURN server, to check the TURN credentials fairserver mints).
 # Safe to run repeatedly; does nothing (and needs no network) when all present.
 set -euo pipefail
 
@@ -17,12 +18,14 @@ fi
 
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
+command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
+
 if [ "$(dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null || true)" != "install ok installed" ]; then
     missing+=(fonts-noto-cjk)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "ensure-system: redis-server, postgresql, chromium, fonts-noto-cjk already present"
+    echo "ensure-system: redis-server, postgresql, chromium, fonts-noto-cjk, coturn already present"
     exit 0
 fi
 
