@@ -295,3 +295,37 @@ async def test_redis_keys_expire_with_their_state() -> None:
 async def _names(live: RedisLive, prefix: str) -> AsyncIterator[str]:
     async for name in live._redis.scan_iter(f"{prefix}*"):
         yield name
+
+
+# --- leases and pub/sub (media homes) ----------------------------------------------------
+
+
+async def test_extend_renews_only_the_holders_lease(live: LiveState) -> None:
+    assert await live.claim("home", "w1", SHORT)
+    assert not await live.extend("home", "w2", 5)
+    assert await live.extend("home", "w1", 5)
+    await asyncio.sleep(SHORT * 1.5)
+    assert await live.get("home") == "w1"  # renewed past the first ttl
+    assert await live.release("home", "w1")
+    assert not await live.extend("home", "w1", 5)  # gone: nothing to renew
+    assert await live.get("home") is None
+
+
+async def test_publish_reaches_every_current_subscriber(live: LiveState) -> None:
+    await live.publish("media", "before anyone listens")
+    first = await live.subscribe("media")
+    second = await live.subscribe("media")
+    other = await live.subscribe("elsewhere")
+    try:
+        await live.publish("media", "one")
+        await live.publish("media", "two")
+        for sub in (first, second):
+            got = [await sub.get(2.0), await sub.get(2.0)]
+            assert got == ["one", "two"]
+        assert await other.get(0.2) is None
+        await second.close()
+        await live.publish("media", "three")
+        assert await first.get(2.0) == "three"
+    finally:
+        for sub in (first, other):
+            await sub.close()

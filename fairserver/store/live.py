@@ -48,7 +48,40 @@ class LiveState(Protocol):
     async def queue_members(self, queue: str, limit: int = 1000) -> list[tuple[str, float]]:
         """(member, score) from the front."""
 
+    async def extend(self, key: str, value: str, ttl: float) -> bool:
+        """Renews key's ttl only while it still holds value (a lease its holder keeps)."""
+
+    async def publish(self, channel: str, message: str) -> None:
+        """Delivers message to the channel's current subscribers (at most once, no backlog)."""
+
+    async def subscribe(self, channel: str) -> Subscription:
+        """Listening from the moment this returns."""
+
     async def close(self) -> None: ...
+
+
+class Subscription(Protocol):
+    async def get(self, timeout: float) -> str | None:
+        """The next message, or None after timeout seconds without one."""
+
+    async def close(self) -> None: ...
+
+
+class _MemorySubscription:
+    def __init__(self, channels: dict[str, set[asyncio.Queue[str]]], channel: str) -> None:
+        self._channels = channels
+        self._channel = channel
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        channels.setdefault(channel, set()).add(self.queue)
+
+    async def get(self, timeout: float) -> str | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def close(self) -> None:
+        self._channels.get(self._channel, set()).discard(self.queue)
 
 
 @dataclass
@@ -67,6 +100,7 @@ class MemoryLive:
         self._values: dict[str, tuple[str, float | None]] = {}
         self._presence: dict[str, dict[str, tuple[str, float]]] = {}
         self._queues: dict[str, dict[str, float]] = {}
+        self._channels: dict[str, set[asyncio.Queue[str]]] = {}
         self._closed = asyncio.Event()
 
     async def allow(self, key: str, rate: float, burst: int) -> bool:
@@ -114,6 +148,19 @@ class MemoryLive:
             return False
         del self._values[key]
         return True
+
+    async def extend(self, key: str, value: str, ttl: float) -> bool:
+        if self._live_value(key) != value:
+            return False
+        self._values[key] = (value, self._clock() + ttl)
+        return True
+
+    async def publish(self, channel: str, message: str) -> None:
+        for queue in tuple(self._channels.get(channel, ())):
+            queue.put_nowait(message)
+
+    async def subscribe(self, channel: str) -> Subscription:
+        return _MemorySubscription(self._channels, channel)
 
     async def presence_touch(self, room: str, member: str, value: str, ttl: float) -> bool:
         members = self._presence.setdefault(room, {})

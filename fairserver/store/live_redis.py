@@ -9,15 +9,18 @@ Keys (all under one prefix, "fs:" by default):
   {p}v:{key}              string              claim/get/put/release
   {p}pz:{room} {p}pv:{room}  zset member->expiry ms, hash member->value   presence
   {p}q:{queue}            zset member->score  queues (equal scores ordered by member)
+  {p}ch:{channel}         pub/sub channel     publish/subscribe (media homes' signalling)
 The braces make a room's two presence keys hash to one Redis Cluster slot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -111,6 +114,40 @@ return redis.call('HGETALL', KEYS[2])
 )
 
 
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+class _RedisSubscription:
+    """One pub/sub connection. After a Redis restart redis-py reconnects and subscribes
+    again on the next read; messages published during the outage are lost (pub/sub keeps
+    no backlog), which callers of publish() accept."""
+
+    def __init__(self, pubsub: PubSub) -> None:
+        self._pubsub = pubsub
+
+    async def get(self, timeout: float) -> str | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (left := deadline - loop.time()) > 0:
+            try:
+                # None also for a (skipped) subscribe confirmation: read on until the deadline.
+                message = await self._pubsub.get_message(timeout=left)
+            except (RedisConnectionError, RedisTimeoutError):
+                await asyncio.sleep(min(left, 0.5))
+                continue
+            if message is not None and message.get("type") == "message":
+                return cast(str, message["data"])
+        return None
+
+    async def close(self) -> None:
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
 def _ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
@@ -123,6 +160,7 @@ class RedisLive:
         self._prefix = prefix
         self._allow = redis.register_script(_ALLOW)
         self._release = redis.register_script(_RELEASE)
+        self._extend = redis.register_script(_EXTEND)
         self._touch = redis.register_script(_PRESENCE_TOUCH)
         self._drop = redis.register_script(_PRESENCE_DROP)
         self._presence = redis.register_script(_PRESENCE)
@@ -180,6 +218,17 @@ class RedisLive:
 
     async def release(self, key: str, value: str) -> bool:
         return bool(await self._release(keys=[self._key("v", key)], args=[value]))
+
+    async def extend(self, key: str, value: str, ttl: float) -> bool:
+        return bool(await self._extend(keys=[self._key("v", key)], args=[value, str(_ms(ttl))]))
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._redis.publish(self._key("ch", channel), message)
+
+    async def subscribe(self, channel: str) -> _RedisSubscription:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(self._key("ch", channel))
+        return _RedisSubscription(pubsub)
 
     async def presence_touch(self, room: str, member: str, value: str, ttl: float) -> bool:
         args = [member, value, repr(float(ttl) * 1000)]
