@@ -61,8 +61,8 @@ class LiveState(Protocol):
 
 
 class Subscription(Protocol):
-    async def get(self, timeout: float) -> str | None:
-        """The next message, or None after timeout seconds without one."""
+    async def get(self, within: float) -> str | None:
+        """The next message, or None after ``within`` seconds without one."""
 
     async def close(self) -> None: ...
 
@@ -74,9 +74,9 @@ class _MemorySubscription:
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         channels.setdefault(channel, set()).add(self.queue)
 
-    async def get(self, timeout: float) -> str | None:
+    async def get(self, within: float) -> str | None:
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            return await asyncio.wait_for(self.queue.get(), within)
         except TimeoutError:
             return None
 

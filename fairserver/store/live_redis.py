@@ -130,9 +130,9 @@ class _RedisSubscription:
     def __init__(self, pubsub: PubSub) -> None:
         self._pubsub = pubsub
 
-    async def get(self, timeout: float) -> str | None:
+    async def get(self, within: float) -> str | None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while (left := deadline - loop.time()) > 0:
             try:
                 # None also for a (skipped) subscribe confirmation: read on until the deadline.
