@@ -1,304 +1,57 @@
-"""`make bench-media`: the forwarding core's cost per viewer, against per-viewer re-encoding.
+"""`make bench-media`: the media core's costs and latency, against baselines of the same run.
 
-Two processes, so the server's CPU is its own: a media server (``--serve``, this module)
-owning every server-side RTCPeerConnection through ``PeerRegistry`` and ``MediaRoom``, with
-a tiny signalling API on 127.0.0.1; and this load process holding the stand-in browsers:
-one presenter sending 640x360 VP8 (~600 kbps) + Opus, and N viewers that never decode
-(their receivers are tapped with the pass-through adapter and only count frames).
+Every phase starts a fresh media server process (bench/media_server.py: the real
+``PeerRegistry`` and ``MediaRoom``, tiny signalling on 127.0.0.1), so the server's CPU is its
+own; this load process holds the stand-in browsers (bench/media_load.py). Phases:
 
-Modes, each a fresh server process, viewers added step by step:
-- ``forward``: the forwarding core (encoded frames fanned out, no codec work);
-- ``reencode``: aiortc's usual path, the baseline: the presenter's track is decoded once and
-  shared through ``MediaRelay``, and every viewer's sender re-encodes VP8 (and Opus).
+1. ``forward``: one presenter (640x360 VP8 ~600 kbps + Opus), counting viewers added step by
+   step: the forwarding core's cost per viewer.
+2. ``reencode``: the baseline, aiortc's usual path (``MediaRelay``, every viewer's sender
+   re-encodes VP8 and Opus).
+3. ``low``: the low rendition's cost per source (one decode + one encode) and per low viewer.
+4. ``rooms``: concurrent 1:1 interview rooms (both participants publish and watch).
+5. ``latency``: glass-to-glass, full rate and low, against a direct connection.
 
-    python -m bench.media --forward 0 10 30 60 --reencode 0 2 4 8 --seconds 10
+    python -m bench.media                 # everything, about 5 minutes; writes docs/benchmarks.md
+    python -m bench.media --quick         # a short smoke run; prints, writes nothing
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
-import signal
 import sys
-import time
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
-from aiohttp import web
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaRelay
-
-from bench.common import cpu_seconds, percentile, rss_bytes, write_section
+from bench.common import percentile, write_section
+from bench.media_load import JOIN_CONCURRENCY, SETTLE_SECONDS, Load, Row, measure, server_and_load
+from bench.media_phases import (
+    latency_report,
+    low_report,
+    rooms_report,
+    run_latency,
+    run_low,
+    run_rooms,
+)
 from bench.media_source import BITRATE, HEIGHT, WIDTH, NoiseVideoSource
-from fairserver.webrtc import passthrough
-from fairserver.webrtc.forwarding import MediaRoom, RoomPolicy, forward_to
-from fairserver.webrtc.passthrough import EncodedFrame
-from fairserver.webrtc.peers import PeerRegistry
 from tests.webrtc.media import ToneAudioSource
 
-NO_ICE_SERVERS = RTCConfiguration(iceServers=[])
-SETTLE_SECONDS = 3.0
-JOIN_TIMEOUT = 30.0
-JOIN_CONCURRENCY = 4
 
-
-# ---------------------------------------------------------------- server process
-
-
-class MediaServer:
-    """The server side: one presenter, any number of viewers, forwarded or re-encoded."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.registry = PeerRegistry(NO_ICE_SERVERS)
-        watchers = {f"viewer{i}" for i in range(10_000)}
-        self.room = MediaRoom(RoomPolicy(publishers={"presenter"}, watchers=watchers))
-        self.sources: dict[str, str] = {}
-        self.relay = MediaRelay()
-        self.tracks: dict[str, MediaStreamTrack] = {}
-        self.drains: list[asyncio.Task[None]] = []
-
-    async def publish(self, request: web.Request) -> web.Response:
-        offer = RTCSessionDescription(**await request.json())
-        peer = self.registry.open("presenter")
-        peer.on_close.append(lambda p: self.room.leave(p.participant))
-        peer.pc.on("track", self._remote_track)
-        await peer.pc.setRemoteDescription(offer)
-        for transceiver in peer.pc.getTransceivers():
-            passthrough.prefer_forwardable_codecs(transceiver)
-            if self.mode == "forward":
-                source = self.room.publish("presenter", transceiver.receiver, transceiver.kind)
-                self.sources[transceiver.kind] = source.source_id
-        await peer.pc.setLocalDescription(await peer.pc.createAnswer())
-        return web.json_response(_description(peer.pc))
-
-    def _remote_track(self, track: MediaStreamTrack) -> None:
-        if self.mode != "reencode":
-            return
-        self.tracks[track.kind] = track
-        # One consumer always drains the relay, so the decoded frames never pile up
-        # while nobody watches (aiortc decodes whether or not anyone reads).
-        drain = self.relay.subscribe(track, buffered=False)
-        self.drains.append(asyncio.ensure_future(_drain(drain)))
-
-    async def watch(self, request: web.Request) -> web.Response:
-        viewer = (await request.json())["viewer"]
-        peer = self.registry.open(viewer)
-        peer.on_close.append(lambda p: self.room.leave(p.participant))
-        for kind in ("video", "audio"):
-            if self.mode == "forward":
-                forward_to(peer.pc, self.room.watch(viewer, self.sources[kind]))
-            else:
-                track = self.relay.subscribe(self.tracks[kind], buffered=False)
-                transceiver = peer.pc.addTransceiver(track, direction="sendonly")
-                passthrough.prefer_forwardable_codecs(transceiver)
-        await peer.pc.setLocalDescription(await peer.pc.createOffer())
-        return web.json_response({"peer_id": peer.peer_id, **_description(peer.pc)})
-
-    async def answer(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        peer = self.registry.get(body["peer_id"])
-        if peer is None:
-            return web.json_response({"error": "no such peer"}, status=404)
-        await peer.pc.setRemoteDescription(
-            RTCSessionDescription(sdp=body["sdp"], type=body["type"])
-        )
-        return web.json_response({"ok": True})
-
-    async def close(self) -> None:
-        for task in self.drains:
-            task.cancel()
-        self.room.close()
-        await asyncio.wait_for(self.registry.close_all(), 20)
-
-
-def _description(pc: RTCPeerConnection) -> dict[str, str]:
-    return {"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}
-
-
-async def _drain(track: MediaStreamTrack) -> None:
-    with contextlib.suppress(Exception):
-        while True:
-            await track.recv()
-
-
-async def serve(mode: str) -> None:
-    server = MediaServer(mode)
-    app = web.Application()
-    app.router.add_post("/publish", server.publish)
-    app.router.add_post("/watch", server.watch)
-    app.router.add_post("/answer", server.answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    print(f"READY {port}", flush=True)
-    await stop.wait()
-    with contextlib.suppress(Exception):
-        await server.close()
-    await runner.cleanup()
-
-
-# ---------------------------------------------------------------- load process
-
-
-@dataclass
-class ViewerTally:
-    joined: float
-    first_frame: float | None = None
-    frames: dict[str, int] = field(default_factory=lambda: {"video": 0, "audio": 0})
-    video_bytes: int = 0
-
-    def sink(self, kind: str) -> passthrough.FrameSink:
-        def count(frame: EncodedFrame) -> None:
-            self.frames[kind] += 1
-            if kind == "video":
-                self.video_bytes += frame.packet.size
-                if self.first_frame is None:
-                    self.first_frame = time.monotonic()
-
-        return count
-
-
-@dataclass
-class Row:
-    mode: str
-    viewers: int
-    cpu_percent: float
-    rss: int
-    load_cpu_percent: float
-    video_fps: float
-    video_kbps: float
-    failed: int
-
-
-@dataclass
-class Load:
-    url: str
-    session: aiohttp.ClientSession
-    pcs: list[RTCPeerConnection] = field(default_factory=list)
-    viewers: list[ViewerTally] = field(default_factory=list)
-    failed: int = 0
-    camera: NoiseVideoSource | None = None
-
-    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        async with self.session.post(self.url + path, json=body) as response:
-            response.raise_for_status()
-            result: dict[str, Any] = await response.json()
-            return result
-
-    async def publish(self) -> None:
-        pc = RTCPeerConnection(NO_ICE_SERVERS)
-        self.pcs.append(pc)
-        self.camera = NoiseVideoSource()
-        sender = pc.addTransceiver(self.camera, direction="sendonly").sender
-        passthrough.on_keyframe_request(sender, self.camera.want_keyframe)
-        pc.addTransceiver(ToneAudioSource(), direction="sendonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        answer = await self.post("/publish", _description(pc))
-        await pc.setRemoteDescription(RTCSessionDescription(**answer))
-
-    async def join(self, name: str) -> None:
-        tally = ViewerTally(joined=time.monotonic())
-        pc = RTCPeerConnection(NO_ICE_SERVERS)
-        self.pcs.append(pc)
-        offer = await self.post("/watch", {"viewer": name})
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type=offer["type"]))
-        for transceiver in pc.getTransceivers():
-            kind = transceiver.kind
-            passthrough.tap_receiver(transceiver.receiver, kind, tally.sink(kind))
-        await pc.setLocalDescription(await pc.createAnswer())
-        await self.post("/answer", {"peer_id": offer["peer_id"], **_description(pc)})
-        self.viewers.append(tally)
-        while tally.first_frame is None:
-            await asyncio.sleep(0.01)
-
-    async def grow_to(self, total: int) -> None:
-        gate = asyncio.Semaphore(JOIN_CONCURRENCY)
-
-        async def one(index: int) -> None:
-            async with gate:
-                try:
-                    await asyncio.wait_for(self.join(f"viewer{index}"), JOIN_TIMEOUT)
-                except Exception as error:  # a failed join is counted, not fatal
-                    print(f"  viewer{index} failed: {error!r}", file=sys.stderr)
-                    self.failed += 1
-
-        start = len(self.viewers) + self.failed
-        await asyncio.gather(*(one(i) for i in range(start, total)))
-
-    async def close(self) -> None:
-        await asyncio.wait_for(
-            asyncio.gather(*(pc.close() for pc in self.pcs), return_exceptions=True), 30
-        )
-
-
-async def start_server(mode: str) -> tuple[asyncio.subprocess.Process, int]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.media", "--serve", mode, stdout=asyncio.subprocess.PIPE
-    )
-    assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), 30)
-    if not line.startswith(b"READY "):
-        raise RuntimeError(f"media server did not start: {line!r}")
-    return process, int(line.split()[1])
-
-
-async def stop_server(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 25)
-        except TimeoutError:
-            process.kill()
-            await asyncio.wait_for(process.wait(), 5)
-
-
-async def measure(load: Load, mode: str, pid: int, seconds: float) -> Row:
-    await asyncio.sleep(SETTLE_SECONDS)
-    frames = [v.frames["video"] for v in load.viewers]
-    sizes = [v.video_bytes for v in load.viewers]
-    server0, load0, wall0 = cpu_seconds(pid), cpu_seconds(os.getpid()), time.monotonic()
-    await asyncio.sleep(seconds)
-    wall = time.monotonic() - wall0
-    fps = [(v.frames["video"] - f) / wall for v, f in zip(load.viewers, frames, strict=True)]
-    kbps = [(v.video_bytes - b) * 8 / wall / 1000 for v, b in zip(load.viewers, sizes, strict=True)]
-    return Row(
-        mode=mode,
-        viewers=len(load.viewers),
-        cpu_percent=100 * (cpu_seconds(pid) - server0) / wall,
-        rss=rss_bytes(pid),
-        load_cpu_percent=100 * (cpu_seconds(os.getpid()) - load0) / wall,
-        video_fps=percentile(fps, 0.5) if fps else 0.0,
-        video_kbps=percentile(kbps, 0.5) if kbps else 0.0,
-        failed=load.failed,
-    )
-
-
-async def run_mode(mode: str, steps: list[int], seconds: float) -> tuple[list[Row], Load]:
-    process, port = await start_server(mode)
+async def run_mode(mode: str, steps: list[int], seconds: float) -> tuple[list[Row], Load, float]:
+    """Viewers added step by step; also the presenter camera's measured kbps."""
     rows: list[Row] = []
-    async with aiohttp.ClientSession() as session:
-        load = Load(url=f"http://127.0.0.1:{port}", session=session)
-        try:
-            await load.publish()
-            await asyncio.sleep(2)  # the presenter's connection is up and media flows
-            for total in steps:
-                print(f"{mode}: {total} viewers", file=sys.stderr)
-                await load.grow_to(total)
-                rows.append(await measure(load, mode, process.pid, seconds))
-                print(f"  {rows[-1]}", file=sys.stderr)
-        finally:
-            with contextlib.suppress(Exception):
-                await load.close()
-            await stop_server(process)
-    return rows, load
+    camera = NoiseVideoSource()
+    async with server_and_load(mode) as (process, load):
+        await load.publish(camera, ToneAudioSource())
+        await asyncio.sleep(2)  # the presenter's connection is up and media flows
+        for total in steps:
+            print(f"{mode}: {total} viewers", file=sys.stderr)
+            await load.grow_to(total)
+            rows.append(await measure(load, mode, process.pid, seconds, len(load.viewers)))
+            print(f"  {rows[-1]}", file=sys.stderr)
+    kbps = camera.bytes * 8 / (max(1, camera.frames) / 30) / 1000
+    return rows, load, kbps
 
 
 # ---------------------------------------------------------------- report
@@ -393,29 +146,86 @@ def report(
     return "\n".join(lines)
 
 
+async def phase(name: str, work: Callable[[], Awaitable[str]]) -> str:
+    """One phase's section; a failed phase is reported, and the others still run."""
+    try:
+        return await work()
+    except Exception as error:
+        print(f"{name} failed: {error!r}", file=sys.stderr)
+        return f"### {name}\n\nFailed in this run: `{error!r}`."
+
+
 async def run(args: argparse.Namespace) -> None:
-    forward, load = await run_mode("forward", args.forward, args.seconds)
-    joins = [v.first_frame - v.joined for v in load.viewers if v.first_frame is not None]
-    camera_kbps = 0.0
-    if load.camera is not None:
-        camera_kbps = load.camera.bytes * 8 / (max(1, load.camera.frames) / 30) / 1000
-    reencode, _ = await run_mode("reencode", args.reencode, args.seconds)
-    body = report(forward, reencode, joins, camera_kbps, args)
-    write_section("bench-media", body)
+    wanted = set(args.only or PHASES)
+    nan = float("nan")
+    sections: list[str] = []
+    forwarded_viewer = reencoded_viewer = nan
+    if {"forward", "reencode"} <= wanted:
+        forward, load, camera_kbps = await run_mode("forward", args.forward, args.seconds)
+        joins = [v.first_frame - v.joined for v in load.viewers if v.first_frame is not None]
+        reencode, _, _ = await run_mode("reencode", args.reencode, args.seconds)
+        forwarded_viewer, _ = largest(forward)
+        reencoded_viewer, _ = largest(reencode)
+        sections.append(report(forward, reencode, joins, camera_kbps, args))
+
+    async def low() -> str:
+        return low_report(await run_low(args.low, args.seconds), reencoded_viewer, args.seconds)
+
+    async def rooms() -> str:
+        rows = await run_rooms(args.rooms, args.seconds)
+        return rooms_report(rows, forwarded_viewer, args.seconds)
+
+    async def latency() -> str:
+        result = await run_latency(args.latency_seconds, args.latency_viewers)
+        return latency_report(result, args.latency_seconds)
+
+    for name, title, work in (
+        ("low", "The low rendition", low),
+        ("rooms", "Concurrent 1:1 interview rooms", rooms),
+        ("latency", "Glass-to-glass latency", latency),
+    ):
+        if name in wanted:
+            sections.append(await phase(title, work))
+    body = "\n\n".join(sections)
+    if args.quick or wanted != set(PHASES):
+        print("(a partial or --quick run: docs/benchmarks.md left alone)", file=sys.stderr)
+    else:
+        write_section("bench-media", body)
     print(body)
 
 
+PHASES = ("forward", "reencode", "low", "rooms", "latency")
+QUICK = {
+    "forward": [0, 4],
+    "reencode": [0, 1],
+    "low": [0, 1, 3],
+    "rooms": [0, 2],
+    "seconds": 3.0,
+    "latency_seconds": 4.0,
+    "latency_viewers": 2,
+}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--serve", choices=("forward", "reencode"), help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--forward", type=int, nargs="+", default=[0, 10, 30, 60])
     parser.add_argument("--reencode", type=int, nargs="+", default=[0, 2, 4, 8])
+    parser.add_argument("--low", type=int, nargs="+", default=[0, 1, 10])
+    parser.add_argument("--rooms", type=int, nargs="+", default=[0, 5, 10])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--latency-seconds", type=float, default=15.0)
+    parser.add_argument("--latency-viewers", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run; writes nothing")
+    parser.add_argument(
+        "--only", nargs="+", choices=PHASES, help="run these phases only; writes nothing"
+    )
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(serve(args.serve))
-    else:
-        asyncio.run(run(args))
+    if args.quick:
+        for name, value in QUICK.items():
+            setattr(args, name, value)
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

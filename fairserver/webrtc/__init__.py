@@ -2,7 +2,7 @@
 
 The server terminates every participant's RTCPeerConnection (aiortc 1.16.0, pinned) and
 forwards the publishers' *encoded* VP8/Opus frames to each viewer; nothing is re-encoded
-per viewer. Three modules, no aiohttp or socketio (signalling lives elsewhere):
+per viewer. The modules, with no aiohttp or socketio (signalling lives elsewhere):
 
 - ``passthrough``: the only module that touches aiortc internals. It taps a receiver's
   jitter buffer so reassembled frames come out as ``av.Packet`` s instead of being decoded,
@@ -12,6 +12,8 @@ per viewer. Three modules, no aiohttp or socketio (signalling lives elsewhere):
 - ``forwarding``: ``MediaRoom`` (policy: who may publish, who may watch), a ``Source`` per
   published track, a ``ViewerTrack`` per viewer with a bounded queue that skips to the next
   keyframe when a viewer falls behind, and rate-limited keyframe requests.
+- ``rendition``: the low-bandwidth rendition (``MediaRoom.watch_low``): one decode and one
+  small encode per watched video source, shared by all its low viewers, on a worker thread.
 - ``peers``: ``PeerRegistry``, the one owner of every RTCPeerConnection, which closes each
   exactly once on every terminal path (failed/closed/disconnected, leave, removal, shutdown).
 

@@ -19,14 +19,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError
 
 from fairserver.webrtc import passthrough
-from fairserver.webrtc.passthrough import EncodedFrame
+from fairserver.webrtc.passthrough import EncodedFrame, FrameSink
+
+if TYPE_CHECKING:
+    from fairserver.webrtc.rendition import Rendition
 
 DEFAULT_MAX_QUEUED = {"video": 60, "audio": 50}  # about 2 s of video, 1 s of Opus
 DEFAULT_KEYFRAME_INTERVAL = 0.5
@@ -180,16 +183,20 @@ class Source:
     source_id: str
     publisher: str
     kind: str
-    receiver: RTCRtpReceiver
+    receiver: RTCRtpReceiver | None  # None for a derived source (the low rendition)
     keyframe_interval: float
     viewers: set[ViewerTrack] = field(default_factory=set)
     ssrc: int | None = None
     frames: int = 0
+    # Other consumers of every frame (a recorder), called after the viewers' queues; and
+    # callbacks for when the source ends (publisher left, room closed). Never per viewer.
+    listeners: list[FrameSink] = field(default_factory=list)
+    end_listeners: list[Callable[[Source], None]] = field(default_factory=list)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _keyframes: KeyframeRequester | None = None
 
     def __post_init__(self) -> None:
-        self._keyframes = KeyframeRequester(self._send_pli, self.keyframe_interval)
+        self._keyframes = KeyframeRequester(self.send_keyframe, self.keyframe_interval)
 
     @property
     def keyframe_requests_sent(self) -> int:
@@ -200,6 +207,8 @@ class Source:
         self.frames += 1
         for viewer in tuple(self.viewers):
             viewer.offer(frame)
+        for listener in tuple(self.listeners):
+            listener(frame)
 
     def request_keyframe(self) -> None:
         if self.kind == "video" and self._keyframes is not None:
@@ -215,9 +224,14 @@ class Source:
             viewer.stop()
         for task in self._tasks:
             task.cancel()
+        self.listeners.clear()
+        ended, self.end_listeners = self.end_listeners, []
+        for callback in ended:
+            callback(self)
 
-    def _send_pli(self) -> None:
-        if self.ssrc is None:
+    def send_keyframe(self) -> None:
+        """Make the next frame a keyframe (rate-limited): RTCP PLI to the publisher."""
+        if self.ssrc is None or self.receiver is None:
             return  # no media yet: the encoder's first frame is a keyframe anyway
         task = asyncio.ensure_future(passthrough.send_picture_loss(self.receiver, self.ssrc))
         self._tasks.add(task)
@@ -236,6 +250,7 @@ class MediaRoom:
     ) -> None:
         self.policy = policy
         self.sources: dict[str, Source] = {}
+        self.renditions: dict[str, Rendition] = {}  # source id -> its low rendition, if watched
         self._keyframe_interval = keyframe_interval
         self._max_queued = max_queued or DEFAULT_MAX_QUEUED
         self._ids = itertools.count(1)
@@ -265,6 +280,22 @@ class MediaRoom:
         source.request_keyframe()
         return track
 
+    def watch_low(self, viewer: str, source_id: str) -> ViewerTrack:
+        """A low-rate rendition of video ``source_id`` for ``viewer`` (see rendition.py).
+
+        The first low viewer starts the source's one transcode; the last one to leave stops it.
+        """
+        from fairserver.webrtc.rendition import Rendition  # rendition builds on Source
+
+        source = self.sources.get(source_id)
+        if source is None or source.kind != "video" or not self.policy.may_watch(viewer):
+            raise MediaRefused(viewer, f"watch {source_id} low")
+        rendition = self.renditions.get(source_id)
+        if rendition is None:
+            rendition = Rendition(source, on_stop=lambda: self.renditions.pop(source_id, None))
+            self.renditions[source_id] = rendition
+        return rendition.watch(viewer, self._max_queued["video"])
+
     def leave(self, participant: str) -> None:
         """End what ``participant`` publishes and watches (leave, removal, closed peer)."""
         for source_id, source in tuple(self.sources.items()):
@@ -275,6 +306,8 @@ class MediaRoom:
                 for track in tuple(source.viewers):
                     if track.viewer == participant:
                         track.stop()
+        for rendition in tuple(self.renditions.values()):
+            rendition.leave(participant)
 
     def close(self) -> None:
         for source in self.sources.values():

@@ -27,15 +27,25 @@ VIDEO_TICKS = 90000 // FPS
 OPUS_SAMPLES = 960
 
 
-def counter_picture(counter: int) -> av.VideoFrame:
+def counter_picture(counter: int, width: int = WIDTH, height: int = HEIGHT) -> av.VideoFrame:
     """A grey picture whose 16 luma columns spell ``counter`` in binary (bright = 1)."""
-    frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
-    column = WIDTH // 16
-    row = bytes((220 if counter >> (x // column) & 1 else 30) for x in range(WIDTH))
-    frame.planes[0].update(row * HEIGHT)
+    frame = av.VideoFrame(width, height, "yuv420p")
+    column = width // 16
+    row = bytes((220 if counter >> (x // column) & 1 else 30) for x in range(width))
+    frame.planes[0].update(row * height)
     frame.planes[1].update(bytes([128]) * frame.planes[1].buffer_size)
     frame.planes[2].update(bytes([128]) * frame.planes[2].buffer_size)
     return frame
+
+
+def read_counter(frame: av.VideoFrame) -> int:
+    """The counter ``counter_picture`` drew, read back from a decoded (maybe scaled) frame."""
+    plane = frame.planes[0]
+    start = plane.line_size * (frame.height // 2)
+    luma = bytes(plane)[start : start + frame.width]
+    column = frame.width / 16
+    bits = (int(luma[int(column * (i + 0.5))] > 125) for i in range(16))
+    return sum(bit << i for i, bit in enumerate(bits))
 
 
 class CounterVideoSource(MediaStreamTrack):
@@ -43,14 +53,15 @@ class CounterVideoSource(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self) -> None:
+    def __init__(self, width: int = WIDTH, height: int = HEIGHT) -> None:
         super().__init__()
+        self.size = (width, height)
         self.encoded: list[bytes] = []
         self.keyframe_wanted = False
         self.keyframes_sent = 0
         self._start: float | None = None
         self._codec = av.CodecContext.create("libvpx", "w")
-        self._codec.width, self._codec.height = WIDTH, HEIGHT
+        self._codec.width, self._codec.height = width, height
         self._codec.pix_fmt = "yuv420p"
         self._codec.bit_rate = 300_000
         self._codec.time_base = fractions.Fraction(1, FPS)
@@ -62,7 +73,7 @@ class CounterVideoSource(MediaStreamTrack):
         if self._start is None:
             self._start = time.monotonic()
         await asyncio.sleep(max(0.0, self._start + counter / FPS - time.monotonic()))
-        picture = counter_picture(counter)
+        picture = counter_picture(counter, *self.size)
         picture.pts, picture.time_base = counter, fractions.Fraction(1, FPS)
         if self.keyframe_wanted:
             self.keyframe_wanted = False
@@ -149,11 +160,14 @@ async def watch(
     browsers: PeerRegistry,
     participant: str,
     source_id: str,
+    *,
+    low: bool = False,
 ) -> tuple[Peer, list[EncodedFrame]]:
-    """``participant``'s browser watches ``source_id``; returns what arrives, undecoded."""
+    """``participant``'s browser watches ``source_id`` (``low``: its low rendition); returns
+    what arrives, undecoded."""
     peer = server.open(participant)
     peer.on_close.append(lambda p: room.leave(p.participant))
-    track = room.watch(participant, source_id)
+    track = room.watch_low(participant, source_id) if low else room.watch(participant, source_id)
     forward_to(peer.pc, track)
     browser = browsers.open(participant)
     received: list[EncodedFrame] = []
@@ -174,3 +188,23 @@ async def wait_until(condition: object, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def camera_browser(browsers: PeerRegistry, name: str, width: int = 160) -> Peer:
+    """A publishing browser: a counter camera (keyframe on PLI) and a tone microphone."""
+    browser = browsers.open(name)
+    camera = CounterVideoSource(width, width * 3 // 4)
+    sender = browser.pc.addTransceiver(camera, direction="sendonly").sender
+    passthrough.on_keyframe_request(sender, camera.want_keyframe)
+    browser.pc.addTransceiver(ToneAudioSource(), direction="sendonly")
+    return browser
+
+
+def viewer_browser(browsers: PeerRegistry, name: str) -> tuple[Peer, dict[str, list[EncodedFrame]]]:
+    """A watching browser that records the encoded frames it receives, per kind."""
+    browser = browsers.open(name)
+    received: dict[str, list[EncodedFrame]] = {"video": [], "audio": []}
+    for kind in ("video", "audio"):
+        receiver = browser.pc.addTransceiver(kind, direction="recvonly").receiver
+        passthrough.tap_receiver(receiver, kind, received[kind].append)
+    return browser, received
