@@ -38,6 +38,8 @@ ROUTE_MODULES = (
     "company",
     "briefing_export",
     "dashboard",
+    "interviews",
+    "replay",
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"

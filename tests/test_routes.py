@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB
+from fairserver.clock import utcnow
+from fairserver.http.kit import DB, SETTINGS
+from fairserver.store import recordings as recording_store
 from fairserver.store import tables as t
 from tests.factories import CAMPUS_VIEWERS, ROLES, World
 
@@ -88,6 +90,12 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/fairs/{slug}/briefings/{id}/edit"): only(SCHEDULERS_A, ok=400),
     # The Q&A export names anonymous askers: the briefing's moderators only.
     ("GET", "/fairs/{slug}/briefings/{id}/questions.csv"): only(MANAGERS_A | {"recruiter_a"}),
+    # A briefing's replay and its recording files: whoever may see the briefing page.
+    ("GET", "/fairs/{slug}/briefings/{id}/replay"): campus(),
+    ("GET", "/recordings/{recording_id}/file"): campus(),
+    # An interview room: its participants only (student_a and recruiter_a); anyone else,
+    # a colleague, an organiser or an admin included, gets the 404 of a missing one.
+    ("GET", "/interviews/{interview_id}"): only({"student_a", "recruiter_a"}, anonymous=LOGIN),
     ("GET", "/organiser"): only(ORGANISERS, anonymous=LOGIN),
     ("GET", "/organiser/fairs/new"): only(ORGANISERS, anonymous=LOGIN),
     ("POST", "/organiser/fairs/new"): only(ORGANISERS, ok=400, anonymous=LOGIN),
@@ -155,9 +163,33 @@ async def _job(client: TestClient[Any, Any], world: World) -> int:
     return int(row["id"])
 
 
-def _params(world: World, briefing_id: int, job_id: int) -> dict[str, str]:
+async def _recording(client: TestClient[Any, Any], world: World, briefing_id: int) -> int:
+    """A complete recording of the briefing, with a file to serve."""
+    directory = client.app[SETTINGS].recordings_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"briefing-{briefing_id}.webm"
+    (directory / name).write_bytes(b"\x1a\x45\xdf\xa3" + b"\0" * 60)
+    async with client.app[DB].begin() as conn:
+        return await recording_store.insert_recording(
+            conn,
+            {
+                "fair_id": world.campus_fair,
+                "kind": "briefing",
+                "subject_id": briefing_id,
+                "started_by": world.users["recruiter_a"],
+                "file_name": name,
+                "state": "complete",
+                "started_at": utcnow(),
+                "ended_at": utcnow(),
+                "bytes": 64,
+            },
+        )
+
+
+def _params(world: World, briefing_id: int, job_id: int, recording_id: int) -> dict[str, str]:
     return {
         "slug": "campus",
+        "recording_id": str(recording_id),
         "booth_id": str(world.booth_a_campus),
         "job_id": str(job_id),
         "id": str(briefing_id),
@@ -165,6 +197,31 @@ def _params(world: World, briefing_id: int, job_id: int) -> dict[str, str]:
         "kind": "jobs",
         "page": "subsidies-outside-region",
     }
+
+
+async def _interview(client: TestClient[Any, Any], world: World) -> int:
+    """recruiter_a interviews student_a at the campus fair."""
+    async with client.app[DB].begin() as conn:
+        result = await conn.execute(
+            t.interviews.insert()
+            .values(
+                fair_id=world.campus_fair,
+                company_id=world.company_a,
+                student_id=world.users["student_a"],
+                origin="chat",
+                state="waiting",
+                created_at=utcnow(),
+            )
+            .returning(t.interviews.c.id)
+        )
+        interview_id = int(result.scalar_one())
+        for who, role in (("student_a", "candidate"), ("recruiter_a", "interviewer")):
+            await conn.execute(
+                t.interview_participants.insert().values(
+                    interview_id=interview_id, user_id=world.users[who], role=role
+                )
+            )
+    return interview_id
 
 
 def registered_routes(client: TestClient[Any, Any]) -> set[tuple[str, str]]:
@@ -197,7 +254,9 @@ async def _matrix(
     else:
         token = await world.login(client, role)
     briefing_id = await _briefing(client, world)
-    params = _params(world, briefing_id, await _job(client, world))
+    recording_id = await _recording(client, world, briefing_id)
+    params = _params(world, briefing_id, await _job(client, world), recording_id)
+    params["interview_id"] = str(await _interview(client, world))
     seen = {}
     # Deletes go last, so the rows after them still find their job.
     for method, pattern in sorted(

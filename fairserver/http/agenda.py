@@ -15,6 +15,7 @@ from fairserver.http.pages import visible_fair
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms import briefings as service
 from fairserver.store import briefings as store
+from fairserver.store import recordings as recording_store
 
 routes = web.RouteTableDef()
 
@@ -109,6 +110,8 @@ async def agenda_ics(request: web.Request) -> web.Response:
 async def briefing_page(request: web.Request) -> web.Response:
     fa = await visible_fair(request, request.match_info["slug"])
     briefing = await _one_briefing(request, fa)
+    async with request.app[DB].connect() as conn:
+        replays = await recording_store.recordings_of(conn, "briefing", briefing["id"])
     return render(
         request,
         "briefing.html",
@@ -116,6 +119,7 @@ async def briefing_page(request: web.Request) -> web.Response:
             "fair": fa.fair,
             "briefing": briefing,
             "can_edit": _can_edit(actor_of(request), fa, briefing),
+            "replays": len(replays),
         },
     )
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import secrets
@@ -27,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fairserver.auth import Actor
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
 
@@ -41,6 +43,7 @@ Seated = Callable[[], bool]
 Handler = Callable[[Services, dict[str, Any], Seated], Awaitable[Any]]
 # Says whether this worker still holds a room with peers, for renewing its lease.
 Activity = Callable[[str], bool]
+RoomActivity = Callable[[Services, str], bool]
 
 
 class HomeUnreachable(Exception):
@@ -82,6 +85,11 @@ class MediaHomes:
 
     def register(self, name: str, handler: Handler) -> None:
         self.handlers[name] = handler
+
+    def install(self, calls: dict[str, Handler], rooms: dict[str, RoomActivity]) -> None:
+        self.handlers.update(calls)
+        for kind, active in rooms.items():
+            self.track(kind, functools.partial(active, self.services))
 
     def track(self, kind: str, active: Activity) -> None:
         """Rooms whose key starts with ``kind:`` are live here while ``active(key)``."""
@@ -261,3 +269,20 @@ def homes_of(services: Services) -> MediaHomes:
         found = MediaHomes(services)
         held[HOMES_KEY] = found
     return found
+
+
+def actor_args(actor: Actor) -> dict[str, Any]:
+    """The caller, as a home on another worker needs it (never the session's secrets)."""
+    return {
+        "user_id": actor.user_id,
+        "role": actor.role,
+        "display_name": actor.display_name,
+        "school_id": actor.school_id,
+        "company_id": actor.company_id,
+        "verified": actor.verified,
+        "locale": actor.locale,
+    }
+
+
+def actor_of(args: dict[str, Any]) -> Actor:
+    return Actor(**args["actor"])

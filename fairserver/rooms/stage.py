@@ -10,7 +10,14 @@ exactly once; the stage only asks it to.
 
 Participants in the media room are named per connection and role ("<conn id>/pub",
 "<conn id>/view"), so a presenter watching in another tab, or closing their viewer peer,
-never ends what they publish.
+never ends what they publish. A live presenter watches the co-presenters (never their own
+stream) with the same media.watch; such connections are not counted as viewers.
+
+A viewer gets every live publisher's sources on one peer, in arrival order, as many as its
+offer has m-lines for: "full" forwards the encoded video and audio, "audio" only the Opus
+sources, "low" the room's low-bandwidth rendition of each video (decoded and re-encoded once
+per source, not per viewer) with the forwarded audio. When the set of publishers changes,
+viewers watch again (a new peer: aiortc does not renegotiate well).
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCSessionDescription
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCSessionDescription
 
 from fairserver.auth import Actor
 from fairserver.rooms import briefing as briefing_service
@@ -30,16 +38,24 @@ from fairserver.rooms.briefing import Seat, briefing_room
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.notify import Outbound
+from fairserver.rooms.stage_lines import (
+    WatchMode,
+    forward_sources,
+    mid_of,
+    offered_kinds,
+    receive_sources,
+)
+from fairserver.settings import Settings
 from fairserver.store import briefings as briefing_store
-from fairserver.webrtc.forwarding import MediaRoom, RoomPolicy, forward_to
-from fairserver.webrtc.ice import browser_ice_servers, server_configuration
-from fairserver.webrtc.passthrough import prefer_forwardable_codecs
+from fairserver.webrtc.forwarding import MediaRoom, RoomPolicy
+from fairserver.webrtc.ice import server_configuration
 from fairserver.webrtc.peers import Peer, PeerRegistry
 
 MAX_PUBLISHERS = 4
 # How often a room checks that its participants are still seated (leave, ban).
 SEAT_CHECK_SECONDS = 1.0
-KINDS = ("video", "audio")
+# The viewer count is broadcast at most this often per briefing (viewers come in bursts).
+VIEWERS_EVERY_SECONDS = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +73,7 @@ class MediaLive(Outbound):
     briefing_id: int
     live: bool
     publishers: list[PublisherView]
+    viewers: int
 
 
 @dataclass(eq=False)
@@ -85,9 +102,18 @@ class StageRoom:
     publishers: dict[str, Publisher] = field(default_factory=dict)
     participants: dict[str, Participant] = field(default_factory=dict)
     watchdog: asyncio.Task[None] | None = None
+    viewers_sent: int = 0
+    viewers_sent_at: float = float("-inf")
+    viewers_task: asyncio.Task[None] | None = None
 
     def primary(self) -> Publisher | None:
         return next(iter(self.publishers.values()), None)
+
+    def audience(self) -> int:
+        """Watching connections, not counting co-presenters watching each other."""
+        return sum(
+            1 for w in self.watching if publisher_id(connection_of(w)) not in self.publishers
+        )
 
     def live_event(self) -> MediaLive:
         return MediaLive(
@@ -98,6 +124,7 @@ class StageRoom:
                 PublisherView(user_id=p.user_id, display_name=p.display_name)
                 for p in self.publishers.values()
             ],
+            viewers=self.audience(),
         )
 
 
@@ -144,15 +171,35 @@ class Stage:
         publisher = room.publishers.pop(participant, None)
         if publisher is not None:
             self._spawn(self._publisher_left(room))
+        else:
+            self.viewers_changed(room)
         if not room.participants:
             self._retire(room)
 
     async def _publisher_left(self, room: StageRoom) -> None:
-        # Viewers were watching the primary: their tracks ended. Close them; their
-        # browsers watch again (the new primary) when media.live says so.
-        for participant in list(room.watching):
-            await self.close(participant)
+        # That publisher's tracks ended on every viewer's peer. With co-presenters still live,
+        # viewers keep their peers and watch again when media.live says so; with nobody
+        # left there is nothing to watch.
+        if not room.publishers:
+            for participant in list(room.watching):
+                await self.close(participant)
         await announce(self.services, room)
+
+    def viewers_changed(self, room: StageRoom) -> None:
+        """Broadcast the new viewer count, at most once a second per briefing."""
+        if room.viewers_task is None and room.audience() != room.viewers_sent:
+            room.viewers_task = asyncio.ensure_future(self._announce_viewers(room))
+            self._tasks.add(room.viewers_task)
+            room.viewers_task.add_done_callback(self._tasks.discard)
+
+    async def _announce_viewers(self, room: StageRoom) -> None:
+        try:
+            wait = room.viewers_sent_at + VIEWERS_EVERY_SECONDS - time.monotonic()
+            await asyncio.sleep(max(0.0, wait))
+        finally:
+            room.viewers_task = None
+        if self.rooms.get(room.briefing_id) is room and room.audience() != room.viewers_sent:
+            await announce(self.services, room)
 
     def _retire(self, room: StageRoom) -> None:
         if self.rooms.get(room.briefing_id) is room:
@@ -161,6 +208,9 @@ class Stage:
         if room.watchdog is not None:
             room.watchdog.cancel()
             room.watchdog = None
+        if room.viewers_task is not None:
+            room.viewers_task.cancel()
+            room.viewers_task = None
 
     async def _watch_seats(self, room: StageRoom) -> None:
         """Leaving the briefing or a ban closes that connection's peers within a second."""
@@ -179,12 +229,24 @@ class Stage:
 STAGE_KEY = "_briefing_stage"
 
 
+def stage_configuration(settings: Settings) -> RTCConfiguration:
+    """The server's ICE configuration, with every m-line on one transport (max-bundle).
+
+    aiortc 1.16's default (balanced) bundles a second m-line of a kind onto the first one's
+    transport before the offer is applied; applying the offer's BUNDLE group then moves that
+    first m-line to the bundle transport and discards the old one, so a second audio (a
+    viewer of two co-presenters) never flows. Browsers always offer BUNDLE.
+    """
+    ice = server_configuration(settings).iceServers
+    return RTCConfiguration(iceServers=ice, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+
 def stage_of(services: Services) -> Stage:
     """This app's Stage, kept on its Services (one per app, like the briefing ticks)."""
     held = vars(services)
     found = held.get(STAGE_KEY)
     if not isinstance(found, Stage):
-        found = Stage(services, server_configuration(services.settings))
+        found = Stage(services, stage_configuration(services.settings))
         held[STAGE_KEY] = found
     return found
 
@@ -197,8 +259,13 @@ def viewer_id(connection_id: str) -> str:
     return f"{connection_id}/view"
 
 
+def connection_of(participant: str) -> str:
+    return participant.rsplit("/", 1)[0]
+
+
 async def announce(services: Services, room: StageRoom) -> None:
     event = room.live_event()
+    room.viewers_sent, room.viewers_sent_at = event.viewers, time.monotonic()
     await services.notifier.emit(event.room, "media.live", event)
 
 
@@ -212,17 +279,14 @@ async def ensure_presenter(services: Services, actor: Actor, seat: Seat) -> None
 def state(services: Services, briefing_id: int) -> dict[str, Any]:
     room = stage_of(services).rooms.get(briefing_id)
     if room is None:
-        return {"briefing_id": briefing_id, "live": False, "publishers": []}
+        return {"briefing_id": briefing_id, "live": False, "publishers": [], "viewers": 0}
     event = room.live_event().model_dump(mode="json")
-    return {"briefing_id": briefing_id, "live": event["live"], "publishers": event["publishers"]}
+    return {key: event[key] for key in ("briefing_id", "live", "publishers", "viewers")}
 
 
-def ice_state(services: Services, actor: Actor, briefing_id: int) -> dict[str, Any]:
-    """media.state's answer: the stage, and ICE servers with a fresh TURN credential."""
-    return {
-        **state(services, briefing_id),
-        "ice_servers": browser_ice_servers(services.settings, actor.user_id or 0),
-    }
+def _ensure_media(sdp: str) -> None:
+    if not offered_kinds(sdp):
+        raise ServiceError("media.bad_offer", "the offer has no audio or video")
 
 
 async def _answer(peer: Peer, offer_sdp: str) -> dict[str, str]:
@@ -240,6 +304,7 @@ async def publish(
 ) -> dict[str, str]:
     """A presenter's browser sends camera and microphone; the answer SDP comes back."""
     await ensure_presenter(services, actor, seat)
+    _ensure_media(sdp)
     stage, participant = stage_of(services), publisher_id(connection_id)
     await stage.close(participant)  # publishing again replaces the old connection
     room = stage.room(seat.briefing_id)
@@ -248,13 +313,7 @@ async def publish(
     room.publishing.add(participant)
     peer = stage.open_peer(room, participant, seated)
     publisher = Publisher(participant, actor.user_id or 0, actor.display_name, peer.peer_id)
-    for kind in KINDS:
-        # Made before the offer is applied, so only VP8/Opus can be negotiated.
-        transceiver = peer.pc.addTransceiver(kind, direction="recvonly")
-        prefer_forwardable_codecs(transceiver)
-        publisher.sources[kind] = room.media.publish(
-            participant, transceiver.receiver, kind
-        ).source_id
+    publisher.sources = receive_sources(room.media, peer.pc, participant, sdp)
     try:
         answer = await _answer(peer, sdp)
     except ServiceError:
@@ -271,28 +330,44 @@ async def unpublish(services: Services, connection_id: str, actor: Actor, seat: 
 
 
 async def watch(
-    services: Services, connection_id: str, actor: Actor, seat: Seat, sdp: str, seated: StillSeated
+    services: Services,
+    connection_id: str,
+    actor: Actor,
+    seat: Seat,
+    sdp: str,
+    seated: StillSeated,
+    mode: WatchMode = "full",
 ) -> dict[str, Any]:
-    """A seated viewer's recvonly offer gets the primary publisher's video and audio."""
+    """A seated viewer's recvonly offer gets every live publisher's media (see the top)."""
     await briefing_service.ensure_not_banned(services, seat, actor.user_id or 0)
+    _ensure_media(sdp)
     stage, participant = stage_of(services), viewer_id(connection_id)
     await stage.close(participant)  # watching again replaces the old connection
     room = stage.rooms.get(seat.briefing_id)
-    primary = room.primary() if room is not None else None
-    if room is None or primary is None:
+    own = publisher_id(connection_id)
+    on_stage = [p for p in room.publishers.values() if p.participant != own] if room else []
+    if room is None or not on_stage:
         raise ServiceError("media.not_live", "nobody is live on this stage")
     room.watching.add(participant)
     peer = stage.open_peer(room, participant, seated)
-    for kind in KINDS:
-        source_id = primary.sources.get(kind)
-        if source_id is not None and source_id in room.media.sources:
-            forward_to(peer.pc, room.media.watch(participant, source_id))
+    sources = [publisher.sources for publisher in on_stage]
+    senders = forward_sources(room.media, peer.pc, participant, sources, mode, sdp)
     try:
         answer = await _answer(peer, sdp)
     except ServiceError:
         await stage.close(participant)
         raise
-    return {**answer, **state(services, seat.briefing_id)}
+    stage.viewers_changed(room)
+    feeds = [
+        {
+            "user_id": publisher.user_id,
+            "display_name": publisher.display_name,
+            "video": mid_of(peer.pc, sent.get("video")),
+            "audio": mid_of(peer.pc, sent.get("audio")),
+        }
+        for publisher, sent in zip(on_stage, senders, strict=True)
+    ]
+    return {**answer, **state(services, seat.briefing_id), "mode": mode, "feeds": feeds}
 
 
 async def unwatch(services: Services, connection_id: str) -> None:

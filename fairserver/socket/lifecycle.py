@@ -11,8 +11,9 @@ from aiohttp import web
 
 from fairserver.auth import live_session_hashes
 from fairserver.http.kit import DB, SETTINGS, SOCKETS
-from fairserver.rooms import attendance
+from fairserver.rooms import attendance, recordings
 from fairserver.rooms.context import Services
+from fairserver.rooms.media_home import homes_of
 from fairserver.socket.server import SocketLayer
 from fairserver.store.live import LiveState, MemoryLive
 
@@ -85,11 +86,19 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
         closed = await attendance.close_after_crash(services.db, services.clock())
         if closed:
             log.info("closed %d attendance intervals left open by the last run", closed)
+        cut = await recordings.close_after_crash(services)
+        if cut:
+            log.info("closed %d recordings left running by the last run", cut)
+    homes = homes_of(services)
+    homes.install(layer.domains.home_calls, layer.domains.home_rooms)
+    await homes.start()
     tickers = [
         asyncio.create_task(_heartbeat(layer, services)),
         asyncio.create_task(_revocations(layer, services)),
     ]
     yield
+    await recordings.stop_all(services)  # the files get their index before exit
+    await homes.stop()
     for ticker in tickers:
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):

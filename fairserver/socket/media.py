@@ -7,15 +7,27 @@ and needs the caller's seat in it (briefing.join); rooms/stage.py decides the re
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal
 
 from pydantic import Field
 
 from fairserver.rooms import stage as service
-from fairserver.rooms.briefing import briefing_room
+from fairserver.rooms.briefing import Seat, briefing_room
 from fairserver.rooms.context import Services
+from fairserver.rooms.media_home import (
+    Handler,
+    Leave,
+    RoomActivity,
+    Seated,
+    actor_args,
+    actor_of,
+    homes_of,
+)
+from fairserver.rooms.stage_lines import WatchMode
 from fairserver.socket.briefing import BriefingRef, active_seat, seat_of
 from fairserver.socket.kit import Connection, EventRegistry, Rate
+from fairserver.webrtc.ice import browser_ice_servers
 
 events = EventRegistry()
 
@@ -30,6 +42,12 @@ class Offer(BriefingRef):
     type: Literal["offer"]
 
 
+class WatchOffer(Offer):
+    # "full": forwarded video and audio; "low": the low-bandwidth video rendition and audio;
+    # "audio": audio only.
+    mode: WatchMode = "full"
+
+
 def _still_seated(conn: Connection, briefing_id: int) -> service.StillSeated:
     """For the stage's seat check: leaving the briefing or a ban removes the room."""
     room = briefing_room(briefing_id)
@@ -38,36 +56,129 @@ def _still_seated(conn: Connection, briefing_id: int) -> service.StillSeated:
 
 @events.on("media.state", BriefingRef, rate=Rate(per_second=2, burst=10))
 async def media_state(services: Services, conn: Connection, payload: BriefingRef) -> dict[str, Any]:
-    seat_of(conn, payload.briefing_id)
-    return service.ice_state(services, conn.actor, payload.briefing_id)
+    seat = seat_of(conn, payload.briefing_id)
+    stage = await _at_home(services, conn, seat, "state", {}, claim=False)
+    return {**stage, "ice_servers": browser_ice_servers(services.settings, conn.user_id)}
 
 
 @events.on("media.publish", Offer, rate=SIGNAL)
 async def publish(services: Services, conn: Connection, payload: Offer) -> dict[str, str]:
     seat = await active_seat(services, conn, payload.briefing_id)
-    seated = _still_seated(conn, payload.briefing_id)
-    return await service.publish(services, conn.id, conn.actor, seat, payload.sdp, seated)
+    answer: dict[str, str] = await _at_home(
+        services, conn, seat, "publish", {"sdp": payload.sdp}, watched=True
+    )
+    return answer
 
 
 @events.on("media.unpublish", BriefingRef, rate=Rate(per_second=2, burst=10))
 async def unpublish(services: Services, conn: Connection, payload: BriefingRef) -> None:
     seat = seat_of(conn, payload.briefing_id)
-    await service.unpublish(services, conn.id, conn.actor, seat)
+    await _at_home(services, conn, seat, "unpublish", {}, claim=False)
 
 
-@events.on("media.watch", Offer, rate=SIGNAL)
-async def watch(services: Services, conn: Connection, payload: Offer) -> dict[str, Any]:
+@events.on("media.watch", WatchOffer, rate=SIGNAL)
+async def watch(services: Services, conn: Connection, payload: WatchOffer) -> dict[str, Any]:
     seat = seat_of(conn, payload.briefing_id)
-    seated = _still_seated(conn, payload.briefing_id)
-    return await service.watch(services, conn.id, conn.actor, seat, payload.sdp, seated)
+    args = {"sdp": payload.sdp, "mode": payload.mode}
+    answer: dict[str, Any] = await _at_home(services, conn, seat, "watch", args, watched=True)
+    return answer
 
 
 @events.on("media.unwatch", BriefingRef, rate=Rate(per_second=2, burst=10))
 async def unwatch(services: Services, conn: Connection, payload: BriefingRef) -> None:
-    seat_of(conn, payload.briefing_id)
-    await service.unwatch(services, conn.id)
+    seat = seat_of(conn, payload.briefing_id)
+    await _at_home(services, conn, seat, "unwatch", {}, claim=False)
 
 
 async def on_disconnect(services: Services, conn: Connection, reason: str) -> None:
-    """Disconnect and graceful stop ("shutdown") close this connection's peers."""
+    """Disconnect and graceful stop ("shutdown") close this connection's peers, here and
+    on any other worker that is the media home of a stage it was on."""
     await service.leave(services, conn.id)
+    await homes_of(services).forget(conn.id)
+
+
+# --- the media home: a stage's peers live on one worker (rooms/media_home.py) -------------
+
+
+def stage_home(briefing_id: int) -> str:
+    return f"stage:{briefing_id}"
+
+
+async def _at_home(
+    services: Services,
+    conn: Connection,
+    seat: Seat,
+    call: str,
+    args: dict[str, Any],
+    *,
+    claim: bool = True,
+    watched: bool = False,
+) -> Any:
+    """Runs a stage call on the briefing's media home. ``watched``: the call opens a peer
+    there, so this worker watches the socket's seat and closes the peer when it goes."""
+    full = {
+        **args,
+        "connection_id": conn.id,
+        "actor": actor_args(conn.actor),
+        "seat": dataclasses.asdict(seat),
+    }
+    leave = Leave("stage.leave", {"connection_id": conn.id}) if watched else None
+    return await homes_of(services).call(
+        stage_home(seat.briefing_id),
+        f"stage.{call}",
+        full,
+        seated=_still_seated(conn, seat.briefing_id),
+        claim=claim,
+        connection_id=conn.id if watched else None,
+        leave=leave,
+    )
+
+
+def home_seat(args: dict[str, Any]) -> Seat:
+    return Seat(**args["seat"])
+
+
+async def _state(services: Services, args: dict[str, Any], seated: Seated) -> Any:
+    return service.state(services, home_seat(args).briefing_id)
+
+
+async def _publish(services: Services, args: dict[str, Any], seated: Seated) -> Any:
+    return await service.publish(
+        services, args["connection_id"], actor_of(args), home_seat(args), args["sdp"], seated
+    )
+
+
+async def _unpublish(services: Services, args: dict[str, Any], seated: Seated) -> Any:
+    await service.unpublish(services, args["connection_id"], actor_of(args), home_seat(args))
+
+
+async def _watch(services: Services, args: dict[str, Any], seated: Seated) -> Any:
+    seat = home_seat(args)
+    return await service.watch(
+        services, args["connection_id"], actor_of(args), seat, args["sdp"], seated, args["mode"]
+    )
+
+
+async def _unwatch(services: Services, args: dict[str, Any], seated: Seated) -> Any:
+    await service.unwatch(services, args["connection_id"])
+
+
+async def _leave(services: Services, args: dict[str, Any], seated: Seated) -> Any:
+    await service.leave(services, args["connection_id"])
+
+
+HOME_CALLS: dict[str, Handler] = {
+    "stage.state": _state,
+    "stage.publish": _publish,
+    "stage.unpublish": _unpublish,
+    "stage.watch": _watch,
+    "stage.unwatch": _unwatch,
+    "stage.leave": _leave,
+}
+
+
+def _stage_live_here(services: Services, room: str) -> bool:
+    return int(room.split(":", 1)[1]) in service.stage_of(services).rooms
+
+
+HOME_ROOMS: dict[str, RoomActivity] = {"stage": _stage_live_here}

@@ -56,6 +56,7 @@ class SocketNotifier:
 class SocketLayer:
     def __init__(self, settings: Settings, domains: Domains) -> None:
         registry = domains.registry
+        self.domains = domains
         install_fast_poll()
         manager: socketio.AsyncManager = FanoutManager()
         if settings.redis_url:

@@ -53,6 +53,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "FAIRSERVER_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
         "FAIRSERVER_ARGON2_TIME_COST": "1",
         "FAIRSERVER_ARGON2_MEMORY_KIB": "1024",
+        "FAIRSERVER_RECORDINGS_DIR": str(workdir / "recordings"),
     }
     log = (workdir / "server.log").open("wb")
     process = subprocess.Popen(
@@ -108,3 +109,14 @@ async def logged_in(browser: Browser, base: str, email: str) -> tuple[BrowserCon
     await page.get_by_role("button", name="Log in").click()
     await expect(page.get_by_role("heading", name="Career fairs")).to_be_visible(timeout=WAIT)
     return context, page
+
+
+async def frames_decoded(page: Page, script: str) -> int:
+    """``script`` is a page function returning the frames decoded so far (a test hook)."""
+    return int(await page.evaluate(script))
+
+
+async def wait_for_frames(page: Page, script: str, at_least: int) -> None:
+    await page.wait_for_function(
+        f"({script})().then((n) => n >= {at_least})", timeout=WAIT, polling=100
+    )

@@ -13,7 +13,7 @@ import time
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.conftest import WAIT, logged_in
+from tests.e2e.conftest import WAIT, frames_decoded, logged_in, wait_for_frames
 from tests.e2e.test_briefing_qa import _briefing_url
 
 FRAMES_DECODED = """async () => {
@@ -28,19 +28,10 @@ FRAMES_DECODED = """async () => {
 
 VIDEO_SIZE = """() => {
   const v = document.querySelector("[data-stage-video]");
+  if (!v) return [0, 0, 0, 0, 0];
   const box = v.getBoundingClientRect();
   return [v.videoWidth, v.videoHeight, box.width, box.height, v.currentTime];
 }"""
-
-
-async def frames_decoded(page: Page) -> int:
-    return int(await page.evaluate(FRAMES_DECODED))
-
-
-async def wait_for_frames(page: Page, at_least: int) -> None:
-    await page.wait_for_function(
-        f"({FRAMES_DECODED})().then((n) => n >= {at_least})", timeout=WAIT, polling=100
-    )
 
 
 async def test_a_presenter_goes_live_and_two_students_watch(
@@ -67,20 +58,22 @@ async def test_a_presenter_goes_live_and_two_students_watch(
     await expect(presenter.locator("[data-stage-status]")).to_have_text(
         "You are live.", timeout=WAIT
     )
-    await expect(presenter.get_by_role("button", name="Stop")).to_be_visible()
+    await expect(presenter.get_by_role("button", name="Stop", exact=True)).to_be_visible()
 
     for viewer in (alice, bob):
         await expect(viewer.locator("[data-stage-status]")).to_contain_text("Live:", timeout=WAIT)
-        await wait_for_frames(viewer, 1)
+        await wait_for_frames(viewer, FRAMES_DECODED, 1)
     first_frame = time.monotonic() - clicked
     print(f"\nclick to first frame on both viewers: {first_frame:.2f}s")
 
     for viewer in (alice, bob):
-        before = await frames_decoded(viewer)
-        await wait_for_frames(viewer, before + 15)  # still playing, not one frozen frame
+        before = await frames_decoded(viewer, FRAMES_DECODED)
+        await wait_for_frames(
+            viewer, FRAMES_DECODED, before + 15
+        )  # still playing, not one frozen frame
         # The element learns the picture size from its first rendered frame.
         await viewer.wait_for_function(
-            "() => document.querySelector('[data-stage-video]').videoWidth > 0", timeout=WAIT
+            "() => document.querySelector('[data-stage-video]')?.videoWidth > 0", timeout=WAIT
         )
         width, height, box_width, box_height, played = await viewer.evaluate(VIDEO_SIZE)
         assert played > 0
@@ -88,7 +81,7 @@ async def test_a_presenter_goes_live_and_two_students_watch(
         await expect(viewer.get_by_role("button", name="Unmute")).to_be_visible()
 
     # Stop: the viewers' stage goes back to "not live".
-    await presenter.get_by_role("button", name="Stop").click()
+    await presenter.get_by_role("button", name="Stop", exact=True).click()
     for viewer in (alice, bob):
         await expect(viewer.locator("[data-stage-status]")).to_contain_text(
             "not live yet", timeout=WAIT
@@ -96,4 +89,142 @@ async def test_a_presenter_goes_live_and_two_students_watch(
         await expect(viewer.locator("[data-stage-screen]")).to_be_hidden()
     assert errors == []
     for context in (presenter_ctx, alice_ctx, bob_ctx):
+        await context.close()
+
+
+INBOUND = """async () => {
+  const pc = window.__stagePeer;
+  const out = [];
+  if (!pc || pc.connectionState === "closed") return out;
+  (await pc.getStats()).forEach((s) => {
+    if (s.type !== "inbound-rtp") return;
+    out.push({kind: s.kind, frames: s.framesDecoded || 0, width: s.frameWidth || 0,
+              packets: s.packetsReceived || 0});
+  });
+  return out;
+}"""
+
+SENT_TRACKS = """() => {
+  const pc = window.__stagePublisher;
+  const state = {};
+  for (const sender of pc.getSenders()) if (sender.track) state[sender.track.kind] = sender.track.enabled;
+  return state;
+}"""
+
+
+def videos_playing(count: int, frames: int, max_width: int = 100_000) -> str:
+    """JS: `count` inbound videos, each with `frames` decoded, none wider than max_width."""
+    return f"""({INBOUND})().then((s) => {{
+      const v = s.filter((x) => x.kind === "video");
+      return v.length === {count} && v.every((x) => x.frames >= {frames} && x.width > 0
+        && x.width <= {max_width});
+    }})"""
+
+
+async def inbound(page: Page) -> list[dict[str, int | str]]:
+    return list(await page.evaluate(INBOUND))
+
+
+async def audio_packets(page: Page) -> int:
+    return sum(int(s["packets"]) for s in await inbound(page) if s["kind"] == "audio")
+
+
+async def test_co_presenters_low_bandwidth_and_presenter_controls(
+    demo_server: str, browser: Browser
+) -> None:
+    """Two presenters live at once; each viewer's grid plays both; the presenter sees the
+    viewer count; mute and camera off; audio only; a loss suggestion switches to low."""
+    errors: list[str] = []
+    ann_ctx, ann = await logged_in(browser, demo_server, "recruiter@demo.fair")
+    ben_ctx, ben = await logged_in(browser, demo_server, "cnooc-tianjin.hr@demo.fair")
+    alice_ctx, alice = await logged_in(browser, demo_server, "student@demo.fair")
+    bob_ctx, bob = await logged_in(browser, demo_server, "kelsang@demo.fair")
+    pages = (ann, ben, alice, bob)
+    for page in pages:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    url = await _briefing_url(alice, demo_server)
+    for page in pages:
+        await page.goto(url)
+        await expect(page.locator("[data-stage-status]")).to_contain_text(
+            "not live yet", timeout=WAIT
+        )
+    await alice.evaluate("() => localStorage.removeItem('fairserver.stage.mode')")
+
+    for presenter in (ann, ben):
+        await presenter.get_by_role("button", name="Go live").click()
+        await expect(presenter.locator("[data-stage-status]")).to_have_text(
+            "You are live.", timeout=WAIT
+        )
+
+    # (a) Each viewer plays both presenters, labelled with their names.
+    names = ["Liu Haitao / 刘海涛", "Gao Jing / 高静"]
+    for viewer in (alice, bob):
+        await expect(viewer.locator("[data-stage-grid] figcaption")).to_have_text(
+            names, timeout=WAIT
+        )
+        # Half a second of pictures on both: playing, not one frozen frame.
+        await viewer.wait_for_function(videos_playing(2, 15), timeout=WAIT, polling=200)
+    # A presenter sees themselves and the co-presenter, not their own stream back.
+    await expect(ann.locator("[data-stage-grid] figcaption")).to_have_text(
+        ["You", names[1]], timeout=WAIT
+    )
+
+    # (b) The presenter sees the two students watching (co-presenters do not count).
+    await expect(ann.locator("[data-stage-viewers]")).to_have_text("2 watching", timeout=WAIT)
+    await expect(ann.locator("[data-stage-send-health]")).to_contain_text("kbps", timeout=WAIT)
+
+    # (e) The fake devices are listed; mute and camera off change what is sent.
+    camera_labels = await ann.locator("[data-stage-camera] option").all_text_contents()
+    mic_labels = await ann.locator("[data-stage-mic] option").all_text_contents()
+    assert camera_labels and all(camera_labels), camera_labels
+    assert mic_labels and all(mic_labels), mic_labels
+    assert await ann.evaluate(SENT_TRACKS) == {"video": True, "audio": True}
+    await ann.get_by_role("button", name="Mute microphone").click()
+    await ann.get_by_role("button", name="Turn camera off").click()
+    assert await ann.evaluate(SENT_TRACKS) == {"video": False, "audio": False}
+    await expect(ann.get_by_role("button", name="Unmute microphone")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await ann.get_by_role("button", name="Unmute microphone").click()
+    await ann.get_by_role("button", name="Turn camera on").click()
+    assert await ann.evaluate(SENT_TRACKS) == {"video": True, "audio": True}
+
+    # (c) Audio only, in one click: no video arrives, the sound does; remembered.
+    await alice.get_by_role("button", name="Audio only").click()
+    await expect(alice.locator("[data-stage-grid] .audio-only")).to_have_count(2, timeout=WAIT)
+    await alice.wait_for_function(
+        f"({INBOUND})().then((s) => s.length === 2 && s.every((x) => x.kind === 'audio'))",
+        timeout=WAIT,
+        polling=200,
+    )
+    heard = await audio_packets(alice)
+    await alice.wait_for_function(
+        f"({INBOUND})().then((s) => s.reduce((n, x) => n + x.packets, 0) > {heard + 50})",
+        timeout=WAIT,
+        polling=200,
+    )
+    assert await alice.evaluate("() => localStorage.getItem('fairserver.stage.mode')") == "audio"
+
+    # (d) Packet loss in two samples in a row suggests low-bandwidth mode; one click on
+    # "Switch" brings the server's 320x180 rendition of both presenters.
+    suggestion = bob.locator("[data-stage-suggest]")
+    await bob.evaluate("() => window.__stageHealthForTest({recv: {lossPct: 12, freezeCount: 0}})")
+    await expect(suggestion).to_be_hidden()
+    await bob.evaluate("() => window.__stageHealthForTest({recv: {lossPct: 9, freezeCount: 0}})")
+    await expect(suggestion).to_be_visible()
+    await suggestion.get_by_role("button", name="Switch").click()
+    await expect(suggestion).to_be_hidden()
+    await expect(bob.get_by_role("button", name="Low bandwidth")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await bob.wait_for_function(videos_playing(2, 5, max_width=320), timeout=WAIT, polling=200)
+
+    for presenter in (ann, ben):
+        await presenter.get_by_role("button", name="Stop", exact=True).click()
+    for viewer in (alice, bob):
+        await expect(viewer.locator("[data-stage-status]")).to_contain_text(
+            "not live yet", timeout=WAIT
+        )
+    assert errors == []
+    for context in (ann_ctx, ben_ctx, alice_ctx, bob_ctx):
         await context.close()

@@ -28,6 +28,7 @@ const state = {
   queueRows: [],
   countdown: null,
   candidate: null,
+  interviews: new Map(), // interview id -> {url, name}: video interviews open with this booth
 };
 let live = null;
 
@@ -222,7 +223,8 @@ function renderQueueRows({ entries }) {
   body.replaceChildren(...entries.map((row) => {
     const actions = el("td", { class: "actions" },
       el("button", { type: "button", text: t("profile"), onclick: () => loadCandidate(row.student_id) }),
-      el("button", { type: "button", text: t("message"), onclick: () => openDm(row.student_id, row.name) }));
+      el("button", { type: "button", text: t("message"), onclick: () => openDm(row.student_id, row.name) }),
+      el("button", { type: "button", text: t("video-interview"), onclick: () => openInterview(row.student_id) }));
     if (row.state === "chatting") {
       actions.append(el("button", { type: "button", text: t("end-chat"), onclick: () => staffAction("booth.chat_end", row) }));
     } else {
@@ -296,6 +298,47 @@ async function saveMark(form) {
   }
 }
 
+// --- video interviews (B6) -------------------------------------------------------------
+
+// Links to the caller's open interview rooms with this booth, shown in the private chat.
+function renderInterviews() {
+  const list = $("[data-interview-links]");
+  list.replaceChildren(...[...state.interviews].map(([id, i]) =>
+    el("li", {}, el("a", { class: "button primary", href: i.url, "data-interview-link": String(id),
+      text: t("join-interview", { name: i.name }) }))));
+  show(list, state.interviews.size > 0);
+  if (state.interviews.size) show($("[data-dm-panel]"), true);
+}
+
+function addInterview(interview) {
+  const name = state.staff ? interview.student_name : interview.company_name;
+  state.interviews.set(interview.interview_id, { url: interview.url, name });
+  renderInterviews();
+}
+
+async function loadInterviews() {
+  if (!state.staff && !state.student) return;
+  const reply = await live.emitWithAck("interview.mine", { booth_id: state.boothId });
+  if (!reply.ok) return;
+  state.interviews.clear();
+  for (const interview of reply.data.interviews) addInterview(interview);
+  renderInterviews();
+}
+
+async function openInterview(studentId) {
+  const reply = await live.emitWithAck("interview.open", { booth_id: state.boothId, student_id: studentId });
+  if (!reply.ok) return notice("[data-staff-notice]", reply.error.message);
+  addInterview(reply.data);
+  return reply.data;
+}
+
+function invited(event) {
+  // Only this booth's; a colleague added to a panel opens it from their invitation elsewhere.
+  if (state.staff || event.booth_id !== state.boothId) return;
+  addInterview(event);
+  if (!state.peer && event.from_user_id) openDm(event.from_user_id, event.from_name);
+}
+
 // --- wiring ----------------------------------------------------------------------------
 
 function onSnapshot(data) {
@@ -305,6 +348,7 @@ function onSnapshot(data) {
   renderMine(data.queue);
   if (data.queue_list) renderQueueRows(data.queue_list);
   for (const button of root.querySelectorAll("[data-chat-form] button, [data-queue-next]")) button.disabled = false;
+  loadInterviews();
 }
 
 function onStatus(status) {
@@ -326,6 +370,8 @@ function listen() {
   live.on("booth.call_accepted", (e) => {
     if (state.staff) notice("[data-staff-notice]", t("accepted", { name: e.student }));
   });
+  live.on("interview.invited", invited);
+  live.on("interview.ended", ({ interview_id: id }) => state.interviews.delete(id) && renderInterviews());
   live.on("booth.handover", (e) => notice("[data-staff-notice]", t("handover", { sender: e.from_name, name: e.student })));
 }
 
@@ -356,6 +402,7 @@ function bindControls() {
     answerCall("booth.call_decline");
   });
   $("[data-queue-next]")?.addEventListener("click", callNext);
+  $("[data-dm-interview]")?.addEventListener("click", () => state.peer && openInterview(state.peer.id));
   $("[data-status-form]")?.addEventListener("change", (event) =>
     live.emitWithAck("booth.status", { booth_id: state.boothId, status: event.target.value }));
   $("[data-mark-form]")?.addEventListener("submit", (event) => {

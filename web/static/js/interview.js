@@ -1,0 +1,239 @@
+// The interview room page (I2 waiting room, panel, chat and timer; I3 consent and the
+// recording indicator). The server decides who is where; this file shows it. The candidate
+// waits until an interviewer admits them (interview.admitted in their own user room, then
+// they join again); only then do camera, other participants' video and the chat start.
+// Media is interview-media.js. Strings come from the data-t-* attributes of the template;
+// user text is always set with textContent.
+import { Live, newClientId } from "/static/js/live.js";
+import { el, translator } from "/static/js/dom.js";
+import { createMedia } from "/static/js/interview-media.js";
+
+const root = document.getElementById("interview");
+const t = translator(root || document.body);
+const $ = (selector) => root.querySelector(selector);
+const show = (node, visible) => node && (node.hidden = !visible);
+const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
+const state = {
+  id: Number(root?.dataset.interviewId),
+  me: Number(root?.dataset.userId),
+  interviewer: root?.dataset.role === "interviewer",
+  admitted: false,
+  inRoom: false, // admitted and media started at least once
+  over: false, // ended, or we left
+  ice: [],
+  startedAt: null,
+  skew: 0, // this browser's clock minus the server's, in ms
+  recording: false,
+  publishers: [],
+  messages: new Set(),
+};
+let live = null;
+let media = null;
+
+function notice(text) {
+  const node = $("[data-notice]");
+  node.textContent = text;
+  show(node, Boolean(text));
+}
+
+function setStatus(text) {
+  $("[data-status]").textContent = text;
+}
+
+// --- people, the waiting room, the timer ------------------------------------------------
+
+function personText(p) {
+  const role = t(p.role);
+  const where = p.present ? (p.admitted ? t("present") : t("waiting-room")) : t("absent");
+  const consent = p.consented ? t("consents") : t("no-consent");
+  return [`${p.display_name}${p.user_id === state.me ? ` (${t("you")})` : ""}`, role, where, consent].join(" · ");
+}
+
+function renderPeople({ participants, state: interviewState, started_at: startedAt }) {
+  $("[data-people]").replaceChildren(...participants.map((p) => el("li", { text: personText(p) })));
+  const knocking = participants.find((p) => p.role === "candidate" && p.present && !p.admitted);
+  if (state.interviewer) {
+    show($("[data-knock]"), Boolean(knocking));
+    if (knocking) $("[data-knock-text]").textContent = t("knocking", { name: knocking.display_name });
+  }
+  const mine = participants.find((p) => p.user_id === state.me);
+  if (mine) $("[data-consent]").checked = mine.consented;
+  if (interviewState === "live" && startedAt) startTimer(startedAt);
+}
+
+function startTimer(startedAt) {
+  if (state.startedAt) return;
+  state.startedAt = new Date(startedAt).getTime();
+  const node = $("[data-timer]");
+  const tick = () => {
+    const seconds = Math.max(0, Math.floor((Date.now() - state.skew - state.startedAt) / 1000));
+    const h = Math.floor(seconds / 3600);
+    const mm = String(Math.floor((seconds % 3600) / 60)).padStart(2, "0");
+    const ss = String(seconds % 60).padStart(2, "0");
+    node.textContent = h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+  };
+  tick();
+  node.hidden = false;
+  state.timer = setInterval(tick, 1000);
+}
+
+// --- recording (I3) ---------------------------------------------------------------------
+
+function showRecording({ on, reason }) {
+  state.recording = Boolean(on);
+  show($("[data-recording-indicator]"), state.recording);
+  const button = $("[data-record]");
+  if (button) button.textContent = state.recording ? t("record-stop") : t("record-start");
+  if (on) notice("");
+  else if (reason === "consent_missing") notice(t("recording-stopped-consent"));
+}
+
+async function toggleRecording() {
+  const reply = await live.emitWithAck("interview.record", { interview_id: state.id, on: !state.recording });
+  if (reply.ok) showRecording(reply.data);
+  else notice(reply.error.code === "interview.consent_missing" ? t("consent-missing") : t("failed"));
+}
+
+async function setConsent(event) {
+  const reply = await live.emitWithAck("interview.consent", { interview_id: state.id, consent: event.target.checked });
+  if (!reply.ok) event.target.checked = !event.target.checked;
+}
+
+// --- chat -------------------------------------------------------------------------------
+
+function addMessage(message) {
+  if (message.interview_id !== state.id || state.messages.has(message.id)) return;
+  state.messages.add(message.id);
+  const log = $("[data-chat-log]");
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.append(
+    el("li", { class: "chat-message" },
+      el("p", { class: "chat-meta" }, el("strong", { text: message.author }), " ",
+        el("time", { datetime: message.created_at, text: timeOf(message.created_at) })),
+      el("p", { class: "chat-body", text: message.body })),
+  );
+  if (atBottom) log.scrollTop = log.scrollHeight;
+}
+
+async function sendChat(form) {
+  const field = form.elements.text;
+  const text = field.value.trim();
+  if (!text) return;
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  $("[data-chat-error]").textContent = "";
+  const reply = await live.send("interview.chat", { interview_id: state.id, text, client_id: newClientId() });
+  button.disabled = false;
+  if (!reply.ok) {
+    $("[data-chat-error]").textContent = t("failed");
+    return;
+  }
+  addMessage(reply.data);
+  field.value = "";
+  field.focus();
+}
+
+// --- the room ---------------------------------------------------------------------------
+
+function onSnapshot(data) {
+  if (state.over) return;
+  if (data.now) state.skew = Date.now() - new Date(data.now).getTime();
+  state.ice = data.ice_servers || [];
+  renderPeople(data);
+  showRecording(data.recording);
+  if (data.state === "ended") return ended();
+  state.admitted = data.me.admitted;
+  show($("[data-waiting]"), !state.admitted);
+  show($("[data-room]"), state.admitted);
+  show($("[data-chat]"), state.admitted);
+  if (!state.admitted) return;
+  for (const message of data.messages) addMessage(message);
+  state.publishers = data.publishers;
+  if (state.inRoom) {
+    media.reconnect(state.publishers);
+  } else {
+    state.inRoom = true;
+    media.publish();
+    media.sync(state.publishers);
+  }
+}
+
+function ended() {
+  state.over = true;
+  media.stopAll();
+  live.forget("interview.join");
+  clearInterval(state.timer);
+  for (const selector of ["[data-waiting]", "[data-knock]", "[data-room]", "[data-chat]"]) show($(selector), false);
+  for (const node of root.querySelectorAll("[data-end], [data-leave], [data-consent], [data-add-form] button")) {
+    node.disabled = true;
+  }
+  setStatus(t("ended"));
+}
+
+async function leave() {
+  state.over = true;
+  live.forget("interview.join");
+  media.stopAll();
+  clearInterval(state.timer);
+  await live.emitWithAck("interview.leave", { interview_id: state.id });
+  for (const selector of ["[data-waiting]", "[data-knock]", "[data-room]", "[data-chat]"]) show($(selector), false);
+  setStatus(t("left"));
+}
+
+function onStatus(status) {
+  root.dataset.live = status;
+  if (!state.over) setStatus(t(status === "online" && !state.admitted ? "waiting" : status));
+}
+
+function listen() {
+  const mine = (handler) => (event) => event.interview_id === state.id && !state.over && handler(event);
+  live.on("interview.participants", mine(renderPeople));
+  live.on("interview.media", mine((event) => {
+    state.publishers = event.publishers;
+    if (state.inRoom) media.sync(event.publishers);
+  }));
+  live.on("interview.chat", mine(addMessage));
+  live.on("interview.recording", mine(showRecording));
+  live.on("interview.admitted", mine(() => live.rejoin()));
+  live.on("interview.ended", mine(ended));
+}
+
+function bind() {
+  media.bind();
+  $("[data-admit]")?.addEventListener("click", () => live.emitWithAck("interview.admit", { interview_id: state.id }));
+  $("[data-consent]").addEventListener("change", setConsent);
+  $("[data-record]")?.addEventListener("click", toggleRecording);
+  $("[data-chat-form]").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendChat(event.target);
+  });
+  $("[data-add-form]")?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const userId = Number(event.target.elements.user_id.value);
+    const reply = await live.emitWithAck("interview.add_interviewer", { interview_id: state.id, user_id: userId });
+    $("[data-side-error]").textContent = reply.ok ? t("added") : t(reply.error.code === "interview.full" ? "full" : "failed");
+    if (reply.ok) event.target.elements.user_id.selectedOptions[0]?.remove();
+  });
+  $("[data-end]")?.addEventListener("click", () => {
+    if (window.confirm(t("end-confirm"))) live.emitWithAck("interview.end", { interview_id: state.id });
+  });
+  $("[data-leave]").addEventListener("click", leave);
+}
+
+if (root && $("[data-room]") && window.RTCPeerConnection) {
+  live = new Live({ onStatus });
+  media = createMedia({
+    t,
+    $,
+    live,
+    interviewId: state.id,
+    me: state.me,
+    iceServers: () => state.ice,
+    mediaStatus: (text) => ($("[data-media-status]").textContent = text),
+    notice,
+  });
+  listen();
+  bind();
+  live.join("interview.join", { interview_id: state.id }, onSnapshot);
+}
