@@ -34,6 +34,16 @@ VIDEO_SIZE = """() => {
 }"""
 
 
+DROP_SOCKET = """() => {
+  window.__before = window.HOOK;
+  window.__stageLiveForTest.socket.io.engine.close();
+}"""
+RECONNECTED = """() => {
+  const pc = window.HOOK;
+  return pc && pc !== window.__before && pc.connectionState === "connected";
+}"""
+
+
 async def test_a_presenter_goes_live_and_two_students_watch(
     demo_server: str, browser: Browser
 ) -> None:
@@ -79,6 +89,19 @@ async def test_a_presenter_goes_live_and_two_students_watch(
         assert played > 0
         assert width > 0 and height > 0 and box_width > 0 and box_height > 0
         await expect(viewer.get_by_role("button", name="Unmute")).to_be_visible()
+
+    # A dropped connection, as on a network change: the socket reconnects, the server has
+    # closed that socket's peers, and the page connects new ones by itself.
+    await alice.evaluate(DROP_SOCKET.replace("HOOK", "__stagePeer"))
+    await alice.wait_for_function(RECONNECTED.replace("HOOK", "__stagePeer"), timeout=WAIT)
+    await wait_for_frames(alice, FRAMES_DECODED, await frames_decoded(alice, FRAMES_DECODED) + 10)
+    # The presenter's too: they go live again on their own and the viewers follow.
+    await presenter.evaluate(DROP_SOCKET.replace("HOOK", "__stagePublisher"))
+    await presenter.wait_for_function(RECONNECTED.replace("HOOK", "__stagePublisher"), timeout=WAIT)
+    for viewer in (alice, bob):
+        await wait_for_frames(
+            viewer, FRAMES_DECODED, await frames_decoded(viewer, FRAMES_DECODED) + 10
+        )
 
     # Stop: the viewers' stage goes back to "not live".
     await presenter.get_by_role("button", name="Stop", exact=True).click()

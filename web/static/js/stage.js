@@ -11,6 +11,7 @@
 //
 // Test hooks: window.__stagePeer is the RTCPeerConnection receiving the stage (or, while
 // only publishing, the one sending); window.__stagePublisher the one sending;
+// window.__stageLiveForTest is the page's socket client (tests drop its connection);
 // window.__stageHealthForTest(sample) feeds a health sample (rtc.js shape) to the viewer's
 // low-bandwidth suggestion (tests/e2e/test_stage.py).
 import { sharedLive } from "/static/js/live.js";
@@ -149,6 +150,7 @@ function createStage() {
     });
     $("[data-stage-unmute]").addEventListener("click", toggleSound);
     window.__stageHealthForTest = (sample) => ctx.viewer.onSample(sample);
+    window.__stageLiveForTest = ctx.live; // lets a test drop the socket like a network change
     ctx.live.join("fair.join", { fair: ctx.fair });
     ctx.live.join("briefing.join", { briefing_id: ctx.briefingId }, onSnapshot);
   }
