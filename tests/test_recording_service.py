@@ -193,3 +193,50 @@ async def test_stop_all_finalises_every_running_recording(setup: Setup) -> None:
     for active in (first, second):
         row = await setup.row(active.id)
         assert row["state"] == "complete" and row["bytes"] == active.path.stat().st_size
+
+
+async def test_a_dead_workers_recordings_are_closed_once_their_files_stop_growing(
+    setup: Setup,
+) -> None:
+    directory = setup.services.settings.recordings_dir
+    sources = await setup.live_sources()
+    finished = await setup.start(sources)
+    await asyncio.sleep(1.0)
+    await recordings.stop_recording(setup.services, finished)
+    orphan = directory / "briefing-orphan.webm"  # what a killed worker left behind
+    shutil.copy(finished.path, orphan)
+    mine = await setup.start(sources)  # this worker's own: never touched
+    async with setup.db.begin() as conn:
+        orphan_id = await store.insert_recording(
+            conn,
+            {
+                "fair_id": setup.world.open_fair,
+                "kind": "briefing",
+                "subject_id": 43,
+                "started_by": setup.world.users["recruiter_a"],
+                "file_name": orphan.name,
+                "state": "recording",
+                "started_at": setup.time.wall() - timedelta(minutes=5),
+            },
+        )
+        elsewhere_id = await store.insert_recording(  # another machine's disk: not visible
+            conn,
+            {
+                "fair_id": setup.world.open_fair,
+                "kind": "briefing",
+                "subject_id": 44,
+                "started_by": setup.world.users["recruiter_a"],
+                "file_name": "briefing-elsewhere.webm",
+                "state": "recording",
+                "started_at": setup.time.wall() - timedelta(minutes=5),
+            },
+        )
+    written = orphan.stat().st_mtime
+    # Still growing (written just now): its writer may be alive on another worker.
+    assert await recordings.close_stale(setup.services, now=written + 5) == 0
+    later = written + recordings.STALE_AFTER_SECONDS + 1
+    assert await recordings.close_stale(setup.services, now=later) == 1
+    assert (await setup.row(orphan_id))["state"] == "complete"
+    assert (await setup.row(elsewhere_id))["state"] == "recording"
+    assert (await setup.row(mine.id))["state"] == "recording"
+    await recordings.stop_recording(setup.services, mine)

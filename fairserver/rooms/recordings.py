@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -230,18 +231,45 @@ async def close_after_crash(services: Services) -> int:
     async with services.db.connect() as conn:
         rows = await store.running(conn)
     for row in rows:
-        path = services.settings.recordings_dir / str(row["file_name"])
-        playable = path.is_file() and await asyncio.to_thread(_playable, path)
-        ended_at = services.clock()
-        if playable:
-            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            ended_at = max(row["started_at"], min(written, ended_at))
-        async with services.db.begin() as conn:
-            await store.finish_recording(
-                conn,
-                row["id"],
-                state="complete" if playable else "failed",
-                ended_at=ended_at,
-                size=_size(path),
-            )
+        await _close_dead(services, row)
     return len(rows)
+
+
+# A running recording's file grows all the time (its muxer flushes every few seconds even
+# for audio alone); one untouched for this long has lost its writer.
+STALE_AFTER_SECONDS = 120.0
+
+
+async def close_stale(services: Services, now: float | None = None) -> int:
+    """With several workers: rows whose writer died with another worker. Only files this
+    worker can see and that stopped growing count; this worker's own are never touched."""
+    async with services.db.connect() as conn:
+        rows = await store.running(conn)
+    mine = registry_of(services).active
+    now = time.time() if now is None else now
+    closed = 0
+    for row in rows:
+        path = services.settings.recordings_dir / str(row["file_name"])
+        if row["id"] in mine or not path.is_file():
+            continue
+        if now - path.stat().st_mtime >= STALE_AFTER_SECONDS:
+            await _close_dead(services, row)
+            closed += 1
+    return closed
+
+
+async def _close_dead(services: Services, row: dict[str, Any]) -> None:
+    path = services.settings.recordings_dir / str(row["file_name"])
+    playable = path.is_file() and await asyncio.to_thread(_playable, path)
+    ended_at = services.clock()
+    if playable:
+        written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        ended_at = max(row["started_at"], min(written, ended_at))
+    async with services.db.begin() as conn:
+        await store.finish_recording(
+            conn,
+            row["id"],
+            state="complete" if playable else "failed",
+            ended_at=ended_at,
+            size=_size(path),
+        )

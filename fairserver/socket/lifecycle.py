@@ -41,6 +41,7 @@ async def _heartbeat(layer: SocketLayer, services: Services) -> None:
             await attendance.close_stale(
                 services.db, services.clock(), "timeout", attendance.STALE_AFTER
             )
+            await recordings.close_stale(services)  # a dead worker's recordings
         except Exception:
             log.exception("heartbeat failed")
 
