@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
+from aiortc import RTCBundlePolicy, RTCConfiguration
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from fairserver.app import create_app
 from fairserver.http.kit import DB
 from fairserver.settings import Settings
 from fairserver.store.db import Database
+from fairserver.webrtc.peers import PeerRegistry
 from tests.factories import World, build_world
 
 PG_ENV = "FAIRSERVER_TEST_PG_URL"
@@ -106,3 +108,20 @@ def csrf_of() -> Callable[[str], str]:
         return match.group(1)
 
     return extract
+
+
+@pytest.fixture
+async def browsers() -> AsyncIterator[PeerRegistry]:
+    """In-process aiortc peers standing in for participants' browsers: host candidates,
+    and every m-line bundled on one transport as browsers do (aiortc must be told)."""
+    registry = PeerRegistry(
+        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
+    yield registry
+    await registry.close_all()
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    async with AsyncExitStack() as exits:
+        yield exits

@@ -4,7 +4,6 @@ through the server's forwarding core; nobody connects to anybody else."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import av
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
-from aiortc import RTCConfiguration
 
 from fairserver.http.kit import DB, SOCKETS
 from fairserver.rooms.interview_media import rooms_of
@@ -36,19 +34,6 @@ from tests.webrtc.media import camera_browser, viewer_browser, wait_until
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return settings_for(tmp_path, recordings_dir=tmp_path / "recordings")
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as exits:
-        yield exits
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[PeerRegistry]:
-    registry = PeerRegistry(RTCConfiguration(iceServers=[]))
-    yield registry
-    await registry.close_all()
 
 
 async def watching(

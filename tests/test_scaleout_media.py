@@ -4,13 +4,9 @@ of them (its home) and in-process aiortc peers stand in for the browsers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from types import SimpleNamespace
 from typing import Any
-
-import pytest
-from aiortc import RTCConfiguration
 
 from fairserver.http.kit import DB
 from fairserver.store.db import Database
@@ -28,13 +24,6 @@ FRAMES = 10
 # Two processes on one PostgreSQL and a Redis of the test's own (tests/test_scaleout.py).
 cluster = test_scaleout.cluster
 redis_server = test_scaleout.redis_server
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[PeerRegistry]:
-    registry = PeerRegistry(RTCConfiguration(iceServers=[]))
-    yield registry
-    await registry.close_all()
 
 
 async def _at_campus_booth(stack: AsyncExitStack, cluster: Cluster, on: Any, who: str) -> Client:

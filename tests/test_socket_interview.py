@@ -7,14 +7,12 @@ event and every role is at the end of this file.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
-from aiortc import RTCConfiguration
 
 from fairserver.http.kit import DB
 from fairserver.store import tables as t
@@ -33,20 +31,6 @@ from tests.sockets import connected
 from tests.webrtc.media import camera_browser, viewer_browser, wait_until
 
 SIGNED_IN = [r for r in ROLES if r != "anonymous"]
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as exits:
-        yield exits
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[PeerRegistry]:
-    """The participants' in-process browsers."""
-    registry = PeerRegistry(RTCConfiguration(iceServers=[]))
-    yield registry
-    await registry.close_all()
 
 
 async def rows(client: TestClient[Any, Any], table: sa.Table) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ import av
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
-from aiortc import RTCBundlePolicy, RTCConfiguration, RTCSessionDescription
+from aiortc import RTCSessionDescription
 
 from fairserver.http.kit import DB, SOCKETS
 from fairserver.rooms import stage
@@ -35,17 +35,6 @@ from tests.webrtc.media import camera_browser as presenter_browser
 from tests.webrtc.media import viewer_browser, wait_until
 
 SIGNED_IN = [r for r in ROLES if r != "anonymous"]
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[PeerRegistry]:
-    # Browsers bundle every m-line on one transport; aiortc needs to be told (see
-    # stage.stage_configuration).
-    registry = PeerRegistry(
-        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
-    )
-    yield registry
-    await registry.close_all()
 
 
 def registry_of(client: TestClient[Any, Any]) -> PeerRegistry:

@@ -3,14 +3,11 @@ in-process aiortc presenter. recruiter_a presents company A's briefing at the op
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import av
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from aiortc import RTCConfiguration
 
 from fairserver.app import create_app
 from fairserver.http.kit import DB, SETTINGS, SOCKETS
@@ -20,19 +17,11 @@ from fairserver.store import recordings as store
 from fairserver.store.db import Database
 from fairserver.webrtc.peers import PeerRegistry
 from tests.factories import ROLES, World, build_world
-from tests.sockets import Client
 from tests.test_socket_briefing import make_briefing, seated
-from tests.test_socket_media import presenter_browser, send_offer
+from tests.test_socket_media import live_presenter, presenter_browser, send_offer
 from tests.webrtc.media import wait_until
 
 SIGNED_IN = [r for r in ROLES if r != "anonymous"]
-
-
-@pytest.fixture
-async def browsers() -> AsyncIterator[PeerRegistry]:
-    registry = PeerRegistry(RTCConfiguration(iceServers=[]))
-    yield registry
-    await registry.close_all()
 
 
 def ok(reply: dict[str, Any]) -> Any:
@@ -52,15 +41,6 @@ async def rows(client: TestClient[Any, Any], bid: int) -> list[dict[str, Any]]:
     async with client.app[DB].connect() as conn:
         states = ("recording", "complete", "failed")
         return await store.recordings_of(conn, "briefing", bid, states=states)
-
-
-@asynccontextmanager
-async def live_presenter(
-    client: TestClient[Any, Any], world: World, bid: int, browsers: PeerRegistry
-) -> AsyncIterator[Client]:
-    async with seated(client, world, "recruiter_a", bid) as (sock, _):
-        ok(await send_offer(sock, "media.publish", bid, presenter_browser(browsers, "pres")))
-        yield sock
 
 
 async def test_a_presenter_records_and_everyone_sees_the_indicator(
