@@ -24,7 +24,6 @@ MEGABYTE_BODY = "x" * 1_000_000
 FLOOD = 1000
 CHAT_BURST = 5  # briefing.chat: Rate(per_second=1, burst=5)
 ATTACKERS = ("student_a", "recruiter_b", "organiser_b", "admin")
-LATENCY_BOUND = 0.5  # seconds, p99 of another client's acks during the flood
 
 
 def rss_bytes() -> int:
@@ -135,21 +134,26 @@ async def test_a_body_just_over_the_limit_is_invalid_and_the_socket_stays_usable
 
 
 async def _sample_acks(
-    sock: Client, room: dict[str, Any], flooding: asyncio.Event, latencies: list[float]
+    sock: Client,
+    room: dict[str, Any],
+    flooding: asyncio.Event,
+    flood_replies: list[dict[str, Any]],
+    seen: list[int],
 ) -> None:
-    """Chats (within its own burst) while the flood lasts, timing each ack."""
+    """Chats (within its own burst) while the flood lasts; for each ack, notes how many of
+    the flood's acks had arrived by then."""
     for n in range(1, CHAT_BURST):  # message 0 warmed the path up before the flood
         if not flooding.is_set():
             return
-        started = time.perf_counter()
         reply = await sock.call("briefing.chat", {**room, "body": f"m{n}", "client_id": f"s{n}"})
-        latencies.append(time.perf_counter() - started)
+        seen.append(len(flood_replies))
         assert reply["ok"], reply
 
 
-async def _flood(sock: Client, room: dict[str, Any]) -> list[dict[str, Any]]:
+async def _flood(
+    sock: Client, room: dict[str, Any], replies: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Sends FLOOD chats back to back, without waiting for acks; returns every ack."""
-    replies: list[dict[str, Any]] = []
     all_answered = asyncio.Event()
 
     def answered(reply: dict[str, Any]) -> None:
@@ -169,7 +173,8 @@ async def test_a_flood_is_rate_limited_and_does_not_starve_others(
 ) -> None:
     bid = await make_briefing(client, world)
     room = {"briefing_id": bid}
-    latencies: list[float] = []
+    flood_replies: list[dict[str, Any]] = []
+    seen: list[int] = []  # per ack of another client: the flood's acks that came before it
     async with (
         seated(client, world, "student_a", bid) as (flooder, _),
         seated(client, world, "student_b", bid) as (s1, _),
@@ -184,9 +189,11 @@ async def test_a_flood_is_rate_limited_and_does_not_starve_others(
         flooding = asyncio.Event()
         flooding.set()
         started = time.monotonic()
-        flood = asyncio.create_task(_flood(flooder, room))
+        flood = asyncio.create_task(_flood(flooder, room, flood_replies))
         await asyncio.sleep(0)  # the flood's frames go out first
-        samplers = [_sample_acks(sock, room, flooding, latencies) for sock in (s1, s2, s3, s4)]
+        samplers = [
+            _sample_acks(sock, room, flooding, flood_replies, seen) for sock in (s1, s2, s3, s4)
+        ]
         sampling = asyncio.gather(*samplers)
         replies = await flood
         elapsed = time.monotonic() - started
@@ -201,10 +208,10 @@ async def test_a_flood_is_rate_limited_and_does_not_starve_others(
     # Only what was acknowledged is stored, once.
     stored = await messages_by(client, world, "student_a")
     assert len(stored) == len(set(stored)) == len(accepted)
-    assert len(latencies) >= 8, (latencies, elapsed)  # most of them during the flood
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    assert p99 < LATENCY_BOUND, (p99, latencies, elapsed)
+    # Not starved: the others' messages are answered in between the flood's, not after
+    # the whole flood (no clock involved: the order of the acks says it).
+    during = [count for count in seen if count < FLOOD]
+    assert len(seen) >= 8 and len(during) >= len(seen) // 2, (seen, elapsed)
 
 
 async def test_markup_in_chat_round_trips_as_the_same_plain_text(
