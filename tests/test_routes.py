@@ -96,6 +96,8 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     # An interview room: its participants only (student_a and recruiter_a); anyone else,
     # a colleague, an organiser or an admin included, gets the 404 of a missing one.
     ("GET", "/interviews/{interview_id}"): only({"student_a", "recruiter_a"}, anonymous=LOGIN),
+    # Everyone signed in has a list of their own interviews (possibly empty).
+    ("GET", "/interviews"): only(set(ROLES) - {"anonymous"}, anonymous=LOGIN),
     ("GET", "/organiser"): only(ORGANISERS, anonymous=LOGIN),
     ("GET", "/organiser/fairs/new"): only(ORGANISERS, anonymous=LOGIN),
     ("POST", "/organiser/fairs/new"): only(ORGANISERS, ok=400, anonymous=LOGIN),

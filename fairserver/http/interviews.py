@@ -13,6 +13,23 @@ routes = web.RouteTableDef()
 MAX_ID = 2**31 - 1
 
 
+@routes.get("/interviews")
+async def my_interviews(request: web.Request) -> web.Response:
+    """The interviews the caller takes part in: where a colleague added to a panel, or a
+    student who closed the booth page, finds the room again."""
+    actor = require_login(request)
+    async with request.app[DB].connect() as conn:
+        rows = await store.interviews_of(conn, actor.user_id or 0)
+    return render(
+        request,
+        "interviews.html",
+        {
+            "upcoming": [r for r in rows if r["state"] not in store.CLOSED_STATES],
+            "past": [r for r in rows if r["state"] in store.CLOSED_STATES],
+        },
+    )
+
+
 @routes.get(r"/interviews/{interview_id:\d{1,10}}")
 async def interview_page(request: web.Request) -> web.Response:
     actor = require_login(request)

@@ -82,6 +82,19 @@ async def open_interviews_of(
     return await fetch_all(conn, stmt)
 
 
+async def interviews_of(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    """Every interview the user takes part in (as candidate or interviewer), newest first."""
+    stmt = (
+        _select_interviews()
+        .add_columns(ip.c.role, f.c.timezone.label("fair_timezone"))
+        .join(ip, ip.c.interview_id == iv.c.id)
+        .where(ip.c.user_id == user_id)
+        .order_by(iv.c.created_at.desc(), iv.c.id.desc())
+        .limit(200)
+    )
+    return await fetch_all(conn, stmt)
+
+
 async def insert_interview(conn: AsyncConnection, values: dict[str, Any]) -> int:
     result = await conn.execute(iv.insert().values(**values).returning(iv.c.id))
     return int(result.scalar_one())
