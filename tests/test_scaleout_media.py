@@ -17,6 +17,7 @@ from tests.sockets import Client
 from tests.test_scaleout import Cluster, socket_on
 from tests.test_socket_briefing import make_briefing
 from tests.test_socket_media import send_offer as send_stage_offer
+from tests.test_socket_media import two_presenter_briefing
 from tests.webrtc.media import camera_browser, viewer_browser, wait_until
 
 FRAMES = 10
@@ -97,11 +98,11 @@ async def test_an_interview_across_two_processes_meets_on_its_home(
         )
 
 
-async def _briefing(pg_url: str, cluster: Cluster) -> int:
+async def _briefing(pg_url: str, cluster: Cluster, make: Any = make_briefing) -> int:
     db = Database(pg_url)
     try:
-        # make_briefing only needs the app's database.
-        return await make_briefing(SimpleNamespace(app={DB: db}), cluster.world)  # type: ignore[arg-type]
+        # The briefing factories only need the app's database.
+        return int(await make(SimpleNamespace(app={DB: db}), cluster.world))
     finally:
         await db.dispose()
 
@@ -138,3 +139,30 @@ async def test_a_stage_across_two_processes_streams_from_its_home(
         # Leaving the briefing on the viewer's process closes the peer on the home.
         ok(await alice.call("briefing.leave", {"briefing_id": bid}))
         await presenter.wait_for("media.live", lambda e: e["viewers"] == 0)
+
+
+async def test_a_stage_whose_home_died_moves_to_a_surviving_worker(
+    cluster: Cluster, pg_url: str, browsers: PeerRegistry
+) -> None:
+    bid = await _briefing(pg_url, cluster, two_presenter_briefing)
+    async with AsyncExitStack() as stack:
+        # Ben goes live first on the first process: the stage's home is the first process.
+        ben = await _seated(stack, cluster, cluster.first, "recruiter_b", bid)
+        ok(await send_stage_offer(ben, "media.publish", bid, camera_browser(browsers, "ben")))
+        ann = await _seated(stack, cluster, cluster.second, "recruiter_a", bid)
+        alice = await _seated(stack, cluster, cluster.second, "student_a", bid)
+        ok(await send_stage_offer(ann, "media.publish", bid, camera_browser(browsers, "ann")))
+        await alice.wait_for("media.live", lambda e: len(e["publishers"]) == 2)
+
+        cluster.first.kill_hard()  # the home dies with Ben's socket and every peer
+        # Ann's page publishes again (rtc.js does so when its peer fails): the survivor
+        # finds the home silent, takes the stage over, and Alice watches Ann there.
+        ok(await send_stage_offer(ann, "media.publish", bid, camera_browser(browsers, "ann-2")))
+        browser, received = viewer_browser(browsers, "alice")
+        feeds = ok(await send_stage_offer(alice, "media.watch", bid, browser))["feeds"]
+        assert [f["user_id"] for f in feeds] == [cluster.world.users["recruiter_a"]]
+        await wait_until(
+            lambda: len(received["video"]) >= FRAMES,
+            timeout=15,
+            what="the stage's video from its new home",
+        )
