@@ -15,6 +15,9 @@ from aiohttp.test_utils import TestClient
 
 from tests.factories import PASSWORD, World
 
+# python-socketio waits 1 s for the namespace by default: too little on a busy CI machine.
+CONNECT_WAIT = 10
+
 
 class Client:
     """A python-socketio client that records what it receives."""
@@ -75,7 +78,10 @@ async def connected(
     sock = Client()
     try:
         await sock.sio.connect(
-            url, headers={"Cookie": cookie, **(headers or {})}, transports=["websocket"]
+            url,
+            headers={"Cookie": cookie, **(headers or {})},
+            transports=["websocket"],
+            wait_timeout=CONNECT_WAIT,
         )
         yield sock
     finally:

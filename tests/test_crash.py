@@ -19,12 +19,17 @@ from fairserver.store import tables as t
 from fairserver.store.db import Database
 from tests.factories import CAMPUS_VIEWERS, World, build_world
 from tests.servers import start_server
-from tests.sockets import Client, session_cookie
+from tests.sockets import CONNECT_WAIT, Client, session_cookie
 
 
 async def _socket(url: str, cookie: str) -> Client:
     sock = Client()
-    await sock.sio.connect(url, headers={"Cookie": cookie}, transports=["websocket"])
+    await sock.sio.connect(
+        url,
+        headers={"Cookie": cookie},
+        transports=["websocket"],
+        wait_timeout=CONNECT_WAIT,
+    )
     return sock
 
 

@@ -28,7 +28,7 @@ from fairserver.socket.redis_manager import RETRY_SLEEP, ResilientRedisManager
 from fairserver.store.db import Database
 from tests.factories import World, build_world
 from tests.servers import ServerProcess, free_port, start_server
-from tests.sockets import Client, session_cookie
+from tests.sockets import CONNECT_WAIT, Client, session_cookie
 
 REDIS_SERVER_ENV = "FAIRSERVER_TEST_REDIS_SERVER"
 RECOVERY_BOUND = 5.0  # seconds from Redis answering again to cross-process delivery
@@ -148,7 +148,12 @@ async def socket_on(server: ServerProcess, world: World, who: str) -> AsyncItera
     cookie = await session_cookie(server.url, world, who)
     sock = Client()
     try:
-        await sock.sio.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"])
+        await sock.sio.connect(
+            server.url,
+            headers={"Cookie": cookie},
+            transports=["websocket"],
+            wait_timeout=CONNECT_WAIT,
+        )
         yield sock
     finally:
         await sock.sio.disconnect()
