@@ -148,7 +148,7 @@ class MediaHomes:
         """The socket left (``room``) or disconnected (all rooms): close its remote peers."""
         rooms = self.remote.get(connection_id, {})
         for key in [room] if room is not None else list(rooms):
-            held = rooms.pop(key, None) if key is not None else None
+            held = rooms.pop(key, None)
             if held is not None:
                 with contextlib.suppress(Exception):
                     await self._send(held.home, held.leave.name, held.leave.args)
@@ -158,10 +158,12 @@ class MediaHomes:
     async def _home(self, room: str, claim: bool) -> str | None:
         live = self.services.live
         home = await live.get(_lease(room))
-        if home is None and claim and await live.claim(_lease(room), self.me, HOME_TTL):
+        if home is not None or not claim:
+            return home
+        if await live.claim(_lease(room), self.me, HOME_TTL):
             self.held.add(room)
             return self.me
-        return home if home is not None else (await live.get(_lease(room)) if claim else None)
+        return await live.get(_lease(room))  # another worker claimed it in between
 
     async def _send(self, home: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
         request_id = secrets.token_hex(8)
