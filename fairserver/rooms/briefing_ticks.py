@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from fairserver.tasks import cancelling, stop_tasks
+
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 
@@ -51,18 +53,16 @@ class Coalescer(Generic[K]):
             try:
                 sent = await self._flush(key)
             except Exception:
+                if cancelling():
+                    raise
                 log.exception("coalesced flush failed for %r", key)
                 sent = True  # a broken key must not spin forever
             if not sent:
                 self._dirty.add(key)
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        if self._task is not None:
+            await stop_tasks([self._task])
 
 
 @dataclass

@@ -29,6 +29,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.notify import Outbound
 from fairserver.store import dashboard as store
 from fairserver.store import fairs as fair_store
+from fairserver.tasks import cancelling, stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -241,14 +242,14 @@ class Tickers:
             try:
                 await publish(services, watched.fair)
             except Exception:  # one bad tick (a database hiccup) must not end the ticker
+                if cancelling():
+                    raise
                 log.exception("dashboard tick failed for fair %s", fair_id)
 
     async def close(self) -> None:
         tasks = [w.task for w in self.fairs.values() if w.task is not None]
         self.fairs.clear()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
 
 
 TICKERS_KEY = "_dashboard_tickers"

@@ -31,6 +31,7 @@ from typing import Any
 from fairserver.auth import Actor
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
+from fairserver.tasks import cancelling, stop_tasks
 
 HOME_TTL = 30.0
 RENEW_EVERY = 10.0
@@ -104,11 +105,7 @@ class MediaHomes:
         ]
 
     async def stop(self) -> None:
-        for task in (*self._tasks, *self._spawned):
-            task.cancel()
-        for task in (*self._tasks, *self._spawned):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks((*self._tasks, *self._spawned))
         for room in tuple(self.held):
             with contextlib.suppress(Exception):
                 await self.services.live.release(_lease(room), self.me)
@@ -147,13 +144,14 @@ class MediaHomes:
     async def forget(self, connection_id: str, room: str | None = None) -> None:
         """The socket left (``room``) or disconnected (all rooms): close its remote peers."""
         rooms = self.remote.get(connection_id, {})
-        for key in [room] if room is not None else list(rooms):
-            held = rooms.pop(key, None)
-            if held is not None:
-                with contextlib.suppress(Exception):
-                    await self._send(held.home, held.leave.name, held.leave.args)
+        gone = [
+            rooms.pop(key) for key in ([room] if room is not None else list(rooms)) if key in rooms
+        ]
         if not rooms:
             self.remote.pop(connection_id, None)
+        for held in gone:
+            with contextlib.suppress(Exception):
+                await self._send(held.home, held.leave.name, held.leave.args)
 
     async def _home(self, room: str, claim: bool) -> str | None:
         live = self.services.live
@@ -226,6 +224,8 @@ class MediaHomes:
                         self.held.discard(room)
                         await self.services.live.release(_lease(room), self.me)
                 except Exception:
+                    if cancelling():
+                        raise
                     log.exception("media home lease of %s", room)
 
     async def _watch_remote_seats(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,6 +15,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.media_home import homes_of
 from fairserver.socket.server import SocketLayer
 from fairserver.store.live import LiveState, MemoryLive
+from fairserver.tasks import cancelling, stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ async def _heartbeat(layer: SocketLayer, services: Services) -> None:
             )
             await recordings.close_stale(services)  # a dead worker's recordings
         except Exception:
+            if cancelling():
+                raise
             log.exception("heartbeat failed")
 
 
@@ -57,6 +59,8 @@ async def _revocations(layer: SocketLayer, services: Services) -> None:
         try:
             await disconnect_revoked(layer, services)
         except Exception:
+            if cancelling():
+                raise
             log.exception("session check failed")
 
 
@@ -100,10 +104,7 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
     yield
     await recordings.stop_all(services)  # the files get their index before exit
     await homes.stop()
-    for ticker in tickers:
-        ticker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ticker
+    await stop_tasks(tickers)
     await live.close()
 
 

@@ -34,6 +34,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from fairserver.socket.fanout import broadcast
+from fairserver.tasks import cancelling
 
 log = logging.getLogger(__name__)
 RETRY_SLEEP = 1.0
@@ -104,6 +105,8 @@ class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # redis raises several unrelated types here
+                if cancelling():
+                    raise
                 log.warning("redis pub/sub lost (%s); retrying in %.1fs", exc, RETRY_SLEEP)
             finally:
                 if pubsub is not None:

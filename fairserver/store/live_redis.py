@@ -26,6 +26,8 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from fairserver.tasks import cancelling
+
 DEFAULT_PREFIX = "fs:"
 # A bucket nobody touched for this long is full again; without refill it is forgotten.
 IDLE_BUCKET_SECONDS = 86_400
@@ -138,6 +140,8 @@ class _RedisSubscription:
                 # None also for a (skipped) subscribe confirmation: read on until the deadline.
                 message = await self._pubsub.get_message(timeout=left)
             except (RedisConnectionError, RedisTimeoutError):
+                if cancelling():
+                    raise
                 await asyncio.sleep(min(left, 0.5))
                 continue
             if message is not None and message.get("type") == "message":
