@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 import socket
 import subprocess
@@ -73,6 +74,19 @@ def _free_udp_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _answers_stun(port: int) -> bool:
+    """A STUN Binding request (RFC 5389 §6) to coturn's UDP listener gets a response."""
+    request = b"\x00\x01\x00\x00\x21\x12\xa4\x42" + secrets.token_bytes(12)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.settimeout(0.2)
+        probe.sendto(request, ("127.0.0.1", port))
+        try:
+            answer = probe.recv(2048)
+        except OSError:  # no answer yet, or ICMP port unreachable
+            return False
+    return answer[:2] == b"\x01\x01" and answer[8:20] == request[8:20]
+
+
 @pytest.fixture
 def coturn(tmp_path: Path) -> Iterator[str]:
     """A coturn on loopback with use-auth-secret, as the README's production setup."""
@@ -92,6 +106,7 @@ def coturn(tmp_path: Path) -> Iterator[str]:
             "--no-cli",
             "--no-tls",
             "--no-dtls",
+            "--no-tcp",  # only the UDP port was checked free; a taken TCP port stalls coturn
             "--allow-loopback-peers",
             f"--log-file={tmp_path / 'turn.log'}",
             f"--pidfile={tmp_path / 'turn.pid'}",
@@ -100,10 +115,10 @@ def coturn(tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 10
-        while "listener opened" not in _read(tmp_path) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 15
+        while not _answers_stun(port):
             assert process.poll() is None, _read(tmp_path)
-            time.sleep(0.05)
+            assert time.monotonic() < deadline, f"coturn never answered:\n{_read(tmp_path)}"
         yield f"turn:127.0.0.1:{port}?transport=udp"
     finally:
         process.terminate()
