@@ -156,13 +156,16 @@ class ViewerTrack(MediaStreamTrack):
         self.queue = FrameQueue(max_queued)
 
     async def recv(self) -> av.Packet[Any]:
+        return (await self.next_frame()).packet
+
+    async def next_frame(self) -> EncodedFrame:
         if self.readyState != "live":
             raise MediaStreamError
         frame = await self.queue.get()
         if frame is None:
             self.stop()
             raise MediaStreamError
-        return frame.packet
+        return frame
 
     def offer(self, frame: EncodedFrame) -> None:
         if not self.queue.offer(frame):
@@ -320,4 +323,5 @@ def forward_to(pc: RTCPeerConnection, track: ViewerTrack) -> RTCRtpSender:
     transceiver = pc.addTransceiver(track, direction="sendonly")
     passthrough.prefer_forwardable_codecs(transceiver)
     passthrough.on_keyframe_request(transceiver.sender, track.source.request_keyframe)
+    passthrough.send_forwarded(transceiver.sender, track.next_frame)
     return transceiver.sender

@@ -2,7 +2,7 @@
 
 aiortc 1.16.0 always decodes what an ``RTCRtpReceiver`` gets and offers no public way to
 read the encoded frames. The forwarding core needs exactly those frames, so this adapter
-hooks three private points (see docs/webrtc-notes.md for the why and the upgrade list):
+hooks these private points (see docs/webrtc-notes.md for the why and the upgrade list):
 
 - ``RTCRtpReceiver._RTCRtpReceiver__jitter_buffer``: wrapped per receiver by a tap that hands
   every reassembled frame to the core and returns ``None`` to aiortc, so nothing reaches the
@@ -12,24 +12,40 @@ hooks three private points (see docs/webrtc-notes.md for the why and the upgrade
   encoder flag there, which is meaningless for forwarded ``av.Packet`` s (they are packetized
   by ``Encoder.pack`` and never encoded), so a viewer's PLI/FIR would be lost.
 
-The send side needs no hook: ``RTCRtpSender`` packetizes an ``av.Packet`` returned by
-``track.recv()`` without encoding it (``_next_encoded_frame`` → ``Encoder.pack``).
+The send side works with stock aiortc (``RTCRtpSender`` packetizes an ``av.Packet`` from
+``track.recv()`` without encoding it), but at about 70 µs of CPU per packet per viewer that
+stock loop is what limits viewers per core. ``send_forwarded`` replaces a forwarding
+sender's ``_run_rtp`` with a lean loop that packetizes each frame once for every viewer
+and, per packet, only writes the 12-byte header, protects it with the viewer's SRTP session
+and hands it to the selected ICE pair's socket, with no coroutine chain per packet. It keeps
+what the rest of ``RTCRtpSender`` reads (the RTCP sender report counters, the NACK history,
+the transport's byte counters); see docs/decisions.md §19.
+
 ``tests/webrtc/test_passthrough_guard.py`` pins all of this and fails loudly on upgrade.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fractions
+import functools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiortc
 import av
+from aioice.ice import StunProtocol
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
-from aiortc.rtp import RtpPacket
+from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcdtlstransport import RTCDtlsTransport, State
+from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, RtpPacket
+from aiortc.utils import random16, random32
 
 EXPECTED_AIORTC_VERSION = "1.16.0"
 VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
@@ -48,20 +64,41 @@ class AdapterError(RuntimeError):
     """aiortc is not the version this adapter was written against."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class EncodedFrame:
     """One reassembled frame as the publisher encoded it, ready for ``RTCRtpSender``.
 
-    The same ``av.Packet`` is handed to every viewer: ``Encoder.pack`` only reads it.
+    The same ``av.Packet`` is handed to every viewer: ``Encoder.pack`` only reads it. Its
+    RTP payloads are cut once, for every viewer (``payloads``); ``picture_id`` numbers a
+    source's frames contiguously, as a VP8 receiver expects within one stream.
     """
 
     packet: av.Packet[Any]
     keyframe: bool
     ssrc: int
+    picture_id: int = 0
+    _payloads: list[bytes] | None = field(default=None, repr=False)
 
     @property
     def data(self) -> bytes:
         return bytes(self.packet)
+
+    def payloads(self, video: bool) -> list[bytes]:
+        if self._payloads is None:
+            data = bytes(self.packet)
+            self._payloads = Vp8Encoder._packetize(data, self.picture_id) if video else [data]
+        return self._payloads
+
+
+class PictureIds:
+    """VP8 picture ids for one source's frames: 15 bits, from a random start."""
+
+    def __init__(self) -> None:
+        self._next = random16() & 0x7FFF
+
+    def take(self) -> int:
+        taken, self._next = self._next, (self._next + 1) & 0x7FFF
+        return taken
 
 
 FrameSink = Callable[[EncodedFrame], None]
@@ -80,6 +117,7 @@ class _FrameTap:
         self._is_video = kind == "video"
         self._time_base = VIDEO_TIME_BASE if self._is_video else OPUS_TIME_BASE
         self._sink = sink
+        self._picture_ids = PictureIds()
 
     @property
     def capacity(self) -> int:
@@ -99,7 +137,7 @@ class _FrameTap:
         packet.time_base = self._time_base
         keyframe = is_vp8_keyframe(frame.data) if self._is_video else True
         try:
-            self._sink(EncodedFrame(packet=packet, keyframe=keyframe, ssrc=ssrc))
+            self._sink(EncodedFrame(packet, keyframe, ssrc, picture_id=self._picture_ids.take()))
         except Exception:
             # A bug in the core must not kill aiortc's RTP handling for this connection.
             logger.exception("forwarding sink failed")
@@ -126,6 +164,173 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
     # RTCRtpSender._handle_rtcp_packet calls self._send_keyframe() for PLI and FIR; an
     # instance attribute shadows the method for this sender only.
     setattr(sender, "_send_keyframe", callback)  # noqa: B010
+
+
+NextFrame = Callable[[], Awaitable[EncodedFrame]]
+
+# RTCRtpSender's private state, read and kept up to date by the lean loop.
+_SENDER = "_RTCRtpSender__"
+_DTLS = "_RTCDtlsTransport__"
+_RTP_HEADER = struct.Struct("!BBHLL")
+_EXTENSION_HEADER = struct.Struct("!HH")
+
+
+def send_forwarded(sender: RTCRtpSender, next_frame: NextFrame) -> None:
+    """Run ``sender``'s RTP with the lean forwarding loop (module docstring).
+
+    ``next_frame`` returns the viewer's next frame and raises ``MediaStreamError`` once the
+    viewer's track has ended. Call before negotiation starts the sender.
+    """
+
+    async def run_rtp(codec: Any) -> None:
+        await _forward_rtp(sender, codec, next_frame)
+
+    async def retransmit(sequence_number: int) -> None:
+        await _retransmit(sender, sequence_number)
+
+    setattr(sender, "_run_rtp", run_rtp)  # noqa: B010
+    setattr(sender, "_retransmit", retransmit)  # noqa: B010
+    setattr(sender, "_forwarding_history", [None] * RTP_HISTORY_SIZE)  # noqa: B010
+
+
+async def _forward_rtp(sender: RTCRtpSender, codec: Any, next_frame: NextFrame) -> None:
+    state = vars(sender)
+    state[_SENDER + "rtp_started"].set()
+    video = codec.mimeType.lower() == "video/vp8"
+    payload_type = codec.payloadType
+    ssrc = sender._ssrc
+    history: list[tuple[int, bytes] | None] = state["_forwarding_history"]
+    extensions_map = state[_SENDER + "rtp_header_extensions_map"]
+    extension = _ExtensionTemplate(extensions_map, state[_SENDER + "mid"])
+    route = _Route()
+    sequence_number = random16()
+    timestamp_origin = random32()
+    try:
+        while True:
+            frame = await next_frame()
+            if not sender._enabled:
+                continue
+            dtls = sender.transport
+            if dtls._state is not State.CONNECTED:
+                raise ConnectionError("the viewer's DTLS transport is not connected")
+            send = route.sender(dtls)
+            payloads = frame.payloads(video)
+            timestamp = (timestamp_origin + int(frame.packet.pts or 0)) & 0xFFFFFFFF
+            now = _ntp_now()
+            head, tail = extension.at(now)
+            protect = dtls._tx_srtp.protect
+            last = len(payloads) - 1
+            sent = 0
+            for index, payload in enumerate(payloads):
+                data = (
+                    _RTP_HEADER.pack(
+                        head,
+                        (0x80 if index == last else 0) | payload_type,
+                        sequence_number,
+                        timestamp,
+                        ssrc,
+                    )
+                    + tail
+                    + payload
+                )
+                history[sequence_number % RTP_HISTORY_SIZE] = (sequence_number, data)
+                protected = protect(data)
+                sent += len(protected)
+                if send is None:
+                    await dtls.transport._send(protected)  # a TURN relay: aioice's own path
+                else:
+                    send(protected)
+                sequence_number = (sequence_number + 1) & 0xFFFF
+            state[_SENDER + "ntp_timestamp"] = now
+            state[_SENDER + "rtp_timestamp"] = timestamp
+            state[_SENDER + "octet_count"] += sum(map(len, payloads))
+            state[_SENDER + "packet_count"] += len(payloads)
+            dtls_state = vars(dtls)
+            dtls_state[_DTLS + "tx_bytes"] += sent
+            dtls_state[_DTLS + "tx_packets"] += len(payloads)
+    except (asyncio.CancelledError, ConnectionError, MediaStreamError):
+        pass
+    except Exception:
+        logger.exception("forwarding sender failed")
+    track = state[_SENDER + "track"]
+    if track is not None:
+        track.stop()
+        state[_SENDER + "track"] = None
+    state[_SENDER + "rtp_exited"].set()
+
+
+_NTP_UNIX_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
+
+
+def _ntp_now() -> int:
+    """``aiortc.clock.current_ntp_time()`` without the datetime objects (64-bit NTP)."""
+    return int((time.time() + _NTP_UNIX_OFFSET) * 4294967296.0)
+
+
+class _ExtensionTemplate:
+    """A viewer's RTP header extensions (mid, abs-send-time) laid out once; per frame only
+    the 3 bytes of abs-send-time change (RFC 5285 one-byte form, as aiortc writes it)."""
+
+    def __init__(self, extensions_map: Any, mid: str | None) -> None:
+        profile, low = extensions_map.set(_extensions(mid, 0))
+        _, high = extensions_map.set(_extensions(mid, 0xFFFFFF))
+        if not low:
+            self._head, self._prefix, self._suffix, self._at = 0x80, b"", b"", -1
+            return
+        header = _EXTENSION_HEADER.pack(profile, len(low) >> 2)
+        changed = [i for i, (a, b) in enumerate(zip(low, high, strict=True)) if a != b]
+        self._head = 0x90  # version 2 with the extension bit
+        if changed:
+            self._at = changed[0]
+            self._prefix = header + low[: self._at]
+            self._suffix = low[self._at + 3 :]
+        else:  # abs-send-time was not negotiated: the extensions never change
+            self._at, self._prefix, self._suffix = -1, header + low, b""
+
+    def at(self, ntp: int) -> tuple[int, bytes]:
+        """The first header byte and the extension block for a frame sent at ``ntp``."""
+        if self._at < 0:
+            return self._head, self._prefix
+        return self._head, self._prefix + ((ntp >> 14) & 0xFFFFFF).to_bytes(3, "big") + self._suffix
+
+
+class _Route:
+    """The selected ICE pair's ``sendto`` bound to the viewer's address (None for TURN),
+    looked up again only when the pair changes."""
+
+    def __init__(self) -> None:
+        self._pair: Any = None
+        self._send: Callable[[bytes], None] | None = None
+
+    def sender(self, dtls: RTCDtlsTransport) -> Callable[[bytes], None] | None:
+        pair = dtls.transport._connection._nominated.get(1)
+        if pair is None:
+            raise ConnectionError("the viewer has no selected ICE pair")
+        if pair is not self._pair:
+            self._pair, self._send = pair, None
+            protocol = pair.protocol
+            if type(protocol) is StunProtocol and protocol.transport is not None:
+                self._send = functools.partial(protocol.transport.sendto, addr=pair.remote_addr)
+        return self._send
+
+
+def _extensions(mid: str | None, abs_send_time: int) -> HeaderExtensions:
+    extensions = HeaderExtensions()
+    extensions.mid = mid
+    extensions.abs_send_time = abs_send_time
+    return extensions
+
+
+async def _retransmit(sender: RTCRtpSender, sequence_number: int) -> None:
+    """NACK: the lean loop keeps plain packets, so parse one back for aiortc's own path."""
+    history = vars(sender)["_forwarding_history"]
+    kept = history[sequence_number % RTP_HISTORY_SIZE]
+    if kept is None or kept[0] != sequence_number:
+        return
+    extensions_map = vars(sender)[_SENDER + "rtp_header_extensions_map"]
+    rtp_history = vars(sender)[_SENDER + "rtp_history"]
+    rtp_history[sequence_number % RTP_HISTORY_SIZE] = RtpPacket.parse(kept[1], extensions_map)
+    await RTCRtpSender._retransmit(sender, sequence_number)
 
 
 def prefer_forwardable_codecs(transceiver: RTCRtpTransceiver) -> None:

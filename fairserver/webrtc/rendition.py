@@ -34,7 +34,7 @@ import av
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from fairserver.webrtc.forwarding import Source, ViewerTrack
-from fairserver.webrtc.passthrough import VIDEO_TIME_BASE, EncodedFrame
+from fairserver.webrtc.passthrough import VIDEO_TIME_BASE, EncodedFrame, PictureIds
 
 LOW_BOX = (320, 180)  # landscape box; a portrait source fits the transposed box
 LOW_FPS = 15
@@ -238,6 +238,7 @@ class Rendition:
         self._on_stop = on_stop
         self._keyframe_wanted = True
         self._transcoder = Transcoder()
+        self._picture_ids = PictureIds()
         self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"rendition {source.source_id}")
         self.input = RenditionInput(self, source)
         source.viewers.add(self.input)
@@ -302,4 +303,6 @@ class Rendition:
         for packet in result.packets:
             self.frames_out += 1
             self.keyframes_out += packet.is_keyframe
-            self.output.on_frame(EncodedFrame(packet=packet, keyframe=packet.is_keyframe, ssrc=0))
+            self.output.on_frame(
+                EncodedFrame(packet, packet.is_keyframe, 0, picture_id=self._picture_ids.take())
+            )

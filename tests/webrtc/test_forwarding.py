@@ -167,3 +167,37 @@ async def test_a_closed_publisher_ends_its_viewers(
 
     assert room.sources == {}
     assert viewer_track.readyState == "ended"
+
+
+async def test_the_lean_sender_answers_nack_and_keeps_the_sender_report_counters(
+    server: PeerRegistry, browsers: PeerRegistry
+) -> None:
+    room = briefing()
+    camera = CounterVideoSource()
+    _, source_id = await publish(room, server, browsers, "presenter", camera)
+    peer, received = await watch(room, server, browsers, "viewer0", source_id)
+    await wait_until(lambda: len(received) >= 30, 10, "1 s of video")
+    sender = peer.pc.getSenders()[0]
+    state = vars(sender)
+
+    # What RTCP sender reports and getStats() read is what went out.
+    arrived = sum(len(frame.data) for frame in received)
+    stats = [s for s in (await sender.getStats()).values() if s.type == "outbound-rtp"]
+    assert stats[0].packetsSent >= 30 and stats[0].bytesSent >= arrived
+    assert state["_RTCRtpSender__rtp_timestamp"] != 0
+    assert state["_RTCRtpSender__ntp_timestamp"] != 0
+
+    # The viewer's browser reports a lost packet: it is sent again, once, as RTX.
+    kept = [entry for entry in state["_forwarding_history"] if entry is not None]
+    lost = max(kept, key=lambda entry: entry[1][12:])  # any packet still in the history
+    rtx_before = state["_RTCRtpSender__rtx_sequence_number"]
+    browser_receiver = browsers.of_participant("viewer0")[0].pc.getReceivers()[0]
+    await browser_receiver._send_rtcp_nack(sender._ssrc, [lost[0]])
+    await wait_until(
+        lambda: state["_RTCRtpSender__rtx_sequence_number"] == (rtx_before + 1) & 0xFFFF,
+        3,
+        "the retransmission",
+    )
+    resent = state["_RTCRtpSender__rtp_history"][lost[0] % 128]
+    assert resent.sequence_number == lost[0] and resent.payload == lost[1][-len(resent.payload) :]
+    assert_forwarded_run(received, camera.encoded)

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import inspect
 
+import aioice
+import aioice.ice
 import aiortc
+import aiortc.codecs.vpx
+import av
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcdtlstransport import RTCDtlsTransport
@@ -87,3 +91,96 @@ def test_vp8_keyframe_detection() -> None:
     assert not passthrough.is_vp8_keyframe(b"\x11\x02\x00\x9d\x01\x2a" + bytes(4))
     assert not passthrough.is_vp8_keyframe(b"\x10\x02\x00\x00\x00\x00" + bytes(4))
     assert not passthrough.is_vp8_keyframe(b"")
+
+
+def test_the_lean_sender_replaces_what_rtcrtpsender_send_starts() -> None:
+    # send() starts the RTP loop through the instance, so an instance attribute wins.
+    assert "self._run_rtp(parameters.codecs[0])" in source_of(RTCRtpSender.send)
+    assert "await self._retransmit(seq)" in source_of(RTCRtpSender._handle_rtcp_packet)
+    retransmit = source_of(RTCRtpSender._retransmit)
+    assert "self.__rtp_history.get(sequence_number % RTP_HISTORY_SIZE)" in retransmit
+    # The sender report reads the counters the lean loop keeps.
+    rtcp = source_of(RTCRtpSender._run_rtcp)
+    for name in ("ntp_timestamp", "rtp_timestamp", "packet_count", "octet_count"):
+        assert f"self.__{name}" in rtcp
+    # The lean loop's exit does what the stock loop's exit does.
+    stock = source_of(RTCRtpSender._run_rtp)
+    assert "self.__rtp_started.set()" in stock and "self.__rtp_exited.set()" in stock
+    assert "self.__track.stop()" in stock
+
+
+async def test_the_private_state_the_lean_sender_uses_exists() -> None:
+    transport = RTCDtlsTransport.__new__(RTCDtlsTransport)
+    transport._state = aiortc.rtcdtlstransport.State.NEW
+    sender = RTCRtpSender("video", transport)
+    state = vars(sender)
+    for name in (
+        "rtp_started",
+        "rtp_exited",
+        "track",
+        "mid",
+        "rtp_header_extensions_map",
+        "rtp_history",
+        "ntp_timestamp",
+        "rtp_timestamp",
+        "octet_count",
+        "packet_count",
+    ):
+        assert passthrough._SENDER + name in state, name
+    dtls_init = source_of(RTCDtlsTransport.__init__)
+    assert "self.__tx_bytes = 0" in dtls_init and "self.__tx_packets = 0" in dtls_init
+    assert "self._tx_srtp" in source_of(RTCDtlsTransport)
+    send_rtp = source_of(RTCDtlsTransport._send_rtp)
+    assert "data = self._tx_srtp.protect(data)" in send_rtp
+    assert "await self.transport._send(data)" in send_rtp
+    # aioice: the selected pair of component 1, and a host/srflx pair's plain sendto.
+    connection = source_of(aioice.Connection.sendto)
+    assert "active_pair = self._nominated.get(component)" in connection
+    assert "await active_pair.protocol.send_data(data, active_pair.remote_addr)" in connection
+    assert "self.transport.sendto(data, addr)" in source_of(aioice.ice.StunProtocol.send_data)
+
+
+def test_payloads_are_cut_once_per_frame_with_the_sources_picture_ids() -> None:
+    ids = passthrough.PictureIds()
+    frames = [
+        passthrough.EncodedFrame(av.Packet(bytes(3000)), True, 1, picture_id=ids.take())
+        for _ in range(2)
+    ]
+    first = frames[0].payloads(video=True)
+    assert first is frames[0].payloads(video=True)  # cut once, shared by every viewer
+    assert len(first) == 3 and sum(len(p) for p in first) == 3000 + 3 * 4
+    descriptors = [
+        aiortc.codecs.vpx.VpxPayloadDescriptor.parse(f.payloads(True)[0])[0] for f in frames
+    ]
+    assert descriptors[1].picture_id == (descriptors[0].picture_id + 1) & 0x7FFF
+    audio = passthrough.EncodedFrame(av.Packet(b"opus"), True, 2)
+    assert audio.payloads(video=False) == [b"opus"]
+
+
+def test_the_extension_template_writes_what_aiortc_would() -> None:
+    parameters = aiortc.RTCRtpParameters(
+        headerExtensions=[
+            aiortc.rtcrtpparameters.RTCRtpHeaderExtensionParameters(
+                id=4, uri="urn:ietf:params:rtp-hdrext:sdes:mid"
+            ),
+            aiortc.rtcrtpparameters.RTCRtpHeaderExtensionParameters(
+                id=2, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+            ),
+        ]
+    )
+    extensions_map = aiortc.rtp.HeaderExtensionsMap()
+    extensions_map.configure(parameters)
+    template = passthrough._ExtensionTemplate(extensions_map, "1")
+    for ntp in (0, passthrough._ntp_now(), (1 << 64) - 1, 0x0123456789ABCDEF):
+        profile, value = extensions_map.set(passthrough._extensions("1", (ntp >> 14) & 0xFFFFFF))
+        head, block = template.at(ntp)
+        assert head == 0x90
+        assert block == passthrough._EXTENSION_HEADER.pack(profile, len(value) >> 2) + value
+    # No extensions negotiated: none written.
+    bare = passthrough._ExtensionTemplate(aiortc.rtp.HeaderExtensionsMap(), None)
+    assert bare.at(passthrough._ntp_now()) == (0x80, b"")
+
+
+def test_the_lean_clock_is_aiortcs_ntp_clock() -> None:
+    stock = aiortc.clock.current_ntp_time()
+    assert abs(passthrough._ntp_now() - stock) < (1 << 32) // 20  # within 50 ms
