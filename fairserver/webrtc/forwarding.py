@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Collection
@@ -30,6 +31,8 @@ from fairserver.webrtc.passthrough import EncodedFrame, FrameSink
 
 if TYPE_CHECKING:
     from fairserver.webrtc.rendition import Rendition
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_QUEUED = {"video": 60, "audio": 50}  # about 2 s of video, 1 s of Opus
 DEFAULT_KEYFRAME_INTERVAL = 0.5
@@ -78,6 +81,15 @@ class FrameQueue:
 
     def __len__(self) -> int:
         return len(self._frames)
+
+    def accepts(self, frame: EncodedFrame) -> bool:
+        """``frame`` may be sent next: the viewer is not waiting for a keyframe, or it is one."""
+        return frame.keyframe or not self.waiting_for_keyframe
+
+    def took(self, frame: EncodedFrame) -> None:
+        """``frame`` went out directly, past an empty queue."""
+        self.waiting_for_keyframe = False
+        self.stats.forwarded += 1
 
     def offer(self, frame: EncodedFrame) -> bool:
         """Queue ``frame``; False when a keyframe is needed to go on."""
@@ -154,6 +166,7 @@ class ViewerTrack(MediaStreamTrack):
         self.source = source
         self.viewer = viewer
         self.queue = FrameQueue(max_queued)
+        self._direct: passthrough.SendNow | None = None
 
     async def recv(self) -> av.Packet[Any]:
         return (await self.next_frame()).packet
@@ -168,11 +181,26 @@ class ViewerTrack(MediaStreamTrack):
         return frame
 
     def offer(self, frame: EncodedFrame) -> None:
+        # Nothing queued and the sender idle: send now instead of waking its task.
+        direct = self._direct
+        if direct is not None and not self.queue and self.queue.accepts(frame):
+            try:
+                sent = direct(frame)
+            except Exception:
+                logger.exception("direct send to %s failed", self.viewer)
+                sent = False
+            if sent:
+                self.queue.took(frame)
+                return
         if not self.queue.offer(frame):
             self.source.request_keyframe()
 
+    def set_direct(self, send_now: passthrough.SendNow | None) -> None:
+        self._direct = send_now
+
     def stop(self) -> None:
         # Called by the sender when its connection closes, or by the source when it ends.
+        self._direct = None
         if self.readyState == "live":
             self.queue.end()
             self.source.detach(self)
@@ -323,5 +351,5 @@ def forward_to(pc: RTCPeerConnection, track: ViewerTrack) -> RTCRtpSender:
     transceiver = pc.addTransceiver(track, direction="sendonly")
     passthrough.prefer_forwardable_codecs(transceiver)
     passthrough.on_keyframe_request(transceiver.sender, track.source.request_keyframe)
-    passthrough.send_forwarded(transceiver.sender, track.next_frame)
+    passthrough.send_forwarded(transceiver.sender, track.next_frame, track.set_direct)
     return transceiver.sender

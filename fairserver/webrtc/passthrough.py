@@ -167,6 +167,8 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
 
 
 NextFrame = Callable[[], Awaitable[EncodedFrame]]
+# Sends one frame at once if it can (True), else the frame must wait for the RTP loop.
+SendNow = Callable[[EncodedFrame], bool]
 
 # RTCRtpSender's private state, read and kept up to date by the lean loop.
 _SENDER = "_RTCRtpSender__"
@@ -175,15 +177,21 @@ _RTP_HEADER = struct.Struct("!BBHLL")
 _EXTENSION_HEADER = struct.Struct("!HH")
 
 
-def send_forwarded(sender: RTCRtpSender, next_frame: NextFrame) -> None:
+def send_forwarded(
+    sender: RTCRtpSender,
+    next_frame: NextFrame,
+    direct: Callable[[SendNow | None], None] | None = None,
+) -> None:
     """Run ``sender``'s RTP with the lean forwarding loop (module docstring).
 
     ``next_frame`` returns the viewer's next frame and raises ``MediaStreamError`` once the
-    viewer's track has ended. Call before negotiation starts the sender.
+    viewer's track has ended. While the loop runs, ``direct`` is given a function that sends
+    a frame on the spot, so a viewer with nothing queued needs no task wake-up per frame
+    (and None when the loop ends). Call before negotiation starts the sender.
     """
 
     async def run_rtp(codec: Any) -> None:
-        await _forward_rtp(sender, codec, next_frame)
+        await _forward_rtp(sender, codec, next_frame, direct)
 
     async def retransmit(sequence_number: int) -> None:
         await _retransmit(sender, sequence_number)
@@ -193,70 +201,110 @@ def send_forwarded(sender: RTCRtpSender, next_frame: NextFrame) -> None:
     setattr(sender, "_forwarding_history", [None] * RTP_HISTORY_SIZE)  # noqa: B010
 
 
-async def _forward_rtp(sender: RTCRtpSender, codec: Any, next_frame: NextFrame) -> None:
+async def _forward_rtp(
+    sender: RTCRtpSender,
+    codec: Any,
+    next_frame: NextFrame,
+    direct: Callable[[SendNow | None], None] | None,
+) -> None:
     state = vars(sender)
     state[_SENDER + "rtp_started"].set()
-    video = codec.mimeType.lower() == "video/vp8"
-    payload_type = codec.payloadType
-    ssrc = sender._ssrc
-    history: list[tuple[int, bytes] | None] = state["_forwarding_history"]
-    extensions_map = state[_SENDER + "rtp_header_extensions_map"]
-    extension = _ExtensionTemplate(extensions_map, state[_SENDER + "mid"])
-    route = _Route()
-    sequence_number = random16()
-    timestamp_origin = random32()
+    lean = _LeanSender(sender, codec)
+    if direct is not None:
+        direct(lean.send_now)
     try:
         while True:
-            frame = await next_frame()
-            if not sender._enabled:
-                continue
-            dtls = sender.transport
-            if dtls._state is not State.CONNECTED:
-                raise ConnectionError("the viewer's DTLS transport is not connected")
-            send = route.sender(dtls)
-            payloads = frame.payloads(video)
-            timestamp = (timestamp_origin + int(frame.packet.pts or 0)) & 0xFFFFFFFF
-            now = _ntp_now()
-            head, tail = extension.at(now)
-            protect = dtls._tx_srtp.protect
-            last = len(payloads) - 1
-            sent = 0
-            for index, payload in enumerate(payloads):
-                data = (
-                    _RTP_HEADER.pack(
-                        head,
-                        (0x80 if index == last else 0) | payload_type,
-                        sequence_number,
-                        timestamp,
-                        ssrc,
-                    )
-                    + tail
-                    + payload
-                )
-                history[sequence_number % RTP_HISTORY_SIZE] = (sequence_number, data)
-                protected = protect(data)
-                sent += len(protected)
-                if send is None:
-                    await dtls.transport._send(protected)  # a TURN relay: aioice's own path
-                else:
-                    send(protected)
-                sequence_number = (sequence_number + 1) & 0xFFFF
-            state[_SENDER + "ntp_timestamp"] = now
-            state[_SENDER + "rtp_timestamp"] = timestamp
-            state[_SENDER + "octet_count"] += sum(map(len, payloads))
-            state[_SENDER + "packet_count"] += len(payloads)
-            dtls_state = vars(dtls)
-            dtls_state[_DTLS + "tx_bytes"] += sent
-            dtls_state[_DTLS + "tx_packets"] += len(payloads)
+            await lean.send(await next_frame())
     except (asyncio.CancelledError, ConnectionError, MediaStreamError):
         pass
     except Exception:
         logger.exception("forwarding sender failed")
+    finally:
+        if direct is not None:
+            direct(None)
     track = state[_SENDER + "track"]
     if track is not None:
         track.stop()
         state[_SENDER + "track"] = None
     state[_SENDER + "rtp_exited"].set()
+
+
+class _LeanSender:
+    """One viewer's RTP for one forwarded track: headers, SRTP and the socket, per frame."""
+
+    def __init__(self, sender: RTCRtpSender, codec: Any) -> None:
+        self._sender = sender
+        self._state = vars(sender)
+        self._video = codec.mimeType.lower() == "video/vp8"
+        self._payload_type = codec.payloadType
+        self._ssrc = sender._ssrc
+        self._history: list[tuple[int, bytes] | None] = self._state["_forwarding_history"]
+        self._extension = _ExtensionTemplate(
+            self._state[_SENDER + "rtp_header_extensions_map"], self._state[_SENDER + "mid"]
+        )
+        self._route = _Route()
+        self._sequence_number = random16()
+        self._timestamp_origin = random32()
+
+    def send_now(self, frame: EncodedFrame) -> bool:
+        """Sends ``frame`` synchronously; False when only the RTP loop can (a TURN pair, or
+        a transport that is not connected, which the loop then reports by ending)."""
+        if not self._sender._enabled:
+            return True  # a disabled sender drops frames, as aiortc's does
+        dtls = self._sender.transport
+        if dtls._state is not State.CONNECTED:
+            return False
+        send = self._route.sender(dtls)
+        if send is None:
+            return False
+        for packet in self._protected(frame, dtls):
+            send(packet)
+        return True
+
+    async def send(self, frame: EncodedFrame) -> None:
+        if self.send_now(frame):
+            return
+        dtls = self._sender.transport
+        if dtls._state is not State.CONNECTED or self._route.pair(dtls) is None:
+            raise ConnectionError("the viewer's transport is not connected")
+        for packet in self._protected(frame, dtls):
+            await dtls.transport._send(packet)  # a TURN relay: aioice's own path
+
+    def _protected(self, frame: EncodedFrame, dtls: RTCDtlsTransport) -> list[bytes]:
+        payloads = frame.payloads(self._video)
+        timestamp = (self._timestamp_origin + int(frame.packet.pts or 0)) & 0xFFFFFFFF
+        now = _ntp_now()
+        head, extension = self._extension.at(now)
+        protect = dtls._tx_srtp.protect
+        history = self._history
+        sequence_number = self._sequence_number
+        last = len(payloads) - 1
+        packets = []
+        for index, payload in enumerate(payloads):
+            data = (
+                _RTP_HEADER.pack(
+                    head,
+                    (0x80 if index == last else 0) | self._payload_type,
+                    sequence_number,
+                    timestamp,
+                    self._ssrc,
+                )
+                + extension
+                + payload
+            )
+            history[sequence_number % RTP_HISTORY_SIZE] = (sequence_number, data)
+            packets.append(protect(data))
+            sequence_number = (sequence_number + 1) & 0xFFFF
+        self._sequence_number = sequence_number
+        state = self._state
+        state[_SENDER + "ntp_timestamp"] = now
+        state[_SENDER + "rtp_timestamp"] = timestamp
+        state[_SENDER + "octet_count"] += sum(map(len, payloads))
+        state[_SENDER + "packet_count"] += len(payloads)
+        dtls_state = vars(dtls)
+        dtls_state[_DTLS + "tx_bytes"] += sum(map(len, packets))
+        dtls_state[_DTLS + "tx_packets"] += len(packets)
+        return packets
 
 
 _NTP_UNIX_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
@@ -295,17 +343,21 @@ class _ExtensionTemplate:
 
 
 class _Route:
-    """The selected ICE pair's ``sendto`` bound to the viewer's address (None for TURN),
-    looked up again only when the pair changes."""
+    """The selected ICE pair's ``sendto`` bound to the viewer's address (None for a TURN
+    pair, or before a pair is selected), looked up again only when the pair changes."""
 
     def __init__(self) -> None:
         self._pair: Any = None
         self._send: Callable[[bytes], None] | None = None
 
+    @staticmethod
+    def pair(dtls: RTCDtlsTransport) -> Any:
+        return dtls.transport._connection._nominated.get(1)
+
     def sender(self, dtls: RTCDtlsTransport) -> Callable[[bytes], None] | None:
-        pair = dtls.transport._connection._nominated.get(1)
+        pair = self.pair(dtls)
         if pair is None:
-            raise ConnectionError("the viewer has no selected ICE pair")
+            return None
         if pair is not self._pair:
             self._pair, self._send = pair, None
             protocol = pair.protocol
