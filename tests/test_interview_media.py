@@ -4,6 +4,7 @@ through the server's forwarding core; nobody connects to anybody else."""
 
 from __future__ import annotations
 
+import errno
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fairserver.rooms.interview_media import rooms_of
 from fairserver.settings import Settings
 from fairserver.store import tables as t
 from fairserver.webrtc.peers import PeerRegistry
+from fairserver.webrtc.recorder import Recorder
 from tests.conftest import test_settings as settings_for
 from tests.factories import World
 from tests.interview_helpers import (
@@ -142,3 +144,43 @@ async def test_a_recording_per_publisher_while_everyone_consents(
     for path in files:
         with av.open(str(path)) as container:
             assert {s.type for s in container.streams} == {"video", "audio"}
+
+
+async def test_a_recording_whose_file_cannot_be_written_stops_for_everyone(
+    client: TestClient[Any, Any],
+    world: World,
+    stack: AsyncExitStack,
+    browsers: PeerRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    iid, recruiter, student = await opened(stack, client, world)
+    me = {"interview_id": iid}
+    for sock in (recruiter, student):
+        ok(await sock.call("interview.consent", {**me, "consent": True}))
+    ok(await send_offer(recruiter, "interview.publish", iid, camera_browser(browsers, "r")))
+    ok(await send_offer(student, "interview.publish", iid, camera_browser(browsers, "s")))
+    # The disk fills up under one of the two files (fault injection: ENOSPC from the muxer).
+    write_packet = Recorder._write_packet
+    broken: list[Recorder] = []
+
+    def full_disk(recorder: Recorder, *args: Any) -> None:
+        if recorder in broken or (not broken and recorder.stats.written >= 20):
+            broken.append(recorder)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write_packet(recorder, *args)
+
+    monkeypatch.setattr(Recorder, "_write_packet", full_disk)
+    ok(await recruiter.call("interview.record", {**me, "on": True}))
+
+    # Nobody is left believing they are recorded: the indicator goes off everywhere.
+    for sock in (recruiter, student):
+        stopped = await sock.wait_for("interview.recording", lambda e: not e["on"])
+        assert stopped["reason"] == "failed"
+    room = rooms_of(client.app[SOCKETS].services).rooms[iid]
+    await wait_until(lambda: not room.recordings, 5, "every file closed")
+    async with client.app[DB].connect() as conn:
+        found = await conn.execute(sa.select(t.recordings.c.file_name, t.recordings.c.state))
+        states = {row.file_name: row.state for row in found}
+    assert sorted(states.values()) == ["complete", "failed"]
+    assert states[broken[0].path.name] == "failed"
+    assert ok(await recruiter.call("interview.join", me))["recording"]["on"] is False

@@ -32,7 +32,9 @@ class RecordingChanged(Outbound):
     interview_id: int
     on: bool
     started_at: datetime | None
-    # started, stopped, consent_missing (someone withdrew or joined without consent), ended
+    # started, stopped, consent_missing (someone withdrew or joined without consent), ended,
+    # failed (a file could not be started or written: nobody is told "recording" while a
+    # publisher is not being recorded)
     reason: str
 
 
@@ -66,7 +68,9 @@ async def start(services: Services, room: InterviewRoom, started_by: int) -> Non
         return
     room.recording_since, room.recording_by = services.clock(), started_by
     for publisher in list(room.publishers.values()):
-        await _start_publisher(services, room, publisher)
+        if not await _start_publisher(services, room, publisher):
+            await stop(services, room, "failed")
+            return
     await _announce(services, room, "started")
 
 
@@ -82,8 +86,10 @@ async def stop(services: Services, room: InterviewRoom, reason: str) -> None:
 async def publisher_started(
     rooms: InterviewRooms, room: InterviewRoom, publisher: Publisher
 ) -> None:
-    if room.recording_since is not None:
-        await _start_publisher(rooms.services, room, publisher)
+    if room.recording_since is not None and not await _start_publisher(
+        rooms.services, room, publisher
+    ):
+        await stop(rooms.services, room, "failed")
 
 
 async def publisher_stopped(
@@ -92,16 +98,19 @@ async def publisher_stopped(
     await _stop_publisher(rooms.services, room, publisher.participant)
 
 
-async def _start_publisher(services: Services, room: InterviewRoom, publisher: Publisher) -> None:
+async def _start_publisher(services: Services, room: InterviewRoom, publisher: Publisher) -> bool:
+    """False when the file could not be started (a disk problem, which must not take the
+    interview down with it)."""
     if publisher.participant in room.recordings:
-        return
+        return True
     try:
         recording = await start_publisher_file(services, room, publisher)
-    except Exception:  # a disk problem must not take the interview down with it
+    except Exception:
         log.exception("recording of %s could not start", publisher.participant)
-        return
+        return False
     if recording is not None:
         room.recordings[publisher.participant] = recording
+    return True
 
 
 async def _stop_publisher(services: Services, room: InterviewRoom, participant: str) -> None:
@@ -139,8 +148,11 @@ async def start_publisher_file(
     )
 
     async def stopped(done: ActiveRecording) -> None:
-        if room.recordings.get(publisher.participant) is done:
-            del room.recordings[publisher.participant]
+        if room.recordings.get(publisher.participant) is not done:
+            return  # stopped on purpose: whoever stopped it has already let it go
+        del room.recordings[publisher.participant]
+        if done.recorder.error is not None:  # the writer gave up (a full disk): stop for all
+            await stop(services, room, "failed")
 
     active.on_stopped.append(stopped)
     return active

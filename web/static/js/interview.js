@@ -87,6 +87,7 @@ function showRecording({ on, reason }) {
   if (button) button.textContent = state.recording ? t("record-stop") : t("record-start");
   if (on) notice("");
   else if (reason === "consent_missing") notice(t("recording-stopped-consent"));
+  else if (reason === "failed") notice(t("recording-stopped-failed"));
 }
 
 async function toggleRecording() {
