@@ -104,6 +104,17 @@ async def test_two_participants_see_each_other_through_the_server(
     await wait_until(lambda: len(registry_of(client)) == 0, 2.0, "every peer closed")
 
 
+async def consenting(
+    stack: AsyncExitStack, client: TestClient[Any, Any], world: World, browsers: PeerRegistry
+) -> tuple[int, Client, Client]:
+    """An open interview where both have consented to recording; the recruiter publishes."""
+    iid, recruiter, student = await opened(stack, client, world)
+    for sock in (recruiter, student):
+        ok(await sock.call("interview.consent", {"interview_id": iid, "consent": True}))
+    ok(await send_offer(recruiter, "interview.publish", iid, camera_browser(browsers, "r")))
+    return iid, recruiter, student
+
+
 async def test_a_recording_per_publisher_while_everyone_consents(
     client: TestClient[Any, Any],
     world: World,
@@ -111,11 +122,8 @@ async def test_a_recording_per_publisher_while_everyone_consents(
     browsers: PeerRegistry,
     settings: Settings,
 ) -> None:
-    iid, recruiter, student = await opened(stack, client, world)
+    iid, recruiter, student = await consenting(stack, client, world, browsers)
     me = {"interview_id": iid}
-    for sock in (recruiter, student):
-        ok(await sock.call("interview.consent", {**me, "consent": True}))
-    ok(await send_offer(recruiter, "interview.publish", iid, camera_browser(browsers, "r")))
     ok(await recruiter.call("interview.record", {**me, "on": True}))
     # The student starts publishing during the recording: they get one too.
     ok(await send_offer(student, "interview.publish", iid, camera_browser(browsers, "s")))
@@ -153,11 +161,8 @@ async def test_a_recording_whose_file_cannot_be_written_stops_for_everyone(
     browsers: PeerRegistry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    iid, recruiter, student = await opened(stack, client, world)
+    iid, recruiter, student = await consenting(stack, client, world, browsers)
     me = {"interview_id": iid}
-    for sock in (recruiter, student):
-        ok(await sock.call("interview.consent", {**me, "consent": True}))
-    ok(await send_offer(recruiter, "interview.publish", iid, camera_browser(browsers, "r")))
     ok(await send_offer(student, "interview.publish", iid, camera_browser(browsers, "s")))
     # The disk fills up under one of the two files (fault injection: ENOSPC from the muxer).
     write_packet = Recorder._write_packet
