@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 import pytest
 
 from fairserver.webrtc import passthrough
 from fairserver.webrtc.forwarding import MediaRefused, MediaRoom, RoomPolicy
 from fairserver.webrtc.passthrough import EncodedFrame
-from fairserver.webrtc.peers import PeerRegistry
+from fairserver.webrtc.peers import Peer, PeerRegistry
 from tests.webrtc.media import (
     CounterVideoSource,
     ToneAudioSource,
@@ -24,6 +25,25 @@ VIEWERS = [f"viewer{i}" for i in range(20)]
 
 def briefing() -> MediaRoom:
     return MediaRoom(RoomPolicy(publishers={"presenter"}, watchers=set(VIEWERS)))
+
+
+@dataclass
+class Watched:
+    room: MediaRoom
+    camera: CounterVideoSource
+    source_id: str
+    peer: Peer  # the server's peer for viewer0
+    received: list[EncodedFrame]
+
+
+async def one_viewer(server: PeerRegistry, browsers: PeerRegistry, frames: int) -> Watched:
+    """A presenter's camera and viewer0 watching it, once ``frames`` frames have arrived."""
+    room = briefing()
+    camera = CounterVideoSource()
+    _, source_id = await publish(room, server, browsers, "presenter", camera)
+    peer, received = await watch(room, server, browsers, "viewer0", source_id)
+    await wait_until(lambda: len(received) >= frames, 10, f"{frames} frames of video")
+    return Watched(room, camera, source_id, peer, received)
 
 
 def assert_forwarded_run(received: list[EncodedFrame], encoded: list[bytes]) -> None:
@@ -70,11 +90,8 @@ async def test_opus_is_forwarded_byte_for_byte(
 async def test_a_late_viewer_starts_at_a_keyframe_within_a_second(
     server: PeerRegistry, browsers: PeerRegistry
 ) -> None:
-    room = briefing()
-    camera = CounterVideoSource()
-    _, source_id = await publish(room, server, browsers, "presenter", camera)
-    _, early = await watch(room, server, browsers, "viewer0", source_id)
-    await wait_until(lambda: len(early) >= 60, 10, "2 s of video for the early viewer")
+    watched = await one_viewer(server, browsers, 60)  # 2 s of video for the early viewer
+    room, camera, source_id = watched.room, watched.camera, watched.source_id
     keyframes_before = camera.keyframes_sent
 
     peer, late = await watch(room, server, browsers, "viewer1", source_id)
@@ -93,11 +110,8 @@ async def test_a_late_viewer_starts_at_a_keyframe_within_a_second(
 async def test_a_viewers_picture_loss_reaches_the_publisher(
     server: PeerRegistry, browsers: PeerRegistry
 ) -> None:
-    room = briefing()
-    camera = CounterVideoSource()
-    _, source_id = await publish(room, server, browsers, "presenter", camera)
-    _, received = await watch(room, server, browsers, "viewer0", source_id)
-    await wait_until(lambda: len(received) >= 30, 10, "1 s of video")
+    watched = await one_viewer(server, browsers, 30)
+    camera, received = watched.camera, watched.received
     keyframes_before = camera.keyframes_sent
 
     # The viewer's browser reports picture loss on the forwarded stream.
@@ -172,12 +186,9 @@ async def test_a_closed_publisher_ends_its_viewers(
 async def test_the_lean_sender_answers_nack_and_keeps_the_sender_report_counters(
     server: PeerRegistry, browsers: PeerRegistry
 ) -> None:
-    room = briefing()
-    camera = CounterVideoSource()
-    _, source_id = await publish(room, server, browsers, "presenter", camera)
-    peer, received = await watch(room, server, browsers, "viewer0", source_id)
-    await wait_until(lambda: len(received) >= 30, 10, "1 s of video")
-    sender = peer.pc.getSenders()[0]
+    watched = await one_viewer(server, browsers, 30)
+    camera, received = watched.camera, watched.received
+    sender = watched.peer.pc.getSenders()[0]
     state = vars(sender)
 
     # What RTCP sender reports and getStats() read is what went out.
