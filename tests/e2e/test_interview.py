@@ -1,6 +1,6 @@
 """A video interview in Chromium (B6, I2, I3): a recruiter escalates a booth conversation,
-the student knocks and is admitted, both see and hear each other through the server,
-chat both ways, consent, and both see the recording indicator.
+the student knocks and is admitted, both see and hear each other through the server, the
+recruiter shares the screen, they chat both ways, consent, and both see the recording indicator.
 
 Chromium runs with a fake camera and microphone (see conftest.py). Playing video is checked
 on each page's RTCPeerConnection receiving the other participant (window.__interviewPeers,
@@ -31,6 +31,17 @@ REMOTE_VIDEO = """() => {
   if (!v) return [0, 0, 0, 0];
   const box = v.getBoundingClientRect();
   return [v.videoWidth, v.videoHeight, box.width, box.height];
+}"""
+
+
+REMOTE_WIDTH = """async () => {
+  let width = 0;
+  for (const pc of (window.__interviewPeers || new Map()).values()) {
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") width = s.frameWidth || 0;
+    });
+  }
+  return ((w) => CHECK)(width);
 }"""
 
 
@@ -83,6 +94,21 @@ async def test_a_recruiter_interviews_a_student_over_video(
         await expect(page.locator("[data-timer]")).to_have_text(
             re.compile(r"^\d\d:\d\d$"), timeout=WAIT
         )
+
+    # The recruiter shares the screen: the student sees it, wider than the 640x360 camera,
+    # on the same connection (replaceTrack); stopping brings the camera back.
+    await student.wait_for_function(
+        REMOTE_WIDTH.replace("CHECK", "w > 0 && w <= 640"), timeout=WAIT, polling=200
+    )
+    await recruiter.get_by_role("button", name="Share screen").click()
+    await expect(recruiter.get_by_role("button", name="Stop sharing")).to_be_visible()
+    await student.wait_for_function(
+        REMOTE_WIDTH.replace("CHECK", "w > 640"), timeout=WAIT, polling=200
+    )
+    await recruiter.get_by_role("button", name="Stop sharing").click()
+    await student.wait_for_function(
+        REMOTE_WIDTH.replace("CHECK", "w > 0 && w <= 640"), timeout=WAIT, polling=200
+    )
 
     # The chat goes both ways, as text.
     await student.locator("#chat-text").fill("<b>Hello</b> 你好")
