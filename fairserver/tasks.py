@@ -1,10 +1,10 @@
 """Background loops that log an error and go on must still stop when they are cancelled.
 
-On Python 3.11 a cancellation can reach such a loop as an ordinary exception: redis-py reads
-under a timeout context, and a cancel that lands while that context expires comes out as
-redis's ``TimeoutError``. A loop whose ``except Exception`` logs and continues would then
-run forever in the "cancelling" state, and whoever awaits it on shutdown waits forever
-(seen in CI: a media home's lease loop hung a test run for an hour).
+A cancellation can reach such a loop as an ordinary exception from inside a library call
+(seen with redis-py on Python 3.11, whose reads run under timeout contexts). A loop whose
+``except Exception`` logs and continues would then run forever in the "cancelling" state,
+and whoever awaits it on shutdown waits forever (seen in CI: a media home's lease loop hung
+a test run for an hour; the task was "cancelling" yet back in its sleep).
 """
 
 from __future__ import annotations
