@@ -86,14 +86,14 @@ class FrameQueue:
         """``frame`` may be sent next: the viewer is not waiting for a keyframe, or it is one."""
         return frame.keyframe or not self.waiting_for_keyframe
 
-    def took(self, frame: EncodedFrame) -> None:
+    def took(self) -> None:
         """``frame`` went out directly, past an empty queue."""
         self.waiting_for_keyframe = False
         self.stats.forwarded += 1
 
     def offer(self, frame: EncodedFrame) -> bool:
         """Queue ``frame``; False when a keyframe is needed to go on."""
-        if self.waiting_for_keyframe and not frame.keyframe:
+        if not self.accepts(frame):
             self.stats.dropped += 1
             return False
         if len(self._frames) >= self._max:
@@ -190,7 +190,7 @@ class ViewerTrack(MediaStreamTrack):
                 logger.exception("direct send to %s failed", self.viewer)
                 sent = False
             if sent:
-                self.queue.took(frame)
+                self.queue.took()
                 return
         if not self.queue.offer(frame):
             self.source.request_keyframe()
