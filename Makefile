@@ -1,10 +1,11 @@
 # fairserver developer entry points. All paths are relative to the repo root.
 #
-#   make setup        .venv + editable install with [dev] extras, node_modules
+#   make setup        .venv + editable install with [dev] extras (pinned by requirements.lock), node_modules
+#   make lock         re-pin requirements.lock from pyproject.toml in a throwaway venv
 #   make system       apt-install redis-server, postgresql, chromium, fonts-noto-cjk, coturn if missing
 #   make run          start the demo server (FAIRSERVER_HOST / FAIRSERVER_PORT)
-#   make test         full suite against throwaway PostgreSQL + redis (PYTEST_ARGS=...)
-#   make check        ruff, ruff format --check, mypy, then make test
+#   make test         lint and type checks, then the full suite against throwaway PostgreSQL + redis
+#   make check        lint and type checks only (ruff, ruff format --check, mypy --strict)
 #   make messages     extract UI strings to messages.pot and merge them into every catalogue
 #   make clean        caches and build output;  make distclean also drops .venv, node_modules
 
@@ -25,7 +26,7 @@ ifeq ($(wildcard node_modules/socket.io-client/package.json),)
 NODE_DEPS += FORCE
 endif
 
-.PHONY: help setup system run test check messages bench-chat bench-media clean distclean FORCE
+.PHONY: help setup lock system run test check messages bench-chat bench-media clean distclean FORCE
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -35,9 +36,18 @@ setup: $(PY_STAMP) $(NODE_STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(PY_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+$(PY_STAMP): pyproject.toml requirements.lock | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -c requirements.lock -e '.[dev]'
 	touch $@
+
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --disable-pip-version-check -q -e '.[dev]'
+	{ echo "# Versions the suite was last run with: make setup installs exactly these (pip -c)."; \
+	  echo "# Regenerate with 'make lock' after changing pyproject.toml's dependencies."; \
+	  .lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .lock-venv
 
 $(NODE_STAMP): $(NODE_DEPS)
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
@@ -52,14 +62,13 @@ system:
 run: setup
 	$(VENV)/bin/fairserver demo
 
-test: system setup
+test: system setup check
 	scripts/with-services.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 check: setup
-	$(VENV)/bin/ruff check fairserver tests
-	$(VENV)/bin/ruff format --check fairserver tests
-	$(VENV)/bin/mypy fairserver
-	$(MAKE) test
+	$(VENV)/bin/ruff check fairserver tests bench
+	$(VENV)/bin/ruff format --check fairserver tests bench
+	$(VENV)/bin/mypy --strict fairserver
 
 # Keywords and the method map (babel.cfg) must match tests/test_i18n.py.
 LOCALE_DIR := fairserver/locale

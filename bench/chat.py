@@ -302,7 +302,7 @@ def report(
         )
     lines += [
         "",
-        "Targets (quality.md): p99 delivery ≤ 500 ms and 0 lost at 5,000 viewers; fan-out efficiency ≥ 50% of the "
+        "Targets (docs/targets.md): p99 delivery ≤ 500 ms and 0 lost at 5,000 viewers; fan-out efficiency ≥ 50% of the "
         "baseline; ≤ 50 KB per idle connected client (the KB column is server RSS growth per joined viewer).",
     ]
     return "\n".join(lines)

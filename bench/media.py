@@ -134,7 +134,7 @@ def report(
             f" p50 {1000 * percentile(joins, 0.5):.0f} ms, p95 {1000 * percentile(joins, 0.95):.0f} ms."
         )
     lines.append(
-        f"- quality.md targets: ≥ 300 viewers per core for one 360p ≈600 kbps + Opus stream"
+        f"- docs/targets.md targets: ≥ 300 viewers per core for one 360p ≈600 kbps + Opus stream"
         f" with no re-encode — **{met}** ({f_core:,.0f}); re-encoding < 10 per core"
         f" — {'consistent' if r_core < 10 else 'not reproduced'} ({r_core:,.1f})."
     )

@@ -164,7 +164,7 @@ def rooms_report(rows: list[Row], forwarded_viewer: float, seconds: float) -> st
     met = "met" if per_core >= ROOMS_TARGET else "NOT met"
     lines += [
         f"- {_pct(per_room)}% of a core (CPU-seconds per second) per room → **{per_core:,.0f}"
-        f" rooms per core** (at R={rows[-1].viewers}); quality.md target ≥ {ROOMS_TARGET}:"
+        f" rooms per core** (at R={rows[-1].viewers}); docs/targets.md target ≥ {ROOMS_TARGET}:"
         f" **{met}**.",
         f"- Ratio: a room costs **{ratio:.1f}×** one forwarded stage viewer (it receives two"
         " publishers' streams and forwards each to one viewer).",
@@ -261,7 +261,7 @@ def latency_report(result: Latency, seconds: float) -> str:
             f"- The server adds {full50 - direct50:.0f} ms at p50 when forwarding"
             f" ({times(full50)} the direct path) and {low50 - direct50:.0f} ms through"
             f" the rendition ({times(low50)}).",
-            f"- quality.md target glass-to-glass p95 ≤ {LATENCY_TARGET_MS} ms on loopback:"
+            f"- docs/targets.md target glass-to-glass p95 ≤ {LATENCY_TARGET_MS} ms on loopback:"
             f" forwarded **{verdict(full95)}** (p95 {full95:.0f} ms); low rendition"
             f" **{verdict(low95)}** (p95 {low95:.0f} ms).",
         ]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
@@ -17,29 +17,37 @@ from markupsafe import Markup
 
 from fairserver import i18n
 from fairserver.auth import Passwords
-from fairserver.http import labels, middleware
+from fairserver.http import health, labels, middleware
+from fairserver.http.accounts import pages as account_pages
+from fairserver.http.booths import company, jobs
+from fairserver.http.booths import pages as booth_pages
+from fairserver.http.briefings import agenda, replay
+from fairserver.http.briefings import export as briefing_export
+from fairserver.http.fairs import dashboard, organiser, policy
+from fairserver.http.fairs import pages as fair_pages
+from fairserver.http.interviews import pages as interview_pages
 from fairserver.http.kit import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
-from fairserver.socket import load_domains
+from fairserver.socket.domains import load_domains
 from fairserver.socket.lifecycle import realtime, tell_sockets
 from fairserver.socket.server import SocketLayer
 from fairserver.store.db import Database
 from fairserver.text import _INVISIBLE, markdown
 
-ROUTE_MODULES = (
-    "health",
-    "accounts",
-    "pages",
-    "organiser",
-    "booths",
-    "jobs",
-    "agenda",
-    "policy",
-    "company",
-    "briefing_export",
-    "dashboard",
-    "interviews",
-    "replay",
+ROUTE_MODULES: tuple[ModuleType, ...] = (
+    health,
+    account_pages,
+    fair_pages,
+    organiser,
+    booth_pages,
+    jobs,
+    agenda,
+    policy,
+    company,
+    briefing_export,
+    dashboard,
+    interview_pages,
+    replay,
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"
@@ -120,8 +128,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SOCKETS] = layer
     app.cleanup_ctx.append(realtime)
     app.on_shutdown.append(tell_sockets)
-    for name in ROUTE_MODULES:
-        module = importlib.import_module(f"fairserver.http.{name}")
+    for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.router.add_static("/static/", settings.web_dir / "static", name="static")
     if SOCKET_IO_CLIENT.is_dir():

@@ -109,7 +109,7 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_export(settings: Settings, fair: str, kind: str, out: str | None) -> int:
-    from fairserver.rooms.export import EXPORT_KINDS, export_fair_csv_by_slug
+    from fairserver.rooms.fairs.export import EXPORT_KINDS, export_fair_csv_by_slug
 
     if kind not in EXPORT_KINDS:
         print(

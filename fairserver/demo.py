@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.auth import Passwords
 from fairserver.clock import utcnow
-from fairserver.rooms.roster import parse_roster
+from fairserver.rooms.accounts.roster import parse_roster
 from fairserver.store import accounts, fairs, jobs
 from fairserver.store import tables as t
 from fairserver.store.db import Database

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from aiortc import RTCSessionDescription
 
 from fairserver.http.kit import DB, PASSWORDS, SOCKETS
-from fairserver.rooms import stage
+from fairserver.rooms.briefings import stage
 from fairserver.store import accounts
 from fairserver.webrtc.peers import Peer, PeerRegistry
 from tests.factories import PASSWORD, World

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from icalendar import Calendar
 
 from fairserver.http.kit import DB
-from fairserver.rooms import briefings as service
+from fairserver.rooms.briefings import schedule as service
 from fairserver.store import briefings as store
 from fairserver.store import tables as t
 from fairserver.store.db import Database

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from fairserver.auth import Actor
-from fairserver.rooms import booth as booth_service
-from fairserver.rooms import booth_calls, booth_queue
-from fairserver.rooms.booth import Booth
+from fairserver.rooms.booths import calls as booth_calls
+from fairserver.rooms.booths import live as booth_service
+from fairserver.rooms.booths import queue as booth_queue
+from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.context import Services
 from fairserver.rooms.notify import RecordingNotifier
 from fairserver.store import tables as t

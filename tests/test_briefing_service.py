@@ -11,7 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from fairserver.auth import Actor
-from fairserver.rooms import briefing, briefing_chat, briefing_qa
+from fairserver.rooms.briefings import chat as briefing_chat
+from fairserver.rooms.briefings import live as briefing
+from fairserver.rooms.briefings import qa as briefing_qa
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.notify import RecordingNotifier

@@ -12,11 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from fairserver.auth import Actor
-from fairserver.rooms import attendance, booth_calls, dashboard, fairlive
-from fairserver.rooms import booth as booth_service
-from fairserver.rooms import briefing as briefing_service
-from fairserver.rooms.booth import Booth
+from fairserver.rooms.booths import calls as booth_calls
+from fairserver.rooms.booths import live as booth_service
+from fairserver.rooms.booths.live import Booth
+from fairserver.rooms.briefings import live as briefing_service
 from fairserver.rooms.context import Services
+from fairserver.rooms.fairs import attendance, dashboard
+from fairserver.rooms.fairs import live as fairlive
 from fairserver.rooms.notify import RecordingNotifier
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t

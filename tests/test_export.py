@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from fairserver.clock import utcnow
 from fairserver.http.kit import DB
-from fairserver.rooms import export
+from fairserver.rooms.fairs import export
 from fairserver.store import jobs
 from fairserver.store import tables as t
 from fairserver.store.db import Database

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import DB, SOCKETS
-from fairserver.rooms.interview_media import rooms_of
+from fairserver.rooms.interviews.media import rooms_of
 from fairserver.settings import Settings
 from fairserver.store import tables as t
 from fairserver.webrtc.peers import PeerRegistry

@@ -12,7 +12,7 @@ import pytest
 
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
-from fairserver.rooms.media_home import Leave, MediaHomes, Seated
+from fairserver.rooms.media.homes import Leave, MediaHomes, Seated
 from fairserver.store.live_redis import RedisLive
 from tests.test_live_contract import eventually, redis_url
 

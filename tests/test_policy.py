@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import DB
-from fairserver.rooms.policy import PolicyLibrary
+from fairserver.rooms.fairs.policy import PolicyLibrary
 from fairserver.settings import Settings
 from fairserver.store import fairs
 from tests.conftest import test_settings as settings_for

@@ -1,4 +1,4 @@
-"""Recording rows and files (rooms/recordings.py) on SQLite and PostgreSQL, with in-process
+"""Recording rows and files (rooms/media/recordings.py) on SQLite and PostgreSQL, with in-process
 aiortc publishers: start commits the row, stop finalises file and row, a source ending
 stops the recording, and rows a crash left running are closed at start-up."""
 
@@ -15,15 +15,16 @@ import av
 import pytest
 from aiortc import RTCConfiguration
 
-from fairserver.rooms import recordings
 from fairserver.rooms.context import Services
+from fairserver.rooms.media import recordings
 from fairserver.rooms.notify import RecordingNotifier
 from fairserver.settings import Settings
 from fairserver.store import recordings as store
 from fairserver.store.db import Database
 from fairserver.store.live import MemoryLive
-from fairserver.webrtc.forwarding import MediaRoom, RoomPolicy, Source
+from fairserver.webrtc.forwarding import MediaRoom, RoomPolicy
 from fairserver.webrtc.peers import PeerRegistry
+from fairserver.webrtc.sources import Source
 from tests.clock import FakeTime
 from tests.factories import World, build_world
 from tests.webrtc.media import CounterVideoSource, ToneAudioSource, publish, wait_until

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import DB, SETTINGS
-from fairserver.rooms.replay import clock, timeline
+from fairserver.rooms.briefings.replay import clock, timeline
 from fairserver.store import recordings as store
 from fairserver.store import tables as t
 from tests.factories import World

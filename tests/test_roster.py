@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import DB
-from fairserver.rooms import roster
+from fairserver.rooms.accounts import roster
 from fairserver.store import tables as t
 from fairserver.store.db import Database
 from tests.factories import World, build_world

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import DB, PASSWORDS, SOCKETS
-from fairserver.rooms import booth as booth_service
-from fairserver.rooms import booth_queue
+from fairserver.rooms.booths import live as booth_service
+from fairserver.rooms.booths import queue as booth_queue
 from fairserver.store import accounts
 from fairserver.store import tables as t
 from fairserver.store.live import MemoryLive
@@ -650,7 +650,7 @@ async def _fresh_booth_state(client: TestClient[Any, Any]) -> None:
 
 
 def test_every_registered_booth_event_has_a_decision() -> None:
-    from fairserver.socket import booth
+    from fairserver.socket.booths import live as booth
 
     assert set(booth.events.specs) == set(SOCKET_DECISIONS)
     for decisions in SOCKET_DECISIONS.values():

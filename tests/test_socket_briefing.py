@@ -17,8 +17,11 @@ from aiohttp.test_utils import TestClient
 
 from fairserver.auth import Actor
 from fairserver.http.kit import DB, SOCKETS
-from fairserver.rooms import attendance, briefing, briefing_chat, briefing_qa
+from fairserver.rooms.briefings import chat as briefing_chat
+from fairserver.rooms.briefings import live as briefing
+from fairserver.rooms.briefings import qa as briefing_qa
 from fairserver.rooms.context import Services
+from fairserver.rooms.fairs import attendance
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
 from tests.factories import ROLES, World

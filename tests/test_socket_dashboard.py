@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import SOCKETS
-from fairserver.rooms import dashboard
 from fairserver.rooms.context import Services
+from fairserver.rooms.fairs import dashboard
 from tests.factories import ROLES, World
 from tests.sockets import connected
 

@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient
 from aiortc import RTCSessionDescription
 
 from fairserver.http.kit import DB, SOCKETS
-from fairserver.rooms import stage
+from fairserver.rooms.briefings import stage
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
 from fairserver.webrtc import passthrough

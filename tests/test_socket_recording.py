@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from fairserver.app import create_app
 from fairserver.http.kit import DB, SETTINGS, SOCKETS
-from fairserver.rooms import recordings
+from fairserver.rooms.media import recordings
 from fairserver.settings import Settings
 from fairserver.store import recordings as store
 from fairserver.store.db import Database

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from fairserver.http.kit import SOCKETS
-from fairserver.socket import load_domains
+from fairserver.socket.domains import load_domains
 from tests.factories import ROLES
 
 SIGNED_IN = set(ROLES) - {"anonymous"}

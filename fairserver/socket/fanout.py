@@ -2,7 +2,7 @@
 
 python-socketio 5.18's `AsyncManager.emit` encodes a broadcast once, then creates one
 asyncio task per recipient just to put the packet on that socket's send queue; the task
-churn, not JSON, is most of its cost over a plain websocket broadcast (quality.md). Here
+churn, not JSON, is most of its cost over a plain websocket broadcast (docs/targets.md). Here
 the encoded packet goes straight onto each socket's queue with `put_nowait`, which is all
 those tasks did (engine.io's own writer task per socket still does the sending).
 

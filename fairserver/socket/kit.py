@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from fairserver.auth import Actor
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
+from fairserver.rooms.media.homes import Handler as HomeHandler
+from fairserver.rooms.media.homes import RoomActivity
 
 log = logging.getLogger(__name__)
 
@@ -156,3 +158,16 @@ class EventRegistry:
         except Exception:
             log.exception("socket event %s failed", name)
             return error("internal", "internal error")
+
+
+DisconnectHook = Callable[[Services, Connection, str], Awaitable[None]]
+HeartbeatHook = Callable[[Services, Connection], Awaitable[None]]
+
+
+@dataclass
+class Domains:
+    registry: EventRegistry = field(default_factory=EventRegistry)
+    on_disconnect: list[DisconnectHook] = field(default_factory=list)
+    on_heartbeat: list[HeartbeatHook] = field(default_factory=list)
+    home_calls: dict[str, HomeHandler] = field(default_factory=dict)
+    home_rooms: dict[str, RoomActivity] = field(default_factory=dict)

@@ -10,9 +10,10 @@ from aiohttp import web
 
 from fairserver.auth import live_session_hashes
 from fairserver.http.kit import DB, SETTINGS, SOCKETS
-from fairserver.rooms import attendance, recordings
 from fairserver.rooms.context import Services
-from fairserver.rooms.media_home import homes_of
+from fairserver.rooms.fairs import attendance
+from fairserver.rooms.media import recordings
+from fairserver.rooms.media.homes import homes_of
 from fairserver.socket.server import SocketLayer
 from fairserver.store.live import LiveState, MemoryLive
 from fairserver.tasks import cancelling, stop_tasks
@@ -49,7 +50,7 @@ async def _heartbeat(layer: SocketLayer, services: Services) -> None:
 
 
 # A logged-out, expired or disabled account loses its live sockets within this many seconds
-# (quality.md: a removed recruiter or banned student is out within 5 s).
+# (docs/targets.md, security: a removed recruiter or banned student is out within 5 s).
 SESSION_CHECK_SECONDS = 4.0
 
 

@@ -2,7 +2,7 @@
 
 Checked against python-socketio 5.18's AsyncRedisManager. What it does, and what we change:
 - Its listener doubles its retry sleep up to 60 s, so after a Redis outage a worker can
-  stay deaf to other workers' emits for up to a minute. quality.md asks for delivery to
+  stay deaf to other workers' emits for up to a minute. docs/targets.md asks for delivery to
   resume within 5 s of Redis returning: we retry every RETRY_SLEEP seconds, never longer.
 - Every reconnect (listener or publisher) builds a new Redis client and drops the old one
   unclosed, leaking its sockets. We keep ONE client for the manager's life (its pool
@@ -111,5 +111,5 @@ class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             finally:
                 if pubsub is not None:
                     with contextlib.suppress(Exception):
-                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+                        await pubsub.aclose()
             await asyncio.sleep(RETRY_SLEEP)

@@ -15,9 +15,8 @@ from fairserver.proxies import own_origins
 from fairserver.rooms.context import Services
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.settings import Settings
-from fairserver.socket import Domains
 from fairserver.socket.fanout import FanoutManager, install_fast_poll
-from fairserver.socket.kit import Connection
+from fairserver.socket.kit import Connection, Domains
 
 log = logging.getLogger(__name__)
 

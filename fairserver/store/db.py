@@ -17,7 +17,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; synchronous=FULL makes every
-    # committed transaction survive power loss or kill -9 (quality.md).
+    # committed transaction survive power loss or kill -9 (docs/targets.md).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")

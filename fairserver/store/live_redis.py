@@ -149,7 +149,7 @@ class _RedisSubscription:
         return None
 
     async def close(self) -> None:
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._pubsub.aclose()
 
 
 def _ms(seconds: float) -> int:

@@ -144,7 +144,7 @@ async def school_by_id(conn: AsyncConnection, school_id: int) -> dict[str, Any] 
     return await fetch_one(conn, sa.select(t.schools).where(t.schools.c.id == school_id))
 
 
-# Exports. Rows carry ids and raw times; rooms/export.py decides what is shown.
+# Exports. Rows carry ids and raw times; rooms/fairs/export.py decides what is shown.
 
 
 async def export_companies(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:

@@ -38,8 +38,8 @@ from typing import Any
 
 import av
 
-from fairserver.webrtc.forwarding import Source
 from fairserver.webrtc.passthrough import EncodedFrame, is_vp8_keyframe
+from fairserver.webrtc.sources import Source
 
 CLOCK_RATES = {"video": 90000, "audio": 48000}
 DEFAULT_MAX_QUEUED_FRAMES = 3000  # about 20 s of 30 fps video with its Opus

@@ -33,8 +33,8 @@ from typing import Any
 import av
 from av.video.reformatter import Interpolation, VideoReformatter
 
-from fairserver.webrtc.forwarding import Source, ViewerTrack
 from fairserver.webrtc.passthrough import VIDEO_TIME_BASE, EncodedFrame, PictureIds
+from fairserver.webrtc.sources import Source, ViewerTrack
 
 LOW_BOX = (320, 180)  # landscape box; a portrait source fits the transposed box
 LOW_FPS = 15

@@ -7,8 +7,8 @@ import tracemalloc
 
 import av
 
-from fairserver.webrtc.forwarding import FrameQueue, KeyframeRequester
 from fairserver.webrtc.passthrough import EncodedFrame
+from fairserver.webrtc.sources import FrameQueue, KeyframeRequester
 
 
 def frame(i: int, keyframe: bool = False, size: int = 1200) -> EncodedFrame:

@@ -1,0 +1,1 @@
+"""HTTP routes for the accounts domain: parse, authorise, call the service, render."""

@@ -1,0 +1,140 @@
+"""Company views (F2): a recruiter's company, its fairs, invitations and applications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fairserver.auth import Actor
+from fairserver.http.kit import DB, not_found, parse_form, render, require_login
+from fairserver.permissions import FairAccess, Right, can
+from fairserver.rooms.accounts.registration import Refused
+from fairserver.rooms.booths import profile as booths
+from fairserver.store import booths as booth_store
+from fairserver.store import fairs as fair_store
+
+routes = web.RouteTableDef()
+
+TAKING_PART = {"applied", "approved", "rejected", "withdrawn"}
+
+
+def _recruiter(request: web.Request) -> tuple[Actor, int]:
+    actor = require_login(request)
+    company_id = actor.company_id
+    if company_id is None or not can(actor, Right.COMPANY_MANAGE, company_id):
+        not_found()
+    return actor, company_id
+
+
+def _may_apply(actor: Actor, access: FairAccess) -> bool:
+    # Campus and multi-school fairs are invisible to a company until it is
+    # invited, so for them this means "invited"; open fairs take applications.
+    return can(actor, Right.FAIR_APPLY, access) and can(actor, Right.FAIR_VIEW, access)
+
+
+@routes.get("/company")
+async def company_page(request: web.Request) -> web.Response:
+    actor, company_id = _recruiter(request)
+    async with request.app[DB].connect() as conn:
+        company = await booth_store.company(conn, company_id)
+        every = await fair_store.all_fair_access(conn)
+        booth_ids = await booth_store.company_booths(conn, company_id)
+    fairs: list[dict[str, Any]] = []
+    invitations: list[dict[str, Any]] = []
+    open_fairs: list[dict[str, Any]] = []
+    for access in every:
+        status = access.company_status(company_id)
+        entry = {
+            "fair": access.fair,
+            "status": status,
+            "booth_id": booth_ids.get(access.id),
+            "can_apply": _may_apply(actor, access),
+        }
+        if status == "invited":
+            invitations.append(entry)
+        elif status in TAKING_PART:
+            fairs.append(entry)
+        elif entry["can_apply"]:
+            open_fairs.append(entry)
+    return render(
+        request,
+        "recruiter/company.html",
+        {
+            "company": company,
+            "fairs": fairs,
+            "invitations": invitations,
+            "open_fairs": open_fairs,
+            "notice": request.query.get("done", ""),
+        },
+    )
+
+
+async def _fair(request: web.Request) -> FairAccess:
+    async with request.app[DB].connect() as conn:
+        access = await fair_store.fair_access(conn, request.match_info["slug"])
+    if access is None:
+        not_found()
+    return access
+
+
+async def _applicable_fair(request: web.Request) -> tuple[FairAccess, int]:
+    actor, company_id = _recruiter(request)
+    access = await _fair(request)
+    if not _may_apply(actor, access):
+        not_found()
+    return access, company_id
+
+
+def _apply_page(
+    request: web.Request,
+    access: FairAccess,
+    company_id: int,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> web.Response:
+    context = {
+        "fair": access.fair,
+        "invited": access.company_status(company_id) == "invited",
+        "values": values,
+        "errors": errors,
+    }
+    return render(request, "recruiter/apply.html", context, status=400 if errors else 200)
+
+
+@routes.get("/company/fairs/{slug}/apply")
+async def apply_page(request: web.Request) -> web.Response:
+    access, company_id = await _applicable_fair(request)
+    return _apply_page(request, access, company_id, {}, {})
+
+
+@routes.post("/company/fairs/{slug}/apply")
+async def apply(request: web.Request) -> web.Response:
+    access, company_id = await _applicable_fair(request)
+    form, errors, raw = await parse_form(request, booths.ApplyForm)
+    if form is not None:
+        try:
+            await booths.apply_to_fair(request.app[DB], access.id, company_id, form.message)
+        except Refused as refused:
+            errors = {refused.field: refused.message}
+        else:
+            raise web.HTTPSeeOther("/company?done=applied")
+    return _apply_page(request, access, company_id, raw, errors)
+
+
+@routes.post("/company/fairs/{slug}/respond")
+async def respond(request: web.Request) -> web.Response:
+    _actor, company_id = _recruiter(request)
+    access = await _fair(request)
+    if access.company_status(company_id) != "invited":
+        not_found()
+    action = (await request.post()).get("action")
+    if action not in {"accept", "decline"}:
+        raise web.HTTPBadRequest(text="action must be accept or decline")
+    try:
+        await booths.respond_to_invitation(
+            request.app[DB], access.id, company_id, accept=action == "accept"
+        )
+    except Refused:
+        not_found()  # answered meanwhile, in another tab
+    raise web.HTTPSeeOther(f"/company?done={'accepted' if action == 'accept' else 'declined'}")

@@ -1,0 +1,227 @@
+"""Job search (page and JSON API), job pages, interest, and a booth's job postings (B2)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from fairserver.http.booths.pages import BOOTH, editable_booth
+from fairserver.http.fairs.pages import visible_fair
+from fairserver.http.kit import (
+    DB,
+    actor_of,
+    json_error,
+    json_ok,
+    not_found,
+    parse_form,
+    render,
+    require,
+    safe_next,
+    validation_messages,
+)
+from fairserver.permissions import FairAccess, Right, can
+from fairserver.rooms.accounts.registration import Refused
+from fairserver.rooms.booths import jobs
+from fairserver.store import booths as booth_store
+from fairserver.store import job_search
+
+routes = web.RouteTableDef()
+
+JOB = "/fairs/{slug}/jobs/{job_id:[0-9]{1,9}}"
+JOB_EDIT = BOOTH + "/jobs/{job_id:[0-9]{1,9}}"
+
+
+def _query(request: web.Request) -> tuple[jobs.JobQuery | None, dict[str, str], dict[str, str]]:
+    raw = {k: request.query.getone(k) for k in request.query}
+    try:
+        return jobs.JobQuery.model_validate(raw), {}, raw
+    except ValidationError as exc:
+        return None, validation_messages(exc), raw
+
+
+def _page_links(slug: str, query: jobs.JobQuery, result: jobs.JobPage) -> list[dict[str, Any]]:
+    """Links to the pages around the current one, keeping the filters."""
+    nearby = range(max(1, result.page - 3), min(result.pages, result.page + 3) + 1)
+    links = []
+    for number in sorted({1, *nearby, result.pages}):
+        params = urlencode(query.link_params(number))
+        links.append(
+            {
+                "number": number,
+                "url": f"/fairs/{slug}/jobs" + (f"?{params}" if params else ""),
+                "current": number == result.page,
+            }
+        )
+    return links
+
+
+@routes.get("/fairs/{slug}/jobs")
+async def search_page(request: web.Request) -> web.Response:
+    access = await visible_fair(request, request.match_info["slug"])
+    query, errors, raw = _query(request)
+    async with request.app[DB].connect() as conn:
+        companies = await job_search.fair_companies(conn, access.id)
+    context: dict[str, Any] = {
+        "fair": access.fair,
+        "company_options": [(c["slug"], c["name"]) for c in companies],
+        "values": raw,
+        "errors": errors,
+        "result": None,
+        "page_links": [],
+    }
+    if query is None:
+        return render(request, "jobs.html", context, status=400)
+    result = await jobs.search(request.app[DB], access.id, query, actor_of(request).user_id)
+    slug = access.fair["slug"]
+    context.update(result=result, page_links=_page_links(slug, query, result))
+    return render(request, "jobs.html", context)
+
+
+@routes.get("/api/fairs/{slug}/jobs")
+async def search_api(request: web.Request) -> web.Response:
+    access = await visible_fair(request, request.match_info["slug"])
+    query, errors, _raw = _query(request)
+    if query is None:
+        return json_error("request.invalid", "the query is invalid", fields=errors)
+    result = await jobs.search(request.app[DB], access.id, query, actor_of(request).user_id)
+    slug = access.fair["slug"]
+    return json_ok(
+        {
+            "jobs": [jobs.job_json(job, slug) for job in result.jobs],
+            "total": result.total,
+            "page": result.page,
+            "pages": result.pages,
+        }
+    )
+
+
+async def _visible_job(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
+    access = await visible_fair(request, request.match_info["slug"])
+    actor = actor_of(request)
+    async with request.app[DB].connect() as conn:
+        job = await job_search.job_in_fair(
+            conn, access.id, int(request.match_info["job_id"]), actor.user_id
+        )
+    if job is None:
+        not_found()
+    require(actor, Right.BOOTH_VIEW, (access, {"company_id": job["company_id"]}))
+    return access, job
+
+
+@routes.get(JOB)
+async def job_page(request: web.Request) -> web.Response:
+    access, job = await _visible_job(request)
+    actor = actor_of(request)
+    approved = access.company_status(job["company_id"]) == "approved"
+    return render(
+        request,
+        "job.html",
+        {
+            "fair": access.fair,
+            "job": job,
+            "can_interest": approved and can(actor, Right.JOB_INTEREST, access),
+        },
+    )
+
+
+@routes.post(JOB + "/interest")
+async def interest(request: web.Request) -> web.Response:
+    access, job = await _visible_job(request)
+    actor = actor_of(request)
+    approved = access.company_status(job["company_id"]) == "approved"
+    if not approved or not can(actor, Right.JOB_INTEREST, access) or actor.user_id is None:
+        not_found()
+    posted = await request.post()
+    wanted = {"1": True, "0": False}.get(str(posted.get("interested", "")))
+    await jobs.set_interest(request.app[DB], job["id"], actor.user_id, wanted)
+    default = f"/fairs/{access.fair['slug']}/jobs/{job['id']}"
+    raise web.HTTPSeeOther(safe_next(str(posted.get("next", "")), default))
+
+
+# Editing a booth's jobs: the booth's recruiters and admins (Right.BOOTH_EDIT).
+
+JOB_FIELDS = ("title", "location", "salary_min", "salary_max", "education", "headcount")
+
+
+def _job_values(job: dict[str, Any]) -> dict[str, str]:
+    values = {name: str(job[name]) for name in JOB_FIELDS}
+    values["deadline"] = job["deadline"].isoformat() if job["deadline"] else ""
+    values["description"] = job["description"]
+    return values
+
+
+def _job_form_page(
+    request: web.Request,
+    access: FairAccess,
+    booth: dict[str, Any],
+    job_id: int | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> web.Response:
+    context = {
+        "fair": access.fair,
+        "booth": booth,
+        "job_id": job_id,
+        "values": values,
+        "errors": errors,
+    }
+    return render(request, "jobs_form.html", context, status=400 if errors else 200)
+
+
+def _back_to_booth(access: FairAccess, booth: dict[str, Any]) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"/fairs/{access.fair['slug']}/booths/{booth['id']}/edit?saved=1")
+
+
+@routes.get(BOOTH + "/jobs/new")
+async def new_job_page(request: web.Request) -> web.Response:
+    access, booth = await editable_booth(request)
+    return _job_form_page(request, access, booth, None, {"education": "diploma"}, {})
+
+
+@routes.post(BOOTH + "/jobs/new")
+async def add_job(request: web.Request) -> web.Response:
+    access, booth = await editable_booth(request)
+    form, errors, raw = await parse_form(request, jobs.JobForm)
+    if form is None:
+        return _job_form_page(request, access, booth, None, raw, errors)
+    await jobs.add_job(request.app[DB], booth, form)
+    raise _back_to_booth(access, booth)
+
+
+async def _editable_job(request: web.Request) -> tuple[FairAccess, dict[str, Any], dict[str, Any]]:
+    access, booth = await editable_booth(request)
+    async with request.app[DB].connect() as conn:
+        job = await booth_store.job_in_booth(conn, booth["id"], int(request.match_info["job_id"]))
+    if job is None:
+        not_found()
+    return access, booth, job
+
+
+@routes.get(JOB_EDIT + "/edit")
+async def edit_job_page(request: web.Request) -> web.Response:
+    access, booth, job = await _editable_job(request)
+    return _job_form_page(request, access, booth, job["id"], _job_values(job), {})
+
+
+@routes.post(JOB_EDIT + "/edit")
+async def edit_job(request: web.Request) -> web.Response:
+    access, booth, job = await _editable_job(request)
+    form, errors, raw = await parse_form(request, jobs.JobForm)
+    if form is not None:
+        try:
+            await jobs.edit_job(request.app[DB], booth, job["id"], form)
+        except Refused as refused:
+            errors = {refused.field: refused.message}
+        else:
+            raise _back_to_booth(access, booth)
+    return _job_form_page(request, access, booth, job["id"], raw, errors)
+
+
+@routes.post(JOB_EDIT + "/delete")
+async def delete_job(request: web.Request) -> web.Response:
+    access, booth, job = await _editable_job(request)
+    await jobs.delete_job(request.app[DB], booth, job["id"])
+    raise _back_to_booth(access, booth)

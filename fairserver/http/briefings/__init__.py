@@ -1,0 +1,1 @@
+"""HTTP routes for the briefings domain: parse, authorise, call the service, render."""

@@ -1,0 +1,239 @@
+"""The briefing hall (F4): agenda, briefing pages, .ics export and scheduling."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from fairserver.auth import Actor
+from fairserver.clock import utcnow
+from fairserver.http.fairs.pages import visible_fair
+from fairserver.http.kit import DB, actor_of, not_found, parse_form, render, require
+from fairserver.permissions import FairAccess, Right, can
+from fairserver.rooms.briefings import schedule as service
+from fairserver.store import briefings as store
+from fairserver.store import recordings as recording_store
+
+routes = web.RouteTableDef()
+
+# Ids beyond a 32-bit integer cannot exist, and PostgreSQL would refuse the parameter.
+MAX_ID = 2**31 - 1
+BRIEFING = r"/fairs/{slug}/briefings/{id:\d{1,10}}"
+
+
+def _briefing_id(request: web.Request) -> int:
+    briefing_id = int(request.match_info["id"])
+    if briefing_id > MAX_ID:
+        not_found()
+    return briefing_id
+
+
+def _shown(actor: Actor, fa: FairAccess, briefing: dict[str, Any]) -> bool:
+    """Attendees see briefings of approved companies; organisers see every one."""
+    return fa.company_status(briefing["company_id"]) == "approved" or can(
+        actor, Right.FAIR_MANAGE, fa
+    )
+
+
+def _can_edit(actor: Actor, fa: FairAccess, briefing: dict[str, Any]) -> bool:
+    return can(actor, Right.BRIEFING_SCHEDULE, (fa, briefing["company_id"]))
+
+
+async def _shown_briefings(request: web.Request, fa: FairAccess) -> list[dict[str, Any]]:
+    async with request.app[DB].connect() as conn:
+        rows = await store.fair_briefings(conn, fa.id)
+    actor = actor_of(request)
+    return [b for b in rows if _shown(actor, fa, b)]
+
+
+async def _one_briefing(request: web.Request, fa: FairAccess) -> dict[str, Any]:
+    """The briefing of the URL, or the 404 for a missing, hidden or other fair's one."""
+    async with request.app[DB].connect() as conn:
+        briefing = await store.fair_briefing(conn, fa.id, _briefing_id(request))
+    if briefing is None or not _shown(actor_of(request), fa, briefing):
+        not_found()
+    return briefing
+
+
+def _page_url(request: web.Request, slug: str) -> Callable[[int], str]:
+    origin = str(request.url.origin())
+    return lambda briefing_id: f"{origin}/fairs/{slug}/briefings/{briefing_id}"
+
+
+def _ascii_filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:100] or "agenda"
+
+
+def _calendar_response(body: bytes, filename: str) -> web.Response:
+    response = web.Response(body=body, content_type="text/calendar", charset="utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_ascii_filename(filename)}.ics"'
+    )
+    return response
+
+
+def _can_schedule_any(actor: Actor, fa: FairAccess) -> bool:
+    company = actor.company_id if actor.role == "recruiter" else None
+    return can(actor, Right.BRIEFING_SCHEDULE, (fa, company))
+
+
+@routes.get("/fairs/{slug}/agenda")
+async def agenda(request: web.Request) -> web.Response:
+    fa = await visible_fair(request, request.match_info["slug"])
+    actor = actor_of(request)
+    briefings = await _shown_briefings(request, fa)
+    return render(
+        request,
+        "agenda.html",
+        {
+            "fair": fa.fair,
+            "days": service.agenda_days(briefings, fa.fair["timezone"]),
+            "editable": {b["id"] for b in briefings if _can_edit(actor, fa, b)},
+            "can_schedule": _can_schedule_any(actor, fa),
+        },
+    )
+
+
+@routes.get("/fairs/{slug}/agenda.ics")
+async def agenda_ics(request: web.Request) -> web.Response:
+    fa = await visible_fair(request, request.match_info["slug"])
+    briefings = [b for b in await _shown_briefings(request, fa) if b["status"] != "cancelled"]
+    slug = str(fa.fair["slug"])
+    body = service.briefing_calendar(fa.fair, briefings, _page_url(request, slug), utcnow())
+    return _calendar_response(body, f"{slug}-agenda")
+
+
+@routes.get(BRIEFING)
+async def briefing_page(request: web.Request) -> web.Response:
+    fa = await visible_fair(request, request.match_info["slug"])
+    briefing = await _one_briefing(request, fa)
+    async with request.app[DB].connect() as conn:
+        replays = await recording_store.recordings_of(conn, "briefing", briefing["id"])
+    return render(
+        request,
+        "briefing.html",
+        {
+            "fair": fa.fair,
+            "briefing": briefing,
+            "can_edit": _can_edit(actor_of(request), fa, briefing),
+            "replays": len(replays),
+        },
+    )
+
+
+@routes.get(BRIEFING + ".ics")
+async def briefing_ics(request: web.Request) -> web.Response:
+    fa = await visible_fair(request, request.match_info["slug"])
+    briefing = await _one_briefing(request, fa)
+    slug = str(fa.fair["slug"])
+    body = service.briefing_calendar(fa.fair, [briefing], _page_url(request, slug), utcnow())
+    return _calendar_response(body, f"{slug}-briefing-{briefing['id']}")
+
+
+# Scheduling -------------------------------------------------------------------
+
+
+def _own_company(actor: Actor) -> int | None:
+    """A recruiter schedules for their own company; organisers and admins choose one."""
+    return actor.company_id if actor.role == "recruiter" else None
+
+
+async def _render_form(
+    request: web.Request,
+    fa: FairAccess,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    briefing: dict[str, Any] | None = None,
+) -> web.Response:
+    own = _own_company(actor_of(request))
+    async with request.app[DB].connect() as conn:
+        companies = await store.approved_companies(conn, fa.id)
+        if own is not None:
+            companies = [c for c in companies if c["id"] == own]
+        recruiters = await store.company_recruiters(conn, [c["id"] for c in companies])
+    groups = [(c, [r for r in recruiters if r["company_id"] == c["id"]]) for c in companies]
+    return render(
+        request,
+        "briefing_form.html",
+        {
+            "fair": fa.fair,
+            "briefing": briefing,
+            "companies": companies,
+            "company_fixed": own is not None,
+            "groups": groups,
+            "values": values,
+            "errors": errors,
+            "window": service.window_inputs(fa.fair),
+        },
+        status=400 if errors else 200,
+    )
+
+
+async def _schedulable_fair(request: web.Request) -> FairAccess:
+    fa = await visible_fair(request, request.match_info["slug"])
+    actor = actor_of(request)
+    require(actor, Right.BRIEFING_SCHEDULE, (fa, _own_company(actor)))
+    return fa
+
+
+@routes.get("/fairs/{slug}/briefings/new")
+async def new_briefing_page(request: web.Request) -> web.Response:
+    fa = await _schedulable_fair(request)
+    actor = actor_of(request)
+    own = _own_company(actor)
+    # A recruiter usually presents their own briefing: start with them ticked.
+    presenters = [str(actor.user_id)] if own is not None else []
+    values: dict[str, Any] = {"duration": "45", "presenters": presenters, "company": own or ""}
+    return await _render_form(request, fa, values, {})
+
+
+@routes.post("/fairs/{slug}/briefings/new")
+async def create_briefing(request: web.Request) -> web.Response:
+    fa = await _schedulable_fair(request)
+    actor = actor_of(request)
+    form, errors, raw = await parse_form(request, service.BriefingForm)
+    if form is not None:
+        company_id = _own_company(actor) or form.company
+        try:
+            if company_id is not None:
+                require(actor, Right.BRIEFING_SCHEDULE, (fa, company_id))
+            briefing_id = await service.schedule_briefing(request.app[DB], fa, company_id, form)
+        except service.ScheduleRefused as refused:
+            errors = refused.errors
+        else:
+            raise web.HTTPSeeOther(f"/fairs/{fa.fair['slug']}/briefings/{briefing_id}")
+    return await _render_form(request, fa, raw, errors)
+
+
+async def _editable_briefing(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
+    fa = await visible_fair(request, request.match_info["slug"])
+    briefing = await _one_briefing(request, fa)
+    require(actor_of(request), Right.BRIEFING_SCHEDULE, (fa, briefing["company_id"]))
+    return fa, briefing
+
+
+@routes.get(BRIEFING + "/edit")
+async def edit_briefing_page(request: web.Request) -> web.Response:
+    fa, briefing = await _editable_briefing(request)
+    values = service.form_values(briefing, fa.fair["timezone"])
+    return await _render_form(request, fa, values, {}, briefing)
+
+
+@routes.post(BRIEFING + "/edit")
+async def save_briefing(request: web.Request) -> web.Response:
+    fa, briefing = await _editable_briefing(request)
+    actor = actor_of(request)
+    form, errors, raw = await parse_form(request, service.BriefingForm)
+    if form is not None:
+        company_id = _own_company(actor) or form.company or int(briefing["company_id"])
+        try:
+            require(actor, Right.BRIEFING_SCHEDULE, (fa, company_id))
+            await service.change_briefing(request.app[DB], fa, briefing, company_id, form)
+        except service.ScheduleRefused as refused:
+            errors = refused.errors
+        else:
+            raise web.HTTPSeeOther(f"/fairs/{fa.fair['slug']}/briefings/{briefing['id']}")
+    return await _render_form(request, fa, raw, errors, briefing)

@@ -1,0 +1,1 @@
+"""HTTP routes for the fairs domain: parse, authorise, call the service, render."""

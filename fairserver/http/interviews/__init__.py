@@ -1,0 +1,1 @@
+"""HTTP routes for the interviews domain: parse, authorise, call the service, render."""

@@ -1,0 +1,60 @@
+"""The interview room page (I2): only its participants see it; for anyone else it does not
+exist (the same 404 as a missing id). The room itself runs over socket.io and WebRTC
+(web/static/js/interview.js, events interview.* in fairserver/socket/interviews/rooms.py)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fairserver.http.kit import DB, not_found, render, require_login
+from fairserver.store import interviews as store
+
+routes = web.RouteTableDef()
+MAX_ID = 2**31 - 1
+
+
+@routes.get("/interviews")
+async def my_interviews(request: web.Request) -> web.Response:
+    """The interviews the caller takes part in: where a colleague added to a panel, or a
+    student who closed the booth page, finds the room again."""
+    actor = require_login(request)
+    async with request.app[DB].connect() as conn:
+        rows = await store.interviews_of(conn, actor.user_id or 0)
+    return render(
+        request,
+        "interviews.html",
+        {
+            "upcoming": [r for r in rows if r["state"] not in store.CLOSED_STATES],
+            "past": [r for r in rows if r["state"] in store.CLOSED_STATES],
+        },
+    )
+
+
+@routes.get(r"/interviews/{interview_id:\d{1,10}}")
+async def interview_page(request: web.Request) -> web.Response:
+    actor = require_login(request)
+    interview_id = int(request.match_info["interview_id"])
+    if interview_id > MAX_ID:
+        not_found()
+    async with request.app[DB].connect() as conn:
+        interview = await store.interview(conn, interview_id)
+        me = await store.participant(conn, interview_id, actor.user_id or 0) if interview else None
+        if interview is None or me is None:
+            not_found()
+        people = await store.participants(conn, interview_id)
+        staff = await store.colleagues(conn, int(interview["company_id"]))
+    taking_part = {p["user_id"] for p in people}
+    return render(
+        request,
+        "interview.html",
+        {
+            "interview": interview,
+            "me": me,
+            "colleagues": (
+                [c for c in staff if c["id"] not in taking_part]
+                if me["role"] == "interviewer"
+                else []
+            ),
+            "ended": interview["state"] in store.CLOSED_STATES,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Accounts: registration, log-in, profiles and the school's roster."""

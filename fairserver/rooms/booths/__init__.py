@@ -1,0 +1,1 @@
+"""Booths: the profile, jobs, the live booth, its queue, calls and candidate view."""

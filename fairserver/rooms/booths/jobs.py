@@ -1,0 +1,183 @@
+"""Jobs (B2): search across a fair, interest, and a booth's job postings."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+from fairserver.i18n import gettext as _
+from fairserver.rooms.accounts.registration import Refused
+from fairserver.store import booths as booth_store
+from fairserver.store import job_search
+from fairserver.store import jobs as job_store
+from fairserver.store.db import Database
+from fairserver.text import Line, Text
+
+PAGE_SIZE = 20
+MAX_TERMS = 8
+# Lowest to highest: filtering by a level shows jobs asking for that level or less.
+EDUCATION_LEVELS = ("secondary", "diploma", "bachelor", "master", "doctorate")
+Education = Literal["secondary", "diploma", "bachelor", "master", "doctorate"]
+_COMPANY = re.compile(r"[0-9]{1,9}|[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def _empty_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class JobQuery(BaseModel):
+    """The search form's query string."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    q: Line = Field(default="", max_length=100)
+    location: Line = Field(default="", max_length=100)
+    education: Literal["", "secondary", "diploma", "bachelor", "master", "doctorate"] = ""
+    company: str = Field(default="", max_length=64)
+    sort: Literal["newest", "salary"] = "newest"
+    page: int = Field(default=1, ge=1, le=10000)
+
+    @field_validator("company")
+    @classmethod
+    def _company_ref(cls, value: str) -> str:
+        if value and not _COMPANY.fullmatch(value):
+            raise ValueError(_("Choose a company from the list."))
+        return value
+
+    def terms(self) -> tuple[str, ...]:
+        """Lower-cased, distinct, at most MAX_TERMS: each must appear in a job."""
+        unique = dict.fromkeys(word.lower() for word in self.q.split())
+        return tuple(unique)[:MAX_TERMS]
+
+    def educations(self) -> tuple[str, ...]:
+        if not self.education:
+            return ()
+        return EDUCATION_LEVELS[: EDUCATION_LEVELS.index(self.education) + 1]
+
+    def link_params(self, page: int | None = None) -> dict[str, str]:
+        """The non-default parameters, for links to other pages of the same search."""
+        params = {k: str(v) for k, v in self.model_dump().items() if v not in ("", None)}
+        params.pop("page", None)
+        if params.get("sort") == "newest":
+            params.pop("sort")
+        if page is not None and page > 1:
+            params["page"] = str(page)
+        return params
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[dict[str, Any]]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / PAGE_SIZE))
+
+
+async def search(db: Database, fair_id: int, query: JobQuery, viewer_id: int | None) -> JobPage:
+    company_id = int(query.company) if query.company.isdigit() else None
+    company_slug = query.company if query.company and company_id is None else None
+    search_filter = job_search.JobFilter(
+        fair_id=fair_id,
+        terms=query.terms(),
+        location=query.location.lower(),
+        educations=query.educations(),
+        company_id=company_id,
+        company_slug=company_slug,
+        sort=query.sort,
+        limit=PAGE_SIZE,
+        offset=(query.page - 1) * PAGE_SIZE,
+        viewer_id=viewer_id,
+    )
+    async with db.connect() as conn:
+        rows, total = await job_search.search_jobs(conn, search_filter)
+    return JobPage(rows, total, query.page)
+
+
+def job_json(job: Mapping[str, Any], fair_slug: str) -> dict[str, Any]:
+    """A job as the JSON API shows it."""
+    deadline = job["deadline"]
+    return {
+        "id": job["id"],
+        "title": job["title"],
+        "location": job["location"],
+        "salary_min": job["salary_min"],
+        "salary_max": job["salary_max"],
+        "education": job["education"],
+        "headcount": job["headcount"],
+        "deadline": deadline.isoformat() if isinstance(deadline, date) else None,
+        "created_at": job["created_at"].isoformat(),
+        "company": {
+            "id": job["company_id"],
+            "slug": job["company_slug"],
+            "name": job["company_name"],
+        },
+        "booth_id": job["booth_id"],
+        "interested": bool(job["interested"]),
+        "url": f"/fairs/{fair_slug}/jobs/{job['id']}",
+    }
+
+
+async def set_interest(db: Database, job_id: int, user_id: int, wanted: bool | None) -> bool:
+    """Sets (or, when `wanted` is None, toggles) the student's interest; returns it."""
+    async with db.begin() as conn:
+        if wanted is None:
+            wanted = not await job_store.is_interested(conn, job_id, user_id)
+        await job_store.set_interest(conn, job_id, user_id, wanted)
+    return wanted
+
+
+OptionalDate = Annotated[date | None, BeforeValidator(_empty_to_none)]
+
+
+class JobForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: Line = Field(min_length=1, max_length=200)
+    location: Line = Field(min_length=1, max_length=200)
+    salary_min: int = Field(ge=0, le=10_000_000)
+    salary_max: int = Field(ge=0, le=10_000_000)
+    education: Education
+    headcount: int = Field(ge=1, le=10000)
+    deadline: OptionalDate = None
+    description: Text = Field(default="", max_length=5000)
+
+    @field_validator("salary_max")
+    @classmethod
+    def _band(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("salary_min")
+        if low is not None and value < low:
+            raise ValueError(_("The highest salary must not be below the lowest."))
+        return value
+
+    @field_validator("deadline")
+    @classmethod
+    def _sane_deadline(cls, value: date | None) -> date | None:
+        if value is not None and not 2000 <= value.year <= 2100:
+            raise ValueError(_("Enter a date between 2000 and 2100."))
+        return value
+
+
+async def add_job(db: Database, booth: Mapping[str, Any], form: JobForm) -> int:
+    async with db.begin() as conn:
+        return await job_store.insert_job(conn, dict(booth), form.model_dump())
+
+
+async def edit_job(db: Database, booth: Mapping[str, Any], job_id: int, form: JobForm) -> None:
+    async with db.begin() as conn:
+        if await booth_store.job_in_booth(conn, int(booth["id"]), job_id) is None:
+            raise Refused("form", _("This job no longer exists."))
+        await job_store.update_job(conn, job_id, int(booth["company_id"]), form.model_dump())
+
+
+async def delete_job(db: Database, booth: Mapping[str, Any], job_id: int) -> bool:
+    async with db.begin() as conn:
+        return await booth_store.delete_job(conn, int(booth["id"]), job_id)

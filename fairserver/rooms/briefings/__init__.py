@@ -1,0 +1,1 @@
+"""Briefings: scheduling, the live room, chat, Q&A, the stage, recording and replay."""

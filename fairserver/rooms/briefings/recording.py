@@ -1,0 +1,110 @@
+"""Recording a briefing (P7): opt-in by a presenter, seen by everyone in the room.
+
+A seated presenter starts and stops it; it records the stage's primary publisher (camera
+and microphone) on this worker, the stage's media home. Everyone in the briefing room
+hears recording.state, so every viewer sees the indicator while it runs. It also stops
+when the recorded publisher leaves (its sources end), and at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from fairserver.auth import Actor
+from fairserver.i18n import gettext as _
+from fairserver.rooms.briefings.live import Seat, briefing_room
+from fairserver.rooms.briefings.stage import ensure_presenter, stage_of
+from fairserver.rooms.context import Services
+from fairserver.rooms.errors import ServiceError
+from fairserver.rooms.media import recordings
+from fairserver.rooms.media.recordings import ActiveRecording
+from fairserver.rooms.notify import Outbound
+
+
+class RecordingState(Outbound):
+    room: str
+    briefing_id: int
+    on: bool
+    started_at: datetime | None
+
+
+class BriefingRecordings:
+    """This worker's running briefing recordings, one per briefing."""
+
+    def __init__(self) -> None:
+        self.running: dict[int, ActiveRecording] = {}
+        self.lock = asyncio.Lock()
+
+
+KEY = "_briefing_recordings"
+
+
+def recordings_of(services: Services) -> BriefingRecordings:
+    held = vars(services)
+    found = held.get(KEY)
+    if not isinstance(found, BriefingRecordings):
+        found = BriefingRecordings()
+        held[KEY] = found
+    return found
+
+
+def state(services: Services, briefing_id: int) -> RecordingState:
+    running = recordings_of(services).running.get(briefing_id)
+    return RecordingState(
+        room=briefing_room(briefing_id),
+        briefing_id=briefing_id,
+        on=running is not None,
+        started_at=running.started_at if running is not None else None,
+    )
+
+
+async def announce(services: Services, briefing_id: int) -> RecordingState:
+    event = state(services, briefing_id)
+    await services.notifier.emit(event.room, "recording.state", event)
+    return event
+
+
+async def start(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
+    """Records the primary publisher; starting again while it runs changes nothing."""
+    await ensure_presenter(services, actor, seat)
+    held = recordings_of(services)
+    async with held.lock:  # two presenters clicking at once make one recording
+        if seat.briefing_id in held.running:
+            return state(services, seat.briefing_id).model_dump(mode="json")
+        room = stage_of(services).rooms.get(seat.briefing_id)
+        primary = room.primary() if room is not None else None
+        if room is None or primary is None:
+            raise ServiceError("recording.not_live", _("Nobody is live on this stage."))
+        # The camera and microphone: a WebM player shows one video track.
+        wanted = [primary.sources.get(kind) for kind in ("video", "audio")]
+        sources = [room.media.sources[i] for i in wanted if i in room.media.sources]
+        if not sources:
+            raise ServiceError("recording.not_live", _("Nobody is live on this stage."))
+        active = await recordings.start_recording(
+            services,
+            fair_id=seat.fair_id,
+            kind="briefing",
+            subject_id=seat.briefing_id,
+            started_by=actor.user_id or 0,
+            sources=sources,
+        )
+        held.running[seat.briefing_id] = active
+
+        async def stopped(recording: ActiveRecording) -> None:
+            if held.running.get(seat.briefing_id) is recording:
+                del held.running[seat.briefing_id]
+            await announce(services, seat.briefing_id)
+
+        active.on_stopped.append(stopped)
+    return (await announce(services, seat.briefing_id)).model_dump(mode="json")
+
+
+async def stop(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
+    """Finalises the file; stopping when nothing runs changes nothing."""
+    await ensure_presenter(services, actor, seat)
+    running = recordings_of(services).running.get(seat.briefing_id)
+    if running is not None:
+        await recordings.stop_recording(services, running)
+    return state(services, seat.briefing_id).model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Fairs: organising, who exhibits, the live fair, policy pages, dashboard, exports, attendance."""

@@ -1,0 +1,1 @@
+"""Interviews: rooms, the waiting room and panel, chat, media policy and recording."""

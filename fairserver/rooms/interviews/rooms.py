@@ -1,0 +1,343 @@
+"""Video interview rooms: escalating a booth chat (B6), the waiting room and panel (I2),
+recording consent (I3) and attendance (I6).
+
+Only participants (rows in interview_participants) see an interview; to anyone else it does
+not exist (not_found, like a missing id). The candidate waits ("knocks") until an
+interviewer admits them; interviewers are admitted when added. Only admitted participants
+publish, watch and chat. State: waiting until the candidate is first admitted, then live
+(started_at), then ended (ended_at). Media and presence are in interview_media.py,
+recording in interview_recording.py, the in-room chat in interview_chat.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fairserver.auth import Actor
+from fairserver.rooms.context import Services
+from fairserver.rooms.errors import NotFound, ServiceError
+from fairserver.rooms.fairs import attendance
+from fairserver.rooms.interviews import chat as interview_chat
+from fairserver.rooms.interviews import media, recording
+from fairserver.rooms.interviews.media import InterviewRoom, interview_room, rooms_of
+from fairserver.rooms.notify import Outbound, user_room
+from fairserver.store import interviews as store
+
+
+def interview_url(interview_id: int) -> str:
+    return f"/interviews/{interview_id}"
+
+
+@dataclass(frozen=True)
+class Seat:
+    """The caller's place in an interview, as the database said when they asked."""
+
+    interview: dict[str, Any]
+    me: dict[str, Any]
+
+    @property
+    def id(self) -> int:
+        return int(self.interview["id"])
+
+    @property
+    def fair_id(self) -> int:
+        return int(self.interview["fair_id"])
+
+    @property
+    def interviewer(self) -> bool:
+        return bool(self.me["role"] == "interviewer")
+
+    @property
+    def admitted(self) -> bool:
+        return self.me["admitted_at"] is not None
+
+    @property
+    def ended(self) -> bool:
+        return self.interview["state"] in store.CLOSED_STATES
+
+
+class ParticipantView(Outbound):
+    user_id: int
+    display_name: str
+    role: str
+    admitted: bool
+    consented: bool
+    present: bool
+
+
+class Participants(Outbound):
+    interview_id: int
+    state: str
+    started_at: datetime | None
+    participants: list[ParticipantView]
+
+
+class Admitted(Outbound):
+    interview_id: int
+    url: str
+
+
+class Ended(Outbound):
+    interview_id: int
+    ended_at: datetime | None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def seat_of(services: Services, actor: Actor, interview_id: int) -> Seat:
+    async with services.db.connect() as conn:
+        row = await store.interview(conn, interview_id)
+        me = await store.participant(conn, interview_id, actor.user_id or 0) if row else None
+    if row is None or me is None:
+        raise NotFound()
+    return Seat(row, me)
+
+
+def require_interviewer(seat: Seat) -> None:
+    if not seat.interviewer:
+        raise NotFound()
+
+
+def require_open(seat: Seat) -> None:
+    if seat.ended:
+        raise ServiceError("interview.ended", "this interview has ended")
+
+
+def require_admitted(seat: Seat) -> None:
+    """Media and chat: an admitted participant of an interview that has not ended."""
+    require_open(seat)
+    if not seat.admitted:
+        raise ServiceError("interview.not_admitted", "wait until an interviewer lets you in")
+
+
+def summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "interview_id": row["id"],
+        "url": interview_url(int(row["id"])),
+        "state": row["state"],
+        "company_name": row["company_name"],
+        "student_id": row["student_id"],
+        "student_name": row["student_name"],
+    }
+
+
+# --- the room: presence, the waiting room, state ---------------------------------------
+
+
+async def participants_event(services: Services, interview_id: int) -> Participants:
+    async with services.db.connect() as conn:
+        row = await store.interview(conn, interview_id)
+        people = await store.participants(conn, interview_id)
+    room = rooms_of(services).rooms.get(interview_id)
+    present = room.present_users() if room else set()
+    assert row is not None
+    return Participants(
+        interview_id=interview_id,
+        state=row["state"],
+        started_at=row["started_at"],
+        participants=[
+            ParticipantView(
+                user_id=p["user_id"],
+                display_name=p["display_name"],
+                role=p["role"],
+                admitted=p["admitted_at"] is not None,
+                consented=p["consented_at"] is not None,
+                present=p["user_id"] in present,
+            )
+            for p in people
+        ],
+    )
+
+
+async def broadcast_participants(services: Services, interview_id: int) -> Participants:
+    event = await participants_event(services, interview_id)
+    await services.notifier.emit(interview_room(interview_id), "interview.participants", event)
+    return event
+
+
+async def snapshot(services: Services, seat: Seat, ice_servers: list[Any]) -> dict[str, Any]:
+    people = (await participants_event(services, seat.id)).model_dump(mode="json")
+    room = rooms_of(services).rooms.get(seat.id)
+    active = seat.admitted and not seat.ended
+    return {
+        **summary(seat.interview),
+        "room": interview_room(seat.id),
+        "now": services.clock().isoformat(),  # the page's timer corrects its clock by it
+        "started_at": _iso(seat.interview["started_at"]),
+        "ended_at": _iso(seat.interview["ended_at"]),
+        "me": {
+            "user_id": seat.me["user_id"],
+            "role": seat.me["role"],
+            "admitted": seat.admitted,
+            "consented": seat.me["consented_at"] is not None,
+        },
+        "participants": people["participants"],
+        "recording": recording.recording_view(room),
+        "publishers": (
+            [p.model_dump(mode="json") for p in room.publisher_views()] if room and active else []
+        ),
+        "messages": await interview_chat.history(services, seat.id) if active else [],
+        "ice_servers": ice_servers if active else [],
+    }
+
+
+async def join(
+    services: Services, connection_id: str, actor: Actor, seat: Seat, ice_servers: list[Any]
+) -> dict[str, Any]:
+    """Present in the room (knocking, for a candidate not yet admitted) and its state."""
+    if not seat.ended:
+        room = rooms_of(services).room(seat.id, seat.fair_id)
+        room.present[connection_id] = actor.user_id or 0
+        # Committed before the ack: arrival time is what I6's late arrivals are made of.
+        await attendance.open_interval(
+            services,
+            connection_id=connection_id,
+            user_id=actor.user_id or 0,
+            fair_id=seat.fair_id,
+            kind="interview",
+            subject_id=seat.id,
+        )
+        await broadcast_participants(services, seat.id)
+    return await snapshot(services, seat, ice_servers)
+
+
+async def leave(services: Services, connection_id: str, interview_id: int, reason: str) -> None:
+    """Leave, disconnect or shutdown: this connection's peers close and it is no longer here."""
+    rooms = rooms_of(services)
+    await attendance.close_intervals(
+        services, connection_id, reason, kind="interview", subject_id=interview_id
+    )
+    room = rooms.rooms.get(interview_id)
+    if room is None:
+        return
+    room.present.pop(connection_id, None)
+    await rooms.close_connection(room, connection_id)
+    rooms.retire_if_empty(room)
+    if reason != "shutdown":
+        await broadcast_participants(services, interview_id)
+
+
+async def admit(services: Services, seat: Seat) -> dict[str, Any]:
+    """An interviewer lets the candidate in; the first admission makes the interview live."""
+    require_interviewer(seat)
+    require_open(seat)
+    candidate = int(seat.interview["student_id"])
+    now = services.clock()
+    async with services.db.begin() as conn:
+        admitted = await store.admit(conn, seat.id, candidate, now)
+        await store.go_live(conn, seat.id, now)
+    if admitted:
+        event = Admitted(interview_id=seat.id, url=interview_url(seat.id))
+        await services.notifier.emit(user_room(candidate), "interview.admitted", event)
+    return await after_panel_change(services, seat.id)
+
+
+async def after_panel_change(services: Services, interview_id: int) -> dict[str, Any]:
+    """Someone was admitted or added: a recording runs only if they consented too."""
+    room = rooms_of(services).rooms.get(interview_id)
+    if room is not None:
+        async with room.lock:
+            await enforce_consent(services, room)
+    return (await broadcast_participants(services, interview_id)).model_dump(mode="json")
+
+
+async def enforce_consent(services: Services, room: InterviewRoom) -> None:
+    if room.recording_since is None:
+        return
+    async with services.db.connect() as conn:
+        people = await store.participants(conn, room.interview_id)
+    if recording.missing_consent(people):
+        await recording.stop(services, room, "consent_missing")
+
+
+async def set_consent(services: Services, seat: Seat, consent: bool) -> dict[str, Any]:
+    require_open(seat)
+    at = services.clock() if consent else None
+    room = rooms_of(services).rooms.get(seat.id)
+    async with services.db.begin() as conn:
+        await store.set_consent(conn, seat.id, int(seat.me["user_id"]), at)
+    if room is not None and not consent:
+        async with room.lock:  # a recording starting right now sees the withdrawal
+            await recording.stop(services, room, "consent_missing")
+    event = await broadcast_participants(services, seat.id)
+    return {**event.model_dump(mode="json"), "consent": consent}
+
+
+async def set_recording(services: Services, actor: Actor, seat: Seat, on: bool) -> dict[str, Any]:
+    """An interviewer starts or stops recording; starting needs everyone's consent."""
+    require_interviewer(seat)
+    require_admitted(seat)
+    room = rooms_of(services).room(seat.id, seat.fair_id)
+    async with room.lock:
+        if on:
+            async with services.db.connect() as conn:
+                people = await store.participants(conn, seat.id)
+            missing = recording.missing_consent(people)
+            if missing:
+                raise ServiceError(
+                    "interview.consent_missing",
+                    "everyone in the interview must consent before it is recorded",
+                    missing=missing,
+                )
+            await recording.start(services, room, actor.user_id or 0)
+        else:
+            await recording.stop(services, room, "stopped")
+    return recording.recording_view(room)
+
+
+async def end(services: Services, seat: Seat) -> dict[str, Any]:
+    """An interviewer ends the interview: every peer closes and everyone is told."""
+    require_interviewer(seat)
+    now = services.clock()
+    async with services.db.begin() as conn:
+        ended = await store.end(conn, seat.id, now)
+    rooms = rooms_of(services)
+    room = rooms.rooms.get(seat.id)
+    if room is not None:
+        async with room.lock:
+            await recording.stop(services, room, "ended")
+        await rooms.close_room(room)
+        for connection_id in list(room.present):
+            await attendance.close_intervals(
+                services, connection_id, "leave", kind="interview", subject_id=seat.id
+            )
+        room.present.clear()
+    if ended:
+        event = Ended(interview_id=seat.id, ended_at=now)
+        await services.notifier.emit(interview_room(seat.id), "interview.ended", event)
+        # A candidate still knocking is not in the room: tell them in their own.
+        candidate = int(seat.interview["student_id"])
+        await services.notifier.emit(user_room(candidate), "interview.ended", event)
+    return {"interview_id": seat.id, "state": "ended", "ended_at": now.isoformat()}
+
+
+# --- media -----------------------------------------------------------------------------
+
+
+async def publish(
+    services: Services, connection_id: str, actor: Actor, seat: Seat, sdp: str
+) -> dict[str, Any]:
+    require_admitted(seat)
+    rooms = rooms_of(services)
+    room = rooms.room(seat.id, seat.fair_id)
+    return await media.publish(
+        rooms, room, connection_id, actor.user_id or 0, actor.display_name, sdp
+    )
+
+
+async def watch(
+    services: Services, connection_id: str, seat: Seat, user_id: int, sdp: str
+) -> dict[str, Any]:
+    require_admitted(seat)
+    async with services.db.connect() as conn:
+        target = await store.participant(conn, seat.id, user_id)
+    if target is None or target["admitted_at"] is None or user_id == seat.me["user_id"]:
+        raise NotFound()
+    rooms = rooms_of(services)
+    room = rooms.room(seat.id, seat.fair_id)
+    answer = await media.watch(rooms, room, connection_id, user_id, sdp)
+    return {**answer, "user_id": user_id}

@@ -1,0 +1,1 @@
+"""Media rooms across workers (media homes) and the recordings they write."""

@@ -1,0 +1,290 @@
+"""Media homes: every live media room runs on one worker, whichever worker a socket is on.
+
+A stage or interview room holds aiortc connections, which live in one process. The first
+worker that signals for a room claims it as the room's *home* (a lease in live state,
+renewed while the room has peers); signalling that reaches any other worker is sent to the
+home over live state's pub/sub and answered the same way, and the browser's media then
+flows to the home's UDP ports directly (docs/architecture.md, "Media homes"). With one process (the
+embedded default) every room's home is that process and nothing is sent anywhere.
+
+A call names a registered handler and carries JSON arguments. The handler runs on the home
+with a ``seated`` check: for a local caller that is the socket's own check; for a remote
+caller it always holds, and the caller's worker watches the seat instead, telling the home
+to close the peers (the call's ``leave``) when the socket leaves, is banned or disconnects.
+
+If the home does not answer (its worker died), its lease is taken over and the call runs
+here; the dead worker's peers died with it, so browsers reconnect to the new home.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fairserver.auth import Actor
+from fairserver.rooms.context import Services
+from fairserver.rooms.errors import ServiceError
+from fairserver.tasks import cancelling, stop_tasks
+
+HOME_TTL = 30.0
+RENEW_EVERY = 10.0
+CALL_TIMEOUT = 8.0
+SEAT_CHECK_SECONDS = 1.0
+
+log = logging.getLogger(__name__)
+
+Seated = Callable[[], bool]
+Handler = Callable[[Services, dict[str, Any], Seated], Awaitable[Any]]
+# Says whether this worker still holds a room with peers, for renewing its lease.
+Activity = Callable[[str], bool]
+RoomActivity = Callable[[Services, str], bool]
+
+
+class HomeUnreachable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Leave:
+    """What to call on the home when a remote caller's socket loses its seat."""
+
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass(eq=False)
+class _Remote:
+    room: str
+    home: str
+    seated: Seated
+    leave: Leave
+
+
+@dataclass
+class MediaHomes:
+    services: Services
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    activity: dict[str, Activity] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)
+    remote: dict[str, dict[str, _Remote]] = field(default_factory=dict)
+    call_timeout: float = CALL_TIMEOUT
+    renew_every: float = RENEW_EVERY
+    _pending: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _spawned: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def me(self) -> str:
+        return self.services.worker_id
+
+    def register(self, name: str, handler: Handler) -> None:
+        self.handlers[name] = handler
+
+    def install(self, calls: dict[str, Handler], rooms: dict[str, RoomActivity]) -> None:
+        self.handlers.update(calls)
+        for kind, active in rooms.items():
+            self.track(kind, functools.partial(active, self.services))
+
+    def track(self, kind: str, active: Activity) -> None:
+        """Rooms whose key starts with ``kind:`` are live here while ``active(key)``."""
+        self.activity[kind] = active
+
+    async def start(self) -> None:
+        subscription = await self.services.live.subscribe(_channel(self.me))
+        self._tasks = [
+            asyncio.create_task(self._listen(subscription)),
+            asyncio.create_task(self._keep_leases()),
+            asyncio.create_task(self._watch_remote_seats()),
+        ]
+
+    async def stop(self) -> None:
+        await stop_tasks((*self._tasks, *self._spawned))
+        for room in tuple(self.held):
+            with contextlib.suppress(Exception):
+                await self.services.live.release(_lease(room), self.me)
+        self.held.clear()
+
+    async def call(
+        self,
+        room: str,
+        name: str,
+        args: dict[str, Any],
+        *,
+        seated: Seated,
+        claim: bool = True,
+        connection_id: str | None = None,
+        leave: Leave | None = None,
+    ) -> Any:
+        """Runs ``name`` on the room's home; claims the home first when ``claim``."""
+        home = await self._home(room, claim)
+        if home is not None and home != self.me:
+            try:
+                reply = await self._send(home, name, args)
+            except HomeUnreachable:
+                log.warning("media home %s of %s is gone: taking the room over", home, room)
+                await self.services.live.release(_lease(room), home)
+                home = await self._home(room, claim)
+            else:
+                if connection_id is not None and leave is not None and "error" not in reply:
+                    self.remote.setdefault(connection_id, {})[room] = _Remote(
+                        room, home, seated, leave
+                    )
+                return _unwrap(reply)
+        if home is not None and home != self.me:  # another worker won the takeover race
+            return _unwrap(await self._send(home, name, args))
+        return await self.handlers[name](self.services, args, seated)
+
+    async def forget(self, connection_id: str, room: str | None = None) -> None:
+        """The socket left (``room``) or disconnected (all rooms): close its remote peers."""
+        rooms = self.remote.get(connection_id, {})
+        gone = [
+            rooms.pop(key) for key in ([room] if room is not None else list(rooms)) if key in rooms
+        ]
+        if not rooms:
+            self.remote.pop(connection_id, None)
+        for held in gone:
+            with contextlib.suppress(Exception):
+                await self._send(held.home, held.leave.name, held.leave.args)
+
+    async def _home(self, room: str, claim: bool) -> str | None:
+        live = self.services.live
+        home = await live.get(_lease(room))
+        if home is not None or not claim:
+            return home
+        if await live.claim(_lease(room), self.me, HOME_TTL):
+            self.held.add(room)
+            return self.me
+        return await live.get(_lease(room))  # another worker claimed it in between
+
+    async def _send(self, home: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        request_id = secrets.token_hex(8)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        message = {"id": request_id, "from": self.me, "name": name, "args": args}
+        try:
+            await self.services.live.publish(_channel(home), json.dumps(message))
+            return await asyncio.wait_for(future, self.call_timeout)
+        except TimeoutError as exc:
+            raise HomeUnreachable(home) from exc
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def _listen(self, subscription: Any) -> None:
+        try:
+            while True:
+                raw = await subscription.get(1.0)
+                if raw is None:
+                    continue
+                try:
+                    message = json.loads(raw)
+                except ValueError:
+                    log.warning("media home: unreadable message dropped")
+                    continue
+                if "reply_to" in message:
+                    future = self._pending.get(message["reply_to"])
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                else:
+                    self._spawn(self._serve(message))
+        finally:
+            await subscription.close()
+
+    async def _serve(self, message: dict[str, Any]) -> None:
+        reply: dict[str, Any] = {"reply_to": message.get("id")}
+        handler = self.handlers.get(message.get("name", ""))
+        try:
+            if handler is None:
+                raise ServiceError("media.unknown_call", "unknown media call")
+            reply["data"] = await handler(self.services, message.get("args", {}), _always)
+        except ServiceError as exc:
+            reply["error"], reply["message"] = exc.code, exc.message
+            reply["details"] = exc.details
+        except Exception:
+            log.exception("media home call %s failed", message.get("name"))
+            reply["error"], reply["message"] = "media.failed", "the media server failed"
+        await self.services.live.publish(_channel(str(message.get("from"))), json.dumps(reply))
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.renew_every)
+            for room in tuple(self.held):
+                active = self.activity.get(room.split(":", 1)[0])
+                try:
+                    if active is not None and active(room):
+                        if not await self.services.live.extend(_lease(room), self.me, HOME_TTL):
+                            self.held.discard(room)
+                    else:
+                        self.held.discard(room)
+                        await self.services.live.release(_lease(room), self.me)
+                except Exception:
+                    if cancelling():
+                        raise
+                    log.exception("media home lease of %s", room)
+
+    async def _watch_remote_seats(self) -> None:
+        while True:
+            await asyncio.sleep(SEAT_CHECK_SECONDS)
+            for connection_id, rooms in tuple(self.remote.items()):
+                for room, held in tuple(rooms.items()):
+                    if not held.seated():
+                        self._spawn(self.forget(connection_id, room))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned.discard)
+
+
+def _always() -> bool:
+    return True
+
+
+def _unwrap(reply: dict[str, Any]) -> Any:
+    if "error" in reply:
+        raise ServiceError(reply["error"], reply.get("message", ""), **reply.get("details", {}))
+    return reply.get("data")
+
+
+def _lease(room: str) -> str:
+    return f"media-home:{room}"
+
+
+def _channel(worker: str) -> str:
+    return f"media-home:{worker}"
+
+
+HOMES_KEY = "_media_homes"
+
+
+def homes_of(services: Services) -> MediaHomes:
+    """This app's MediaHomes, kept on its Services (one per app)."""
+    held = vars(services)
+    found = held.get(HOMES_KEY)
+    if not isinstance(found, MediaHomes):
+        found = MediaHomes(services)
+        held[HOMES_KEY] = found
+    return found
+
+
+def actor_args(actor: Actor) -> dict[str, Any]:
+    """The caller, as a home on another worker needs it (never the session's secrets)."""
+    return {
+        "user_id": actor.user_id,
+        "role": actor.role,
+        "display_name": actor.display_name,
+        "school_id": actor.school_id,
+        "company_id": actor.company_id,
+        "verified": actor.verified,
+        "locale": actor.locale,
+    }
+
+
+def actor_of(args: dict[str, Any]) -> Actor:
+    return Actor(**args["actor"])

@@ -1,0 +1,297 @@
+"""Booth events (B3 presence, B4 chat, B5 queue, B7 candidates): parse, authorise, call.
+
+Every event needs the booth's fair joined first (fair.join) and the booth visible to
+the caller; in-booth actions also need booth.join on this connection. Missing and
+forbidden answer the same not_found. Decisions live in rooms/booth*.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from fairserver.permissions import FairAccess, Right, can
+from fairserver.rooms.booths import calls as booth_calls
+from fairserver.rooms.booths import candidate as booth_candidate
+from fairserver.rooms.booths import live as booth_service
+from fairserver.rooms.booths import queue
+from fairserver.rooms.booths.live import Booth, booth_room, is_staff
+from fairserver.rooms.context import Services
+from fairserver.rooms.errors import NotFound, ServiceError
+from fairserver.rooms.fairs import attendance
+from fairserver.socket.fairs.live import JOINED_FAIR, joined_fair
+from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
+from fairserver.store import booths as booth_store
+from fairserver.store import fairs as fair_store
+from fairserver.text import Line, Text
+
+events = EventRegistry()
+JOINED_BOOTHS = "booths"  # conn.state: booth id -> Booth
+STUDENTS = frozenset({"student"})
+RECRUITERS = frozenset({"recruiter"})
+MODERATORS = frozenset({"recruiter", "organiser", "admin"})
+MAX_ID = 2**31 - 1
+
+
+class BoothRef(Payload):
+    booth_id: int = Field(ge=1, le=MAX_ID)
+
+
+class BoothJoin(BoothRef):
+    # The last event id this client saw in the booth room, to replay what it missed.
+    after: int | None = Field(default=None, ge=0)
+
+
+class StaffStatus(BoothRef):
+    status: Literal["online", "busy", "away"]
+
+
+class Chat(BoothRef):
+    body: Text = Field(min_length=1, max_length=2000)
+    client_id: str = Field(min_length=1, max_length=64)
+
+
+class PrivateChat(Chat):
+    to_user_id: int = Field(ge=1, le=MAX_ID)
+
+
+class ChatDelete(BoothRef):
+    message_id: int = Field(ge=1, le=MAX_ID)
+
+
+class StudentRef(BoothRef):
+    student_id: int = Field(ge=1, le=MAX_ID)
+
+
+class Skip(StudentRef):
+    reason: Line = Field(default="", max_length=200)
+
+
+class Mark(StudentRef):
+    interest: Literal["yes", "maybe", "no"]
+    note: Text = Field(default="", max_length=5000)
+    handed_to: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+async def visible_booth(
+    services: Services, conn: Connection, booth_id: int
+) -> tuple[Booth, FairAccess]:
+    """The booth, in the fair this connection joined, when the caller may see it."""
+    fair_id = joined_fair(conn)
+    async with services.db.connect() as db_conn:
+        access = await fair_store.fair_access_by_id(db_conn, fair_id)
+        row = (
+            None if access is None else await booth_store.booth_in_fair(db_conn, fair_id, booth_id)
+        )
+    if access is None or row is None or not can(conn.actor, Right.BOOTH_VIEW, (access, row)):
+        raise NotFound()
+    booth = Booth(
+        id=int(row["id"]),
+        fair_id=fair_id,
+        company_id=int(row["company_id"]),
+        company_name=str(row["company_name"]),
+    )
+    return booth, access
+
+
+async def joined_booth(
+    services: Services, conn: Connection, booth_id: int
+) -> tuple[Booth, FairAccess]:
+    """As visible_booth, and this connection joined the booth's room."""
+    conn.require_room(booth_room(booth_id))
+    return await visible_booth(services, conn, booth_id)
+
+
+async def staff_booth(services: Services, conn: Connection, booth_id: int) -> Booth:
+    booth, _ = await joined_booth(services, conn, booth_id)
+    if not is_staff(conn.actor, booth):
+        raise NotFound()
+    return booth
+
+
+def _body(text: str) -> str:
+    if not text:  # only invisible characters, removed by cleaning
+        raise ServiceError("request.invalid", "the payload is invalid", fields={"body": "empty"})
+    return text
+
+
+# --- presence (B3) ---------------------------------------------------------------------
+
+
+@events.on("booth.join", BoothJoin, rate=Rate(per_second=2, burst=10))
+async def join_booth(services: Services, conn: Connection, payload: BoothJoin) -> dict[str, Any]:
+    booth, _ = await visible_booth(services, conn, payload.booth_id)
+    staff = is_staff(conn.actor, booth)
+    await conn.enter(booth.room)
+    if staff:
+        await conn.enter(booth.staff_room)
+    conn.state.setdefault(JOINED_BOOTHS, {})[booth.id] = booth
+    # Committed before the ack: the visit is on record even if we crash right after.
+    await attendance.open_interval(
+        services,
+        connection_id=conn.id,
+        user_id=conn.user_id,
+        fair_id=booth.fair_id,
+        kind="booth",
+        subject_id=booth.id,
+    )
+    snapshot = await booth_service.enter(services, conn.id, conn.actor, booth, payload.after)
+    return {**snapshot, **await booth_calls.snapshot(services, booth, conn.actor, staff)}
+
+
+@events.on("booth.leave", BoothRef, rate=Rate(per_second=2, burst=10))
+async def leave_booth(services: Services, conn: Connection, payload: BoothRef) -> None:
+    conn.require_room(booth_room(payload.booth_id))
+    booth: Booth = conn.state[JOINED_BOOTHS].pop(payload.booth_id)
+    await attendance.close_intervals(services, conn.id, "leave", kind="booth", subject_id=booth.id)
+    await booth_service.leave(services, conn.id, booth)
+    await conn.leave(booth.room)
+    await conn.leave(booth.staff_room)
+
+
+@events.on("booth.heartbeat", BoothRef, rate=Rate(per_second=1, burst=5))
+async def heartbeat(services: Services, conn: Connection, payload: BoothRef) -> dict[str, Any]:
+    booth, _ = await joined_booth(services, conn, payload.booth_id)
+    await booth_service.touch(services, conn.id, conn.actor, booth)
+    presence = await booth_service.publish_presence(services, booth)
+    await queue.sweep(services, booth)  # deadlines also fall due without a timer
+    return presence.model_dump(mode="json")
+
+
+@events.on("booth.status", StaffStatus, roles=RECRUITERS, rate=Rate(per_second=1, burst=5))
+async def set_status(services: Services, conn: Connection, payload: StaffStatus) -> dict[str, Any]:
+    booth = await staff_booth(services, conn, payload.booth_id)
+    await booth_service.touch(services, conn.id, conn.actor, booth)
+    presence = await booth_service.set_status(services, conn.actor, booth, payload.status)
+    await queue.publish(services, booth)  # the ETA depends on who is available
+    return presence.model_dump(mode="json")
+
+
+# --- chat (B4) -------------------------------------------------------------------------
+
+
+@events.on("booth.chat", Chat, rate=Rate(per_second=2, burst=10))
+async def chat(services: Services, conn: Connection, payload: Chat) -> dict[str, Any]:
+    booth, _ = await joined_booth(services, conn, payload.booth_id)
+    return await booth_service.post_message(
+        services, conn.actor, booth, _body(payload.body), payload.client_id
+    )
+
+
+@events.on("booth.dm", PrivateChat, rate=Rate(per_second=2, burst=10))
+async def private_chat(
+    services: Services, conn: Connection, payload: PrivateChat
+) -> dict[str, Any]:
+    booth, _ = await visible_booth(services, conn, payload.booth_id)
+    if is_staff(conn.actor, booth):
+        conn.require_room(booth.room)
+    await booth_service.check_private_pair(
+        services, conn.actor, booth, payload.to_user_id, booth.room in conn.rooms
+    )
+    return await booth_service.send_private(
+        services, conn.actor, booth, payload.to_user_id, _body(payload.body), payload.client_id
+    )
+
+
+@events.on("booth.chat_delete", ChatDelete, roles=MODERATORS, rate=Rate(per_second=2, burst=10))
+async def delete_chat(services: Services, conn: Connection, payload: ChatDelete) -> dict[str, Any]:
+    booth, access = await joined_booth(services, conn, payload.booth_id)
+    if not (is_staff(conn.actor, booth) or can(conn.actor, Right.FAIR_MANAGE, access)):
+        raise NotFound()
+    return await booth_service.delete_message(services, conn.actor, booth, payload.message_id)
+
+
+# --- queue (B5) ------------------------------------------------------------------------
+
+
+QUEUE_RATE = Rate(per_second=1, burst=5)
+
+
+@events.on("booth.queue_join", BoothRef, roles=STUDENTS, rate=QUEUE_RATE)
+async def queue_join(services: Services, conn: Connection, payload: BoothRef) -> dict[str, Any]:
+    booth, access = await joined_booth(services, conn, payload.booth_id)
+    if not can(conn.actor, Right.FAIR_JOIN, access):
+        raise NotFound()
+    return await booth_calls.join(services, conn.actor, booth)
+
+
+@events.on("booth.queue_leave", BoothRef, roles=STUDENTS, rate=QUEUE_RATE)
+async def queue_leave(services: Services, conn: Connection, payload: BoothRef) -> dict[str, Any]:
+    booth, _ = await visible_booth(services, conn, payload.booth_id)
+    return await booth_calls.leave(services, conn.actor, booth)
+
+
+@events.on("booth.queue_next", BoothRef, roles=RECRUITERS, rate=QUEUE_RATE)
+async def queue_next(services: Services, conn: Connection, payload: BoothRef) -> dict[str, Any]:
+    booth = await staff_booth(services, conn, payload.booth_id)
+    return await booth_calls.call_next(services, conn.actor, booth)
+
+
+@events.on("booth.queue_skip", Skip, roles=RECRUITERS, rate=QUEUE_RATE)
+async def queue_skip(services: Services, conn: Connection, payload: Skip) -> dict[str, Any]:
+    booth = await staff_booth(services, conn, payload.booth_id)
+    return await booth_calls.skip(services, conn.actor, booth, payload.student_id, payload.reason)
+
+
+@events.on("booth.call_accept", BoothRef, roles=STUDENTS, rate=QUEUE_RATE)
+async def call_accept(services: Services, conn: Connection, payload: BoothRef) -> dict[str, Any]:
+    # No booth.join needed: a student is called while looking at another booth.
+    booth, _ = await visible_booth(services, conn, payload.booth_id)
+    return await booth_calls.accept(services, conn.actor, booth)
+
+
+@events.on("booth.call_decline", BoothRef, roles=STUDENTS, rate=QUEUE_RATE)
+async def call_decline(services: Services, conn: Connection, payload: BoothRef) -> dict[str, Any]:
+    booth, _ = await visible_booth(services, conn, payload.booth_id)
+    return await booth_calls.decline(services, conn.actor, booth)
+
+
+@events.on("booth.chat_end", StudentRef, roles=RECRUITERS, rate=QUEUE_RATE)
+async def chat_end(services: Services, conn: Connection, payload: StudentRef) -> dict[str, Any]:
+    booth = await staff_booth(services, conn, payload.booth_id)
+    return await booth_calls.end_chat(services, conn.actor, booth, payload.student_id)
+
+
+# --- candidates (B7) -------------------------------------------------------------------
+
+
+@events.on("booth.candidate", StudentRef, roles=RECRUITERS, rate=Rate(per_second=5, burst=20))
+async def candidate(services: Services, conn: Connection, payload: StudentRef) -> dict[str, Any]:
+    booth = await staff_booth(services, conn, payload.booth_id)
+    return await booth_candidate.candidate(services, booth, payload.student_id)
+
+
+@events.on("booth.mark", Mark, roles=RECRUITERS, rate=Rate(per_second=1, burst=10))
+async def mark(services: Services, conn: Connection, payload: Mark) -> dict[str, Any]:
+    booth = await staff_booth(services, conn, payload.booth_id)
+    return await booth_candidate.mark(
+        services,
+        conn.actor,
+        booth,
+        payload.student_id,
+        payload.interest,
+        payload.note,
+        payload.handed_to,
+    )
+
+
+async def on_disconnect(services: Services, conn: Connection, reason: str) -> None:
+    """Presence ends at once; a student's waiting places are kept for a grace period.
+
+    Runs after fair.on_disconnect (DOMAIN_MODULES order), which has closed every
+    attendance interval of the connection and dropped it from the fair's presence,
+    so "still online in the fair" means another connection of the same student.
+    """
+    booths: dict[int, Booth] = conn.state.get(JOINED_BOOTHS, {})
+    for booth in booths.values():
+        await attendance.close_intervals(
+            services, conn.id, reason, kind="booth", subject_id=booth.id
+        )
+        await booth_service.leave(services, conn.id, booth)
+    if reason == "shutdown":
+        queue.cancel_timers()  # clients reconnect to another worker, which sweeps lazily
+        return
+    fair_id = conn.state.get(JOINED_FAIR)
+    if conn.actor.role == "student" and fair_id is not None:
+        await booth_calls.start_grace(services, conn.user_id, int(fair_id))

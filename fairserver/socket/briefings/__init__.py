@@ -1,0 +1,1 @@
+"""Socket events for the briefings domain."""

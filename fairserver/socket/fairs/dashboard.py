@@ -1,0 +1,42 @@
+"""The live fair dashboard (F5): a manager of the joined fair subscribes and gets a
+snapshot; while subscribed, `fair.dashboard` updates arrive in the fair's staff room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fairserver.permissions import Right, can
+from fairserver.rooms.context import Services
+from fairserver.rooms.errors import NotFound
+from fairserver.rooms.fairs import dashboard
+from fairserver.rooms.fairs import live as fairlive
+from fairserver.socket.fairs.live import JOINED_FAIR, joined_fair
+from fairserver.socket.kit import Connection, Empty, EventRegistry, Rate
+from fairserver.store import fairs as fair_store
+
+events = EventRegistry()
+MANAGERS = frozenset({"organiser", "admin"})
+
+
+@events.on("fair.dashboard", Empty, roles=MANAGERS, rate=Rate(per_second=1, burst=5))
+async def watch_dashboard(services: Services, conn: Connection, payload: Empty) -> dict[str, Any]:
+    fair_id = joined_fair(conn)
+    async with services.db.connect() as db_conn:
+        access = await fair_store.fair_access_by_id(db_conn, fair_id)
+    if access is None or not can(conn.actor, Right.FAIR_MANAGE, access):
+        raise NotFound()
+    staff_room = fairlive.staff_room(fair_id)
+    # fair.join put managers in the staff room already; entering again is harmless and
+    # keeps this event correct on its own.
+    await conn.enter(staff_room)
+
+    def still_watching() -> bool:
+        return conn.state.get(JOINED_FAIR) == fair_id and staff_room in conn.rooms
+
+    dashboard.tickers(services).watch(services, access.fair, conn.id, still_watching)
+    current = await dashboard.snapshot(services, access.fair)
+    return current.model_dump(mode="json")
+
+
+async def on_disconnect(services: Services, conn: Connection, reason: str) -> None:
+    dashboard.tickers(services).unwatch(conn.id)
