@@ -303,7 +303,7 @@ export function keepConnected({ connect, onStatus = () => {}, delaysMs = RETRY_D
         fresh.addEventListener("connectionstatechange", onPeerState(fresh));
         if (fresh.connectionState === "connected") onStatus("connected");
       }
-    } catch (err) {
+    } catch {
       if (running) schedule();
     } finally {
       busy = false;
