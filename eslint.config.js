@@ -11,6 +11,7 @@ export default [
   js.configs.recommended,
   {
     files: ["web/static/js/**/*.js"],
+    ignores: ["web/static/js/logic/**"],
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: "module",
@@ -18,9 +19,26 @@ export default [
     },
   },
   {
-    files: ["tests/**/*.{js,mjs}", "eslint.config.js"],
+    // The pure logic the pages import and Node's test runner loads: no DOM or browser
+    // globals (only what both have, such as timers), and relative imports only, since
+    // "/static/js/..." exists only behind the server.
+    files: ["web/static/js/logic/**/*.js"],
     languageOptions: {
       ecmaVersion: 2022,
+      sourceType: "module",
+      globals: { ...globals["shared-node-browser"], navigator: "off" },
+    },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^/", message: "logic/ modules import each other by relative path (./x.js)" }] },
+      ],
+    },
+  },
+  {
+    files: ["tests/**/*.{js,mjs}", "eslint.config.js"],
+    languageOptions: {
+      ecmaVersion: "latest",
       sourceType: "module",
       globals: globals.node,
     },
