@@ -4,6 +4,7 @@
 // from the template's data-t-* attributes, which are translated.
 import { Live, newClientId } from "/static/js/live.js";
 import { el, translator } from "/static/js/dom.js";
+import { endedNotice, positionState, queueView, secondsLeft } from "/static/js/logic/queue-state.js";
 
 const root = document.getElementById("booth-live");
 const HEARTBEAT_MS = 20000;
@@ -133,26 +134,19 @@ function addDm(message) {
 
 // --- the queue, for students (B5) ------------------------------------------------------
 
+// What the panel shows is logic/queue-state.js (tested under Node, tests/js).
 function renderMine(mine) {
   if (!state.student) return;
-  const text = $("[data-queue-state]");
+  const view = queueView(mine, state.boothId);
   const eta = $("[data-queue-eta]");
   eta.textContent = "";
-  show($("[data-queue-join]"), mine.state === "none");
-  show($("[data-queue-leave]"), mine.state !== "none");
+  show($("[data-queue-join]"), view.joinable);
+  show($("[data-queue-leave]"), view.leavable);
   $("[data-queue-join]").disabled = false;
-  if (mine.state === "waiting") {
-    text.textContent = t("position", { position: mine.position, length: mine.length });
-    eta.textContent = t("eta", { minutes: Math.max(1, Math.round(mine.eta_seconds / 60)) });
-  } else if (mine.state === "called") {
-    text.textContent = t("called", { recruiter: mine.recruiter, company: mine.company });
-    openCall({ booth_id: state.boothId, ...mine, seconds: mine.seconds_left });
-  } else if (mine.state === "chatting") {
-    text.textContent = t("chatting");
-    if (!state.peer && mine.recruiter_id) openDm(mine.recruiter_id, mine.recruiter);
-  } else {
-    text.textContent = t("not-queued");
-  }
+  $("[data-queue-state]").textContent = t(view.text.key, view.text.vars);
+  if (view.eta) eta.textContent = t(view.eta.key, view.eta.vars);
+  if (view.call) openCall(view.call);
+  if (view.dm && !state.peer) openDm(view.dm.id, view.dm.name);
 }
 
 function notice(selector, message) {
@@ -169,7 +163,7 @@ function openCall(call) {
   const deadline = Date.now() + call.seconds * 1000;
   clearInterval(state.countdown);
   const tick = () => {
-    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    const left = secondsLeft(deadline, Date.now());
     $("[data-call-countdown]").textContent = t("countdown", { seconds: left });
     if (left === 0) closeCall();
   };
@@ -200,9 +194,9 @@ async function answerCall(event) {
 function ended(event) {
   if (event.student_id !== state.me) return staffEnded(event);
   closeCall();
-  const key = event.outcome === "left" && event.reason === "disconnected" ? "ended-left-disconnected" : `ended-${event.outcome}`;
+  const { key, reason } = endedNotice(event);
   let text = t(key);
-  if (event.reason && event.reason !== "disconnected") text += " " + t("reason", { reason: event.reason });
+  if (reason) text += " " + t("reason", { reason });
   if (event.booth_id === state.boothId) {
     notice("[data-queue-notice]", text);
     renderMine({ state: "none", length: 0 });
@@ -362,7 +356,10 @@ function listen() {
   live.on("booth.message_deleted", removeMessage);
   live.on("booth.dm", addDm);
   live.on("booth.queue", ({ booth_id, length }) => booth_id === state.boothId && renderQueueLength(length));
-  live.on("booth.queue_position", (e) => e.booth_id === state.boothId && renderMine({ state: "waiting", ...e }));
+  live.on("booth.queue_position", (e) => {
+    const mine = positionState(e, state.boothId);
+    if (mine) renderMine(mine);
+  });
   live.on("booth.queue_list", renderQueueRows);
   live.on("booth.called", openCall);
   live.on("booth.call_expired", ended);

@@ -5,6 +5,7 @@
 // de-duplication by seq, rejoining with `after`) is the shared live.js.
 import { newClientId, sharedLive } from "/static/js/live.js";
 import { el, translator } from "/static/js/dom.js";
+import { PUBLIC, applyVotes, forgetsRemoved, mergeQuestion, questionLists } from "/static/js/logic/qa-order.js";
 
 const root = document.getElementById("briefing-live");
 let live = null; // the Live connection, made once the page has a briefing
@@ -12,7 +13,6 @@ let live = null; // the Live connection, made once the page has a briefing
 const t = translator(root);
 
 const $ = (selector) => root.querySelector(selector);
-const PUBLIC = new Set(["approved", "answered"]);
 
 const state = {
   briefingId: Number(root?.dataset.briefing),
@@ -27,25 +27,9 @@ const state = {
   renderQueued: false,
 };
 
-function mergeQuestion(question) {
-  const old = state.questions.get(question.id);
-  // Public copies hide an anonymous asker; keep the name we already know
-  // (moderators and the asker themselves were sent it).
-  if (old && question.author === null && old.author !== null) {
-    question.author = old.author;
-    question.author_id = old.author_id;
-  }
-  if (old && !question.dismiss_reason && old.dismiss_reason) {
-    question.dismiss_reason = old.dismiss_reason;
-  }
-  // Counts move only with briefing.votes, vote acks and snapshots: the count inside
-  // a question event is the one of its moment, possibly older than ours.
-  if (old) question.votes = old.votes;
-  state.questions.set(question.id, question);
-}
-
-function isMine(question) {
-  return state.me && question.author_id === state.me.user_id;
+// Merging, ordering and vote counts are logic/qa-order.js (tested under Node, tests/js).
+function storeQuestion(question) {
+  state.questions.set(question.id, mergeQuestion(state.questions.get(question.id), question));
 }
 
 function stateLabel(question) {
@@ -109,26 +93,20 @@ function moderatorButtons(question) {
   return buttons;
 }
 
-function sorted(list) {
-  const newest = (a, b) => b.id - a.id;
-  const byVotes = (a, b) => b.votes - a.votes || newest(a, b);
-  return list.sort((a, b) => Number(b.pinned) - Number(a.pinned) || (state.sort === "votes" ? byVotes(a, b) : newest(a, b)));
-}
-
 function render() {
   state.renderQueued = false;
   const moderator = Boolean(state.me?.moderator);
-  const all = [...state.questions.values()];
-  const lists = [
-    ["[data-question-list]", sorted(all.filter((q) => PUBLIC.has(q.state))), "[data-questions-empty]"],
-    ["[data-pending-list]", all.filter((q) => moderator && q.state === "pending").sort((a, b) => a.id - b.id), "[data-pending-empty]"],
-    ["[data-mine-list]", all.filter((q) => isMine(q) && !moderator).sort((a, b) => b.id - a.id), null],
+  const lists = questionLists(state.questions.values(), { me: state.me, sort: state.sort });
+  const sections = [
+    ["[data-question-list]", lists.public, "[data-questions-empty]"],
+    ["[data-pending-list]", lists.pending, "[data-pending-empty]"],
+    ["[data-mine-list]", lists.mine, null],
   ];
-  for (const [selector, items, empty] of lists) {
+  for (const [selector, items, empty] of sections) {
     $(selector).replaceChildren(...items.map((q) => questionItem(q, { moderator })));
     if (empty) $(empty).hidden = items.length > 0;
   }
-  $("[data-mine]").hidden = lists[2][1].length === 0;
+  $("[data-mine]").hidden = lists.mine.length === 0;
 }
 
 function scheduleRender() {
@@ -193,7 +171,7 @@ function applySnapshot(snap) {
   state.me = snap.me;
   state.open = snap.open;
   state.questions.clear();
-  for (const q of snap.questions) mergeQuestion(q);
+  for (const q of snap.questions) storeQuestion(q);
   state.voted = new Set(snap.voted);
   state.messages.clear();
   $("[data-chat-log]").replaceChildren();
@@ -210,11 +188,11 @@ function applySnapshot(snap) {
 
 function handlers() {
   return {
-    "briefing.question": (e) => { mergeQuestion(e.question); scheduleRender(); },
+    "briefing.question": (e) => { storeQuestion(e.question); scheduleRender(); },
     "briefing.question_removed": (e) => {
       const q = state.questions.get(e.question_id);
       // The moderators and the asker keep it: a dismissal with its reason follows.
-      if (q && !isMine(q) && !state.me?.moderator) state.questions.delete(e.question_id);
+      if (q && forgetsRemoved(q, state.me)) state.questions.delete(e.question_id);
       scheduleRender();
     },
     "briefing.message": (e) => addMessage(e.message),
@@ -265,7 +243,7 @@ function wireForms() {
     const payload = { body: body.value, anonymous: anonymous.checked, client_id: newClientId() };
     const reply = await send("briefing.ask", payload, $("[data-ask-error]"));
     if (reply.ok) {
-      mergeQuestion(reply.data.question);
+      storeQuestion(reply.data.question);
       body.value = "";
       scheduleRender();
     }
@@ -301,15 +279,7 @@ function wireForms() {
 function wireEvents() {
   for (const [event, handler] of Object.entries(handlers())) live.on(event, handler);
   live.on("briefing.votes", (e) => {
-    let changed = false;
-    for (const { question_id: id, votes } of e.counts) {
-      const q = state.questions.get(id);
-      if (q) {
-        q.votes = votes;
-        changed = true;
-      }
-    }
-    if (changed) scheduleRender();
+    if (applyVotes(state.questions, e.counts)) scheduleRender();
   });
   live.on("briefing.viewers", (e) => showViewers(e.viewers));
   live.on("briefing.slow_mode", (e) => showSlow(e.seconds));

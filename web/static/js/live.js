@@ -10,18 +10,16 @@
 // last_event_id) are dropped rather than applied over it. Booth joins do not use it:
 // their snapshot holds only part of the room (lobby messages, not private ones).
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+import { retryWhileTimedOut } from "/static/js/logic/backoff.js";
+import { RoomSeqs } from "/static/js/logic/room-seq.js";
 
 const ACK_TIMEOUT_MS = 10000;
-const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
-const SEEN_LIMIT = 1000;
 
 export function newClientId() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
   // Older browsers: still unique enough for one user's retries.
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const shared = new Map();
 
@@ -40,9 +38,7 @@ export class Live {
     };
     this.socket = io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
     this.joins = []; // [{event, payload, room, onSnapshot, fullSnapshot}] in join order (fair first)
-    this.lastSeq = new Map(); // room -> highest seq seen
-    this.seen = new Map(); // room -> Set of seqs already handled
-    this.floor = new Map(); // room -> last_event_id of its full snapshot: older is stale
+    this.seqs = new RoomSeqs(); // per room: the highest seq, those seen, a full snapshot's floor
     this.holding = 0; // full-snapshot joins in flight
     this.held = []; // [event, data] of durable events waiting for those joins
     this.handlers = new Map(); // event -> [handler]
@@ -64,13 +60,7 @@ export class Live {
   // the same client_id each time, so a message that did arrive is not stored twice.
   async send(event, data) {
     const payload = data.client_id ? data : { ...data, client_id: newClientId() };
-    let reply = await this.emitWithAck(event, payload);
-    for (const delay of RETRY_DELAYS_MS) {
-      if (reply.ok || reply.error.code !== "timeout") break;
-      await sleep(delay);
-      reply = await this.emitWithAck(event, payload);
-    }
-    return reply;
+    return retryWhileTimedOut(() => this.emitWithAck(event, payload));
   }
 
   on(event, handler) {
@@ -83,15 +73,7 @@ export class Live {
 
   // True the first time a (room, seq) is seen; events without seq are ephemeral.
   fresh(room, seq) {
-    if (room == null || seq == null) return true;
-    if (seq <= (this.floor.get(room) ?? -1)) return false;
-    let seen = this.seen.get(room);
-    if (!seen) this.seen.set(room, (seen = new Set()));
-    if (seen.has(seq)) return false;
-    seen.add(seq);
-    if (seen.size > SEEN_LIMIT) seen.delete(seen.values().next().value);
-    if (seq > (this.lastSeq.get(room) || 0)) this.lastSeq.set(room, seq);
-    return true;
+    return this.seqs.fresh(room, seq);
   }
 
   deliver(event, data) {
@@ -124,20 +106,14 @@ export class Live {
   }
 
   async joinAndReplay(entry) {
-    const after = entry.room != null ? this.lastSeq.get(entry.room) : undefined;
+    const after = this.seqs.after(entry.room);
     const payload = after != null ? { ...entry.payload, after } : entry.payload;
     const reply = await this.emitWithAck(entry.event, payload);
     if (!reply.ok) return reply;
     const data = reply.data || {};
     entry.room = data.room ?? entry.room;
-    if (entry.room != null && entry.fullSnapshot) {
-      // The snapshot is the new baseline: nothing up to its last event applies again.
-      const last = data.last_event_id || 0;
-      this.floor.set(entry.room, last);
-      this.lastSeq.set(entry.room, Math.max(last, this.lastSeq.get(entry.room) || 0));
-    } else if (entry.room != null && !this.lastSeq.has(entry.room)) {
-      this.lastSeq.set(entry.room, data.last_event_id || 0);
-    }
+    // A full snapshot is the new baseline: nothing up to its last event applies again.
+    this.seqs.joined(entry.room, data.last_event_id, { fullSnapshot: entry.fullSnapshot });
     entry.onSnapshot?.(data);
     if (entry.fullSnapshot) return reply; // `missed` is already in the snapshot
     for (const missed of data.missed || []) {

@@ -101,7 +101,7 @@ export function watchHealth(pc, onSample, { intervalMs = 2000 } = {}) {
       previous = report;
       previousAt = at;
       if (!stopped) onSample(sample);
-    } catch (err) {
+    } catch {
       // A peer closing under us: the next tick (or stop) settles it.
     }
   };

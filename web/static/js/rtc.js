@@ -50,7 +50,9 @@
 // connection (status "connecting", not "reconnecting"). Retries back off
 // (delaysMs, last delay repeated). onStatus(state) hears "connecting", "connected",
 // "reconnecting" (show it), and "stopped" (after stop(), or when connect() gave up: the
-// caller has already said why, so do not overwrite that message).
+// caller has already said why, so do not overwrite that message). The policy itself is
+// logic/reconnect.js (tested under Node, tests/js); keepConnected gives it the browser's
+// network events.
 //
 // Health sample (every intervalMs): {
 //   send: {kbps, fps, lossPct, rttMs, width, height} | null   outbound video+audio; loss
@@ -62,12 +64,13 @@
 //             packetsReceived, freezeCount}] inbound, per m-line }
 // Values that are not known yet are null.
 
+import { RETRY_DELAYS_MS } from "/static/js/logic/backoff.js";
+import { DISCONNECTED_GRACE_MS, createReconnector } from "/static/js/logic/reconnect.js";
+
 export { summarize, watchHealth } from "/static/js/rtc-health.js";
 
 export const ERROR_CODES = ["denied", "no-device", "in-use", "failed"];
 const GATHER_TIMEOUT_MS = 5000;
-const DISCONNECTED_GRACE_MS = 3000;
-const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
 
 export class RtcError extends Error {
   constructor(code, cause) {
@@ -248,132 +251,17 @@ export async function shareScreen(sender, cameraTrack, { onEnded = () => {} } = 
   return { track, stop };
 }
 
+// The browser's network signals for the reconnect policy: back `online`, or another
+// connection type (navigator.connection, where there is one).
+function watchNetwork(listener) {
+  window.addEventListener("online", listener);
+  navigator.connection?.addEventListener?.("change", listener);
+  return () => {
+    window.removeEventListener("online", listener);
+    navigator.connection?.removeEventListener?.("change", listener);
+  };
+}
+
 export function keepConnected({ connect, onStatus = () => {}, delaysMs = RETRY_DELAYS_MS }) {
-  let pc = null;
-  let running = false;
-  let attempt = 0;
-  let busy = false;
-  let again = null; // the status of one more attempt once this one settles
-  let timer = null;
-  let graceTimer = null;
-
-  const clearTimers = () => {
-    clearTimeout(timer);
-    clearTimeout(graceTimer);
-    timer = graceTimer = null;
-  };
-
-  const onPeerState = (watched) => () => {
-    if (!running || watched !== pc) return;
-    const s = watched.connectionState;
-    if (s === "connected") {
-      attempt = 0;
-      clearTimeout(graceTimer);
-      graceTimer = null;
-      onStatus("connected");
-    } else if (s === "failed" || s === "closed") {
-      retry(s);
-    } else if (s === "disconnected" && !graceTimer) {
-      graceTimer = setTimeout(() => {
-        graceTimer = null;
-        if (running && watched === pc && watched.connectionState === "disconnected") retry(s);
-      }, DISCONNECTED_GRACE_MS);
-    }
-  };
-
-  async function run(status) {
-    if (busy) {
-      again = again === "reconnecting" ? again : status;
-      return;
-    }
-    busy = true;
-    clearTimers();
-    onStatus(status);
-    const old = pc;
-    pc = null;
-    if (old) old.close();
-    try {
-      const fresh = await connect();
-      if (!running) {
-        fresh?.close();
-      } else if (fresh === null) {
-        stop(); // a permanent refusal: the caller says why
-      } else {
-        pc = fresh;
-        fresh.addEventListener("connectionstatechange", onPeerState(fresh));
-        if (fresh.connectionState === "connected") onStatus("connected");
-      }
-    } catch (err) {
-      if (running) schedule();
-    } finally {
-      busy = false;
-    }
-    const next = again;
-    again = null;
-    if (next && running) run(next);
-  }
-
-  function schedule() {
-    const delay = delaysMs[Math.min(attempt, delaysMs.length - 1)];
-    attempt += 1;
-    onStatus("reconnecting");
-    clearTimeout(timer);
-    timer = setTimeout(() => run("reconnecting"), delay);
-  }
-
-  function retry(reason) {
-    if (!running) return;
-    if (reason === "failed" || reason === "closed" || reason === "disconnected") {
-      // The peer broke: wait a little (backoff) so a flapping network is not hammered.
-      const old = pc;
-      pc = null;
-      if (old) old.close();
-      schedule();
-    } else {
-      run("reconnecting");
-    }
-  }
-
-  // A planned new connection (other publishers, another mode): no "reconnecting" shown.
-  function refresh() {
-    if (running) run("connecting");
-  }
-
-  const onNetwork = () => {
-    if (running && !busy && (!pc || pc.connectionState !== "connected")) run("reconnecting");
-  };
-
-  function start() {
-    if (running) return;
-    running = true;
-    attempt = 0;
-    window.addEventListener("online", onNetwork);
-    navigator.connection?.addEventListener?.("change", onNetwork);
-    run("connecting");
-  }
-
-  function stop() {
-    if (!running) return;
-    running = false;
-    clearTimers();
-    window.removeEventListener("online", onNetwork);
-    navigator.connection?.removeEventListener?.("change", onNetwork);
-    const old = pc;
-    pc = null;
-    if (old) old.close();
-    onStatus("stopped");
-  }
-
-  return {
-    start,
-    stop,
-    retry,
-    refresh,
-    get pc() {
-      return pc;
-    },
-    get running() {
-      return running;
-    },
-  };
+  return createReconnector({ connect, onStatus, delaysMs, graceMs: DISCONNECTED_GRACE_MS, watchNetwork });
 }

@@ -28,7 +28,7 @@ function savedMode() {
   try {
     const mode = localStorage.getItem(MODE_KEY);
     return MODES.includes(mode) ? mode : "full";
-  } catch (err) {
+  } catch {
     return "full"; // storage disabled: the default every time
   }
 }
@@ -160,7 +160,7 @@ export function createViewer(ctx) {
     v.mode = mode;
     try {
       localStorage.setItem(MODE_KEY, mode);
-    } catch (err) {
+    } catch {
       // storage disabled: the choice lasts for this page
     }
     showMode();
