@@ -5,7 +5,7 @@
 #   make system       apt-install redis-server, postgresql, chromium, fonts-noto-cjk, coturn if missing
 #   make run          start the demo server (FAIRSERVER_HOST / FAIRSERVER_PORT)
 #   make test         lint and type checks, then the full suite against throwaway PostgreSQL + redis
-#   make check        lint and type checks only (ruff, ruff format --check, mypy --strict)
+#   make check        lint, type and JS checks only (ruff, ruff format --check, mypy --strict, eslint, node --test)
 #   make messages     extract UI strings to messages.pot and merge them into every catalogue
 #   make clean        caches and build output;  make distclean also drops .venv, node_modules
 
@@ -69,6 +69,8 @@ check: setup
 	$(VENV)/bin/ruff check fairserver tests bench
 	$(VENV)/bin/ruff format --check fairserver tests bench
 	$(VENV)/bin/mypy --strict fairserver
+	npm run --silent lint
+	npm test --silent
 
 # Keywords and the method map (babel.cfg) must match tests/test_i18n.py.
 LOCALE_DIR := fairserver/locale
