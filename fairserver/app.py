@@ -26,10 +26,10 @@ from fairserver.http.briefings import export as briefing_export
 from fairserver.http.fairs import dashboard, organiser, policy
 from fairserver.http.fairs import pages as fair_pages
 from fairserver.http.interviews import pages as interview_pages
-from fairserver.http.kit import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
+from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
 from fairserver.socket.domains import load_domains
-from fairserver.socket.lifecycle import realtime, tell_sockets
+from fairserver.socket.lifecycle import realtime, services_ctx, tell_sockets
 from fairserver.socket.server import SocketLayer
 from fairserver.store.db import Database
 from fairserver.text import _INVISIBLE, markdown
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     layer = SocketLayer(settings, load_domains())
     layer.sio.attach(app)
     app[SOCKETS] = layer
+    app.cleanup_ctx.append(services_ctx)
     app.cleanup_ctx.append(realtime)
     app.on_shutdown.append(tell_sockets)
     for module in ROUTE_MODULES:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from aiohttp import web
 
 from fairserver.app import create_app
-from fairserver.http.kit import DB, PASSWORDS, SETTINGS
+from fairserver.keys import DB, PASSWORDS, SETTINGS
 from fairserver.settings import Settings, SettingsError
 from fairserver.store.db import Database
 

@@ -16,7 +16,7 @@ from aiortc import RTCBundlePolicy, RTCConfiguration
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from fairserver.app import create_app
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.settings import Settings
 from fairserver.store.db import Database
 from fairserver.webrtc.peers import PeerRegistry

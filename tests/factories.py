@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from fairserver.auth import Passwords
 from fairserver.clock import utcnow
-from fairserver.http.kit import PASSWORDS
+from fairserver.keys import PASSWORDS
 from fairserver.store import accounts, fairs, jobs
 from fairserver.store import tables as t
 from fairserver.store.db import Database

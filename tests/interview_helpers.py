@@ -9,8 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from aiortc import RTCSessionDescription
 
-from fairserver.http.kit import DB, PASSWORDS, SOCKETS
-from fairserver.rooms.briefings import stage
+from fairserver.keys import DB, PASSWORDS, SOCKETS
 from fairserver.store import accounts
 from fairserver.webrtc.peers import Peer, PeerRegistry
 from tests.factories import PASSWORD, World
@@ -29,7 +28,7 @@ def code(reply: dict[str, Any]) -> str:
 
 
 def registry_of(client: TestClient[Any, Any]) -> PeerRegistry:
-    return stage.stage_of(client.app[SOCKETS].services).registry
+    return client.app[SOCKETS].services.stage.registry
 
 
 async def add_colleagues(client: TestClient[Any, Any], world: World, count: int) -> list[str]:

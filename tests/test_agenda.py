@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from icalendar import Calendar
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.rooms.briefings import schedule as service
 from fairserver.store import briefings as store
 from fairserver.store import tables as t

@@ -10,8 +10,8 @@ from fairserver.rooms.booths import calls as booth_calls
 from fairserver.rooms.booths import live as booth_service
 from fairserver.rooms.booths import queue as booth_queue
 from fairserver.rooms.booths.live import Booth
-from fairserver.rooms.context import Services
 from fairserver.rooms.notify import RecordingNotifier
+from fairserver.rooms.wiring import build_services
 from fairserver.store import tables as t
 from fairserver.store.db import Database
 from fairserver.store.live import MemoryLive
@@ -24,7 +24,7 @@ class Stage:
         self.world = world
         self.time = FakeTime()
         self.notifier = RecordingNotifier()
-        self.services = Services(
+        self.services = build_services(
             db=db,
             live=MemoryLive(clock=self.time.monotonic),
             notifier=self.notifier,

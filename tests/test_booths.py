@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB, SETTINGS
+from fairserver.keys import DB, SETTINGS
 from fairserver.settings import PROJECT_ROOT, Settings
 from fairserver.store import tables as t
 from tests.conftest import test_settings as make_settings

@@ -14,9 +14,9 @@ from fairserver.auth import Actor
 from fairserver.rooms.briefings import chat as briefing_chat
 from fairserver.rooms.briefings import live as briefing
 from fairserver.rooms.briefings import qa as briefing_qa
-from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.notify import RecordingNotifier
+from fairserver.rooms.wiring import build_services
 from fairserver.store import briefings as briefing_store
 from fairserver.store import events as event_log
 from fairserver.store import tables as t
@@ -41,7 +41,7 @@ class Setup:
         self.mod_room = f"{self.room}:mod"
         self.clock = Clock()
         self.notifier = RecordingNotifier()
-        self.services = Services(
+        self.services = build_services(
             db=db, live=MemoryLive(clock=self.clock), notifier=self.notifier, worker_id="w1"
         )
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.store import fairs
 from fairserver.store import tables as t
 from tests.factories import HALLS, ROLES, World

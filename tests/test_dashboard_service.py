@@ -16,10 +16,10 @@ from fairserver.rooms.booths import calls as booth_calls
 from fairserver.rooms.booths import live as booth_service
 from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.briefings import live as briefing_service
-from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import attendance, dashboard
 from fairserver.rooms.fairs import live as fairlive
 from fairserver.rooms.notify import RecordingNotifier
+from fairserver.rooms.wiring import build_services
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
 from fairserver.store.db import Database
@@ -33,7 +33,7 @@ class Stage:
         self.db, self.world, self.fair = db, world, fair
         self.time = FakeTime()
         self.notifier = RecordingNotifier()
-        self.services = Services(
+        self.services = build_services(
             db=db,
             live=MemoryLive(clock=self.time.monotonic),
             notifier=self.notifier,
@@ -252,8 +252,8 @@ async def test_the_ticker_runs_while_someone_watches_and_stops_after(
     stage: Stage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dashboard, "TICK_SECONDS", 0.01)
-    tickers = dashboard.tickers(stage.services)
-    assert dashboard.tickers(stage.services) is tickers  # one per Services
+    tickers = stage.services.dashboard_tickers
+    assert stage.services.dashboard_tickers is tickers  # one per Services
     watching = {"w1:o1": True, "w1:o2": True}
     for connection in watching:
         tickers.watch(stage.services, stage.fair, connection, lambda c=connection: watching[c])

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fairserver.clock import utcnow
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.rooms.fairs import export
 from fairserver.store import jobs
 from fairserver.store import tables as t

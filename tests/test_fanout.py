@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from engineio.async_socket import AsyncSocket
 
-from fairserver.http.kit import SOCKETS
+from fairserver.keys import SOCKETS
 from fairserver.socket import fanout
 from tests.factories import World
 from tests.sockets import connected

@@ -14,8 +14,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB, SOCKETS
-from fairserver.rooms.interviews.media import rooms_of
+from fairserver.keys import DB, SOCKETS
 from fairserver.settings import Settings
 from fairserver.store import tables as t
 from fairserver.webrtc.peers import PeerRegistry
@@ -139,7 +138,7 @@ async def test_a_recording_per_publisher_while_everyone_consents(
         ("interview", iid, "recording"),
     ]
     files = [settings.recordings_dir / r["file_name"] for r in running]
-    room = rooms_of(client.app[SOCKETS].services).rooms[iid]
+    room = client.app[SOCKETS].services.interview_rooms.rooms[iid]
     active = list(room.recordings.values())
     assert len(active) == 2
     await wait_until(lambda: all(a.recorder.stats.written > 30 for a in active), 10, "writes")
@@ -181,7 +180,7 @@ async def test_a_recording_whose_file_cannot_be_written_stops_for_everyone(
     for sock in (recruiter, student):
         stopped = await sock.wait_for("interview.recording", lambda e: not e["on"])
         assert stopped["reason"] == "failed"
-    room = rooms_of(client.app[SOCKETS].services).rooms[iid]
+    room = client.app[SOCKETS].services.interview_rooms.rooms[iid]
     await wait_until(lambda: not room.recordings, 5, "every file closed")
     async with client.app[DB].connect() as conn:
         found = await conn.execute(sa.select(t.recordings.c.file_name, t.recordings.c.state))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 
 from fairserver.app import create_app
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.store import jobs as job_store
 from fairserver.store import tables as t
 from tests.conftest import fresh_pg_database

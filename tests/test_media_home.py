@@ -13,13 +13,14 @@ import pytest
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
 from fairserver.rooms.media.homes import Leave, MediaHomes, Seated
+from fairserver.rooms.wiring import build_services
 from fairserver.store.live_redis import RedisLive
 from tests.test_live_contract import eventually, redis_url
 
 
 class Worker:
     def __init__(self, name: str, live: RedisLive) -> None:
-        services = Services(db=None, live=live, notifier=None, worker_id=name)  # type: ignore[arg-type]
+        services = build_services(db=None, live=live, notifier=None, worker_id=name)  # type: ignore[arg-type]
         self.homes = MediaHomes(services, call_timeout=1.0, renew_every=0.2)
         self.ran: list[tuple[str, dict[str, Any]]] = []
         self.rooms: set[str] = set()

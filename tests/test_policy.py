@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.rooms.fairs.policy import PolicyLibrary
 from fairserver.settings import Settings
 from fairserver.store import fairs

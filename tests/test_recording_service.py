@@ -15,9 +15,9 @@ import av
 import pytest
 from aiortc import RTCConfiguration
 
-from fairserver.rooms.context import Services
 from fairserver.rooms.media import recordings
 from fairserver.rooms.notify import RecordingNotifier
+from fairserver.rooms.wiring import build_services
 from fairserver.settings import Settings
 from fairserver.store import recordings as store
 from fairserver.store.db import Database
@@ -35,7 +35,7 @@ NO_ICE = RTCConfiguration(iceServers=[])
 class Setup:
     def __init__(self, db: Database, world: World, directory: Path) -> None:
         self.db, self.world, self.time = db, world, FakeTime()
-        self.services = Services(
+        self.services = build_services(
             db=db,
             live=MemoryLive(clock=self.time.monotonic),
             notifier=RecordingNotifier(),
@@ -93,7 +93,7 @@ async def test_start_commits_the_row_and_stop_finalises_file_and_row(setup: Setu
     # A server-chosen, unguessable name inside the recordings directory.
     assert active.path.parent == setup.services.settings.recordings_dir
     assert row["file_name"] == active.path.name and len(active.path.stem) > 30
-    assert active.id in recordings.registry_of(setup.services).active
+    assert active.id in setup.services.recordings.active
 
     await asyncio.sleep(1.5)
     setup.time.advance(90)
@@ -110,7 +110,7 @@ async def test_start_commits_the_row_and_stop_finalises_file_and_row(setup: Setu
     assert row["state"] == "complete" and stopped == [active.id]
     assert row["ended_at"] - row["started_at"] == timedelta(seconds=90)
     assert row["bytes"] == active.path.stat().st_size > 1000
-    assert not recordings.registry_of(setup.services).active
+    assert not setup.services.recordings.active
     assert all(not s.listeners and not s.end_listeners for s in sources)
     with av.open(str(active.path)) as container:
         assert sorted(s.type for s in container.streams) == ["audio", "video"]
@@ -127,7 +127,7 @@ async def test_the_publisher_leaving_stops_and_completes_the_recording(setup: Se
     await asyncio.sleep(0.1)
     row = await setup.row(active.id)
     assert row["state"] == "complete" and row["bytes"] > 0
-    assert not recordings.registry_of(setup.services).active
+    assert not setup.services.recordings.active
 
 
 async def test_a_recording_stopped_as_failed_or_with_nothing_written_is_failed(
@@ -190,7 +190,7 @@ async def test_stop_all_finalises_every_running_recording(setup: Setup) -> None:
     first, second = await setup.start(sources[:1]), await setup.start(sources[1:])
     await asyncio.sleep(1)
     await recordings.stop_all(setup.services)  # what the app's cleanup does at shutdown
-    assert not recordings.registry_of(setup.services).active
+    assert not setup.services.recordings.active
     for active in (first, second):
         row = await setup.row(active.id)
         assert row["state"] == "complete" and row["bytes"] == active.path.stat().st_size

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB, SETTINGS
+from fairserver.keys import DB, SETTINGS
 from fairserver.rooms.briefings.replay import clock, timeline
 from fairserver.store import recordings as store
 from fairserver.store import tables as t

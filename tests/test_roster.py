@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.rooms.accounts import roster
 from fairserver.store import tables as t
 from fairserver.store.db import Database

@@ -17,7 +17,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fairserver.clock import utcnow
-from fairserver.http.kit import DB, SETTINGS
+from fairserver.keys import DB, SETTINGS
 from fairserver.store import recordings as recording_store
 from fairserver.store import tables as t
 from tests.factories import CAMPUS_VIEWERS, ROLES, World

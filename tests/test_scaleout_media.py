@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 from types import SimpleNamespace
 from typing import Any
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.store.db import Database
 from fairserver.webrtc.peers import PeerRegistry
 from tests import test_scaleout

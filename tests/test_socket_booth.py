@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB, PASSWORDS, SOCKETS
+from fairserver.keys import DB, PASSWORDS, SOCKETS
 from fairserver.rooms.booths import live as booth_service
 from fairserver.rooms.booths import queue as booth_queue
 from fairserver.store import accounts

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
 from fairserver.auth import Actor
-from fairserver.http.kit import DB, SOCKETS
+from fairserver.keys import DB, SOCKETS
 from fairserver.rooms.briefings import chat as briefing_chat
 from fairserver.rooms.briefings import live as briefing
 from fairserver.rooms.briefings import qa as briefing_qa

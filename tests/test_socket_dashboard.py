@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import SOCKETS
+from fairserver.keys import SOCKETS
 from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import dashboard
 from tests.factories import ROLES, World
@@ -117,7 +117,7 @@ async def test_updates_are_sent_only_when_something_changed(
 async def test_one_ticker_per_fair_stopped_when_the_last_watcher_goes(
     client: TestClient[Any, Any], world: World, fast_ticks: None
 ) -> None:
-    tickers = dashboard.tickers(services_of(client))
+    tickers = services_of(client).dashboard_tickers
     async with connected(client, world, "organiser_a") as first:
         async with connected(client, world, "admin") as second:
             for sock in (first, second):
@@ -153,7 +153,7 @@ async def test_dashboard_needs_the_fair_joined_first(
         assert await organiser.call("fair.dashboard", {}) == NOT_FOUND
         spoofed = await organiser.call("fair.dashboard", {"fair_id": world.campus_fair})
         assert spoofed["error"]["code"] == "request.invalid"
-    assert dashboard.tickers(services_of(client)).fairs == {}
+    assert services_of(client).dashboard_tickers.fairs == {}
 
 
 # --- the page --------------------------------------------------------------------------

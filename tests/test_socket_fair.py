@@ -11,7 +11,7 @@ import socketio
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.store import tables as t
 from tests.factories import ROLES, World
 from tests.sockets import Client, connected
@@ -221,7 +221,7 @@ async def test_logging_out_elsewhere_closes_the_live_socket_within_seconds(
     client: TestClient[Any, Any], world: World
 ) -> None:
     from fairserver.auth import end_user_sessions
-    from fairserver.http.kit import SOCKETS
+    from fairserver.keys import SOCKETS
     from fairserver.socket.lifecycle import SESSION_CHECK_SECONDS
 
     async with connected(client, world, "recruiter_a") as sock:

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.store import tables as t
 from fairserver.webrtc.peers import PeerRegistry
 from tests.factories import ROLES, World

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 from fairserver.store import tables as t
 from tests.factories import World
 from tests.sockets import Client, connected

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from aiortc import RTCSessionDescription
 
-from fairserver.http.kit import DB, SOCKETS
+from fairserver.keys import DB, SOCKETS
 from fairserver.rooms.briefings import stage
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
@@ -38,7 +38,7 @@ SIGNED_IN = [r for r in ROLES if r != "anonymous"]
 
 
 def registry_of(client: TestClient[Any, Any]) -> PeerRegistry:
-    return stage.stage_of(client.app[SOCKETS].services).registry
+    return client.app[SOCKETS].services.stage.registry
 
 
 async def send_offer(
@@ -183,7 +183,7 @@ async def test_a_bad_offer_is_an_error_and_leaves_no_peer(
 
 
 def stage_room(client: TestClient[Any, Any], bid: int) -> stage.StageRoom:
-    return stage.stage_of(client.app[SOCKETS].services).rooms[bid]
+    return client.app[SOCKETS].services.stage.rooms[bid]
 
 
 async def test_an_unknown_watch_mode_is_refused_and_leaves_no_peer(

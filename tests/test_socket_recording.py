@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from fairserver.app import create_app
-from fairserver.http.kit import DB, SETTINGS, SOCKETS
+from fairserver.keys import DB, SETTINGS, SOCKETS
 from fairserver.rooms.media import recordings
 from fairserver.settings import Settings
 from fairserver.store import recordings as store
@@ -34,7 +34,7 @@ def code(reply: dict[str, Any]) -> str:
 
 
 def running(client: TestClient[Any, Any]) -> dict[int, recordings.ActiveRecording]:
-    return recordings.registry_of(client.app[SOCKETS].services).active
+    return client.app[SOCKETS].services.recordings.active
 
 
 async def rows(client: TestClient[Any, Any], bid: int) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from fairserver.http.kit import SOCKETS
+from fairserver.keys import SOCKETS
 from fairserver.socket.domains import load_domains
 from tests.factories import ROLES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fairserver.http.kit import DB
+from fairserver.keys import DB
 
 routes = web.RouteTableDef()
 

@@ -1,4 +1,4 @@
-"""What every view needs: app keys, the caller, rendering, forms and the JSON envelope."""
+"""What every view needs: the caller, rendering, forms and the JSON envelope."""
 
 from __future__ import annotations
 
@@ -9,17 +9,10 @@ import aiohttp_jinja2
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from fairserver.auth import ANONYMOUS, Actor, Passwords
-from fairserver.i18n import Catalogues, current_locale, gettext
+from fairserver.auth import ANONYMOUS, Actor
+from fairserver.i18n import current_locale, gettext
+from fairserver.keys import CATALOGUES
 from fairserver.permissions import Right, can
-from fairserver.settings import Settings
-from fairserver.store.db import Database
-
-SETTINGS = web.AppKey("settings", Settings)
-DB = web.AppKey("db", Database)
-PASSWORDS = web.AppKey("passwords", Passwords)
-CATALOGUES = web.AppKey("catalogues", Catalogues)
-SOCKETS: web.AppKey[Any] = web.AppKey("sockets")
 
 ACTOR_KEY = web.RequestKey("actor", Actor)
 CSRF_KEY = web.RequestKey("csrf", str)

@@ -10,17 +10,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from fairserver.auth import SESSION_COOKIE, resolve_session
-from fairserver.http.kit import (
-    ACTOR_KEY,
-    CATALOGUES,
-    CSRF_KEY,
-    DB,
-    LOCALE_KEY,
-    SETTINGS,
-    actor_of,
-    json_error,
-    render,
-)
+from fairserver.http.kit import ACTOR_KEY, CSRF_KEY, LOCALE_KEY, actor_of, json_error, render
+from fairserver.keys import CATALOGUES, DB, SETTINGS
 from fairserver.proxies import own_origins
 
 log = logging.getLogger(__name__)

@@ -7,20 +7,10 @@ from datetime import timedelta
 from aiohttp import web
 
 from fairserver.auth import SESSION_COOKIE, create_session, end_session
-from fairserver.http.kit import (
-    CATALOGUES,
-    DB,
-    PASSWORDS,
-    SETTINGS,
-    actor_of,
-    parse_form,
-    redirect,
-    render,
-    require_login,
-    safe_next,
-)
+from fairserver.http.kit import actor_of, parse_form, redirect, render, require_login, safe_next
 from fairserver.http.middleware import LANG_COOKIE
 from fairserver.i18n import gettext as _
+from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS
 from fairserver.rooms.accounts import registration as accounts
 from fairserver.store import accounts as account_store
 

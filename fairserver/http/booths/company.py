@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from fairserver.auth import Actor
-from fairserver.http.kit import DB, not_found, parse_form, render, require_login
+from fairserver.http.kit import not_found, parse_form, render, require_login
+from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import profile as booths

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from fairserver.http.booths.pages import BOOTH, editable_booth
 from fairserver.http.fairs.pages import visible_fair
 from fairserver.http.kit import (
-    DB,
     actor_of,
     json_error,
     json_ok,
@@ -22,6 +21,7 @@ from fairserver.http.kit import (
     safe_next,
     validation_messages,
 )
+from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import jobs

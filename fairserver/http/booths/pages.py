@@ -13,8 +13,6 @@ from pydantic import ValidationError
 
 from fairserver.http.fairs.pages import visible_fair
 from fairserver.http.kit import (
-    DB,
-    SETTINGS,
     actor_of,
     not_found,
     render,
@@ -23,6 +21,7 @@ from fairserver.http.kit import (
     validation_messages,
 )
 from fairserver.i18n import gettext as _
+from fairserver.keys import DB, SETTINGS
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import profile as booths

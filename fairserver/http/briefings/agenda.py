@@ -11,7 +11,8 @@ from aiohttp import web
 from fairserver.auth import Actor
 from fairserver.clock import utcnow
 from fairserver.http.fairs.pages import visible_fair
-from fairserver.http.kit import DB, actor_of, not_found, parse_form, render, require
+from fairserver.http.kit import actor_of, not_found, parse_form, render, require
+from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.briefings import schedule as service
 from fairserver.store import briefings as store

@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from fairserver.http.fairs.pages import visible_fair
-from fairserver.http.kit import DB, actor_of, not_found
+from fairserver.http.kit import actor_of, not_found
+from fairserver.keys import DB
 from fairserver.rooms.briefings import live as service
 from fairserver.rooms.briefings import qa
 from fairserver.store import briefings as store

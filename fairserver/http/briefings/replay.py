@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from fairserver.http.fairs.pages import visible_fair
-from fairserver.http.kit import DB, SETTINGS, actor_of, not_found, render
+from fairserver.http.kit import actor_of, not_found, render
+from fairserver.keys import DB, SETTINGS
 from fairserver.rooms.briefings import replay as service
 from fairserver.rooms.errors import NotFound
 from fairserver.store import briefings as briefing_store

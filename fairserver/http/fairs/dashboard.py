@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fairserver.http.kit import DB, not_found, render, require, require_login
+from fairserver.http.kit import not_found, render, require, require_login
+from fairserver.keys import DB
 from fairserver.permissions import Right
 from fairserver.store import fairs as fair_store
 

@@ -7,15 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from fairserver.auth import Actor
-from fairserver.http.kit import (
-    DB,
-    not_found,
-    parse_form,
-    render,
-    require,
-    require_login,
-)
+from fairserver.http.kit import not_found, parse_form, render, require, require_login
 from fairserver.i18n import gettext as _
+from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right
 from fairserver.rooms.accounts import roster
 from fairserver.rooms.accounts.registration import Refused

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fairserver.http.kit import DB, actor_of, not_found, render
+from fairserver.http.kit import actor_of, not_found, render
+from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.store import fairs as fair_store
 

@@ -10,8 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from fairserver.http.fairs.pages import visible_fair
-from fairserver.http.kit import DB, SETTINGS, actor_of, not_found, render
+from fairserver.http.kit import actor_of, not_found, render
 from fairserver.i18n import current_locale
+from fairserver.keys import DB, SETTINGS
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.fairs.policy import PolicyLibrary, is_page_name
 from fairserver.store import accounts as account_store

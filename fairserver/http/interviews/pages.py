@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fairserver.http.kit import DB, not_found, render, require_login
+from fairserver.http.kit import not_found, render, require_login
+from fairserver.keys import DB
 from fairserver.store import interviews as store
 
 routes = web.RouteTableDef()

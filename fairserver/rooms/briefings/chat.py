@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
-from fairserver.rooms.briefings.live import MessageView, Seat, is_moderator, ticks
+from fairserver.rooms.briefings.live import MessageView, Seat, is_moderator
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ClientIdReused, NotFound, ServiceError
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
@@ -225,6 +225,6 @@ async def set_slow_mode(services: Services, seat: Seat, seconds: int) -> dict[st
 
 def react(services: Services, seat: Seat, kind: str) -> None:
     """Counted in this worker's tally and sent, summed, on the next one-second tick."""
-    made = ticks(services)
+    made = services.ticks
     made.tally.add(seat.briefing_id, kind)
     made.reactions.mark(seat.briefing_id)

@@ -186,15 +186,8 @@ class Ticks:
         self.votes.mark(briefing_id)
 
 
-TICKS_KEY = "_briefing_ticks"
-
-
-def ticks(services: Services) -> Ticks:
-    """This process's ticks, kept on its Services (one per app)."""
-    held = vars(services)
-    found = held.get(TICKS_KEY)
-    if isinstance(found, Ticks):
-        return found
+def make_ticks(services: Services) -> Ticks:
+    """The app's ticks (built once, by rooms/wiring.py)."""
 
     async def votes(briefing_id: int) -> bool:
         return await _send_votes(services, briefing_id, made.voted)
@@ -211,13 +204,12 @@ def ticks(services: Services) -> Ticks:
         reactions=Coalescer(REACTIONS_PERIOD, reactions),
         tally=ReactionTally(),
     )
-    held[TICKS_KEY] = made
     return made
 
 
 async def flush_ticks(services: Services) -> None:
     """Sends every pending coalesced update now (tests; graceful stop)."""
-    made = ticks(services)
+    made = services.ticks
     for coalescer in (made.votes, made.viewers, made.reactions):
         await coalescer.flush_now()
 
@@ -289,7 +281,7 @@ async def enter(
         subject_id=seat.briefing_id,
     )
     await touch(services, connection_id, actor, seat.briefing_id)
-    ticks(services).viewers.mark(seat.briefing_id)
+    services.ticks.viewers.mark(seat.briefing_id)
     return await snapshot(services, actor, seat, after)
 
 
@@ -308,7 +300,7 @@ async def leave(services: Services, connection_id: str, briefing_id: int, reason
 
 async def drop_presence(services: Services, connection_id: str, briefing_id: int) -> None:
     if await services.live.presence_drop(briefing_room(briefing_id), connection_id):
-        ticks(services).viewers.mark(briefing_id)
+        services.ticks.viewers.mark(briefing_id)
 
 
 async def snapshot(

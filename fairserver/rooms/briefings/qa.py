@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
 from fairserver.rooms.briefings.chat import ensure_may_speak
-from fairserver.rooms.briefings.live import PUBLIC_STATES, QuestionView, Seat, question_view, ticks
+from fairserver.rooms.briefings.live import PUBLIC_STATES, QuestionView, Seat, question_view
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
@@ -138,7 +138,7 @@ async def vote(
             changed = await store.remove_vote(conn, question_id, user_id)
         votes = await store.vote_count(conn, question_id)
     if changed:
-        ticks(services).mark_vote(seat.briefing_id, question_id)
+        services.ticks.mark_vote(seat.briefing_id, question_id)
     return {"question_id": question_id, "voted": up, "votes": votes}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
 from fairserver.rooms.briefings.live import Seat, briefing_room
-from fairserver.rooms.briefings.stage import ensure_presenter, stage_of
+from fairserver.rooms.briefings.stage import ensure_presenter
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
 from fairserver.rooms.media import recordings
@@ -38,20 +38,8 @@ class BriefingRecordings:
         self.lock = asyncio.Lock()
 
 
-KEY = "_briefing_recordings"
-
-
-def recordings_of(services: Services) -> BriefingRecordings:
-    held = vars(services)
-    found = held.get(KEY)
-    if not isinstance(found, BriefingRecordings):
-        found = BriefingRecordings()
-        held[KEY] = found
-    return found
-
-
 def state(services: Services, briefing_id: int) -> RecordingState:
-    running = recordings_of(services).running.get(briefing_id)
+    running = services.briefing_recordings.running.get(briefing_id)
     return RecordingState(
         room=briefing_room(briefing_id),
         briefing_id=briefing_id,
@@ -69,11 +57,11 @@ async def announce(services: Services, briefing_id: int) -> RecordingState:
 async def start(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
     """Records the primary publisher; starting again while it runs changes nothing."""
     await ensure_presenter(services, actor, seat)
-    held = recordings_of(services)
+    held = services.briefing_recordings
     async with held.lock:  # two presenters clicking at once make one recording
         if seat.briefing_id in held.running:
             return state(services, seat.briefing_id).model_dump(mode="json")
-        room = stage_of(services).rooms.get(seat.briefing_id)
+        room = services.stage.rooms.get(seat.briefing_id)
         primary = room.primary() if room is not None else None
         if room is None or primary is None:
             raise ServiceError("recording.not_live", _("Nobody is live on this stage."))
@@ -104,7 +92,7 @@ async def start(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
 async def stop(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
     """Finalises the file; stopping when nothing runs changes nothing."""
     await ensure_presenter(services, actor, seat)
-    running = recordings_of(services).running.get(seat.briefing_id)
+    running = services.briefing_recordings.running.get(seat.briefing_id)
     if running is not None:
         await recordings.stop_recording(services, running)
     return state(services, seat.briefing_id).model_dump(mode="json")

@@ -226,9 +226,6 @@ class Stage:
         task.add_done_callback(self._tasks.discard)
 
 
-STAGE_KEY = "_briefing_stage"
-
-
 def stage_configuration(settings: Settings) -> RTCConfiguration:
     """The server's ICE configuration, with every m-line on one transport (max-bundle).
 
@@ -239,16 +236,6 @@ def stage_configuration(settings: Settings) -> RTCConfiguration:
     """
     ice = server_configuration(settings).iceServers
     return RTCConfiguration(iceServers=ice, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
-
-
-def stage_of(services: Services) -> Stage:
-    """This app's Stage, kept on its Services (one per app, like the briefing ticks)."""
-    held = vars(services)
-    found = held.get(STAGE_KEY)
-    if not isinstance(found, Stage):
-        found = Stage(services, stage_configuration(services.settings))
-        held[STAGE_KEY] = found
-    return found
 
 
 def publisher_id(connection_id: str) -> str:
@@ -277,7 +264,7 @@ async def ensure_presenter(services: Services, actor: Actor, seat: Seat) -> None
 
 
 def state(services: Services, briefing_id: int) -> dict[str, Any]:
-    room = stage_of(services).rooms.get(briefing_id)
+    room = services.stage.rooms.get(briefing_id)
     if room is None:
         return {"briefing_id": briefing_id, "live": False, "publishers": [], "viewers": 0}
     event = room.live_event().model_dump(mode="json")
@@ -305,7 +292,7 @@ async def publish(
     """A presenter's browser sends camera and microphone; the answer SDP comes back."""
     await ensure_presenter(services, actor, seat)
     _ensure_media(sdp)
-    stage, participant = stage_of(services), publisher_id(connection_id)
+    stage, participant = services.stage, publisher_id(connection_id)
     await stage.close(participant)  # publishing again replaces the old connection
     room = stage.room(seat.briefing_id)
     if len(room.publishers) >= MAX_PUBLISHERS:
@@ -326,7 +313,7 @@ async def publish(
 
 async def unpublish(services: Services, connection_id: str, actor: Actor, seat: Seat) -> None:
     await ensure_presenter(services, actor, seat)
-    await stage_of(services).close(publisher_id(connection_id))
+    await services.stage.close(publisher_id(connection_id))
 
 
 async def watch(
@@ -341,7 +328,7 @@ async def watch(
     """A seated viewer's recvonly offer gets every live publisher's media (see the top)."""
     await briefing_service.ensure_not_banned(services, seat, actor.user_id or 0)
     _ensure_media(sdp)
-    stage, participant = stage_of(services), viewer_id(connection_id)
+    stage, participant = services.stage, viewer_id(connection_id)
     await stage.close(participant)  # watching again replaces the old connection
     room = stage.rooms.get(seat.briefing_id)
     own = publisher_id(connection_id)
@@ -371,12 +358,12 @@ async def watch(
 
 
 async def unwatch(services: Services, connection_id: str) -> None:
-    await stage_of(services).close(viewer_id(connection_id))
+    await services.stage.close(viewer_id(connection_id))
 
 
 async def leave(services: Services, connection_id: str) -> None:
     """Disconnect (and shutdown): every peer of this connection, publishing or watching."""
-    stage = stage_of(services)
+    stage = services.stage
     with contextlib.suppress(Exception):
         await stage.close(viewer_id(connection_id))
     await stage.close(publisher_id(connection_id))

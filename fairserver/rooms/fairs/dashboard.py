@@ -251,15 +251,3 @@ class Tickers:
         tasks = [w.task for w in self.fairs.values() if w.task is not None]
         self.fairs.clear()
         await stop_tasks(tasks)
-
-
-TICKERS_KEY = "_dashboard_tickers"
-
-
-def tickers(services: Services) -> Tickers:
-    held = vars(services)
-    found = held.get(TICKERS_KEY)
-    if isinstance(found, Tickers):
-        return found
-    made = held[TICKERS_KEY] = Tickers()
-    return made

@@ -27,7 +27,6 @@ from typing import Any
 
 from aiortc import RTCSessionDescription
 
-from fairserver.rooms.briefings.stage import stage_of
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
 from fairserver.rooms.notify import Outbound
@@ -203,27 +202,6 @@ class InterviewRooms:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("interview room task failed", exc_info=task.exception())
-
-
-ROOMS_KEY = "_interview_rooms"
-
-
-def rooms_of(services: Services) -> InterviewRooms:
-    """This app's interview rooms, on the stage's one PeerRegistry."""
-    held = vars(services)
-    found = held.get(ROOMS_KEY)
-    if not isinstance(found, InterviewRooms):
-        # Imported here: interview_recording builds on this module's types.
-        from fairserver.rooms.interviews import recording as interview_recording
-
-        found = InterviewRooms(
-            services,
-            stage_of(services).registry,
-            on_publisher_started=interview_recording.publisher_started,
-            on_publisher_stopped=interview_recording.publisher_stopped,
-        )
-        held[ROOMS_KEY] = found
-    return found
 
 
 async def _answer(peer: Peer, offer_sdp: str) -> dict[str, str]:

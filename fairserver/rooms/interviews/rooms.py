@@ -21,7 +21,7 @@ from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.fairs import attendance
 from fairserver.rooms.interviews import chat as interview_chat
 from fairserver.rooms.interviews import media, recording
-from fairserver.rooms.interviews.media import InterviewRoom, interview_room, rooms_of
+from fairserver.rooms.interviews.media import InterviewRoom, interview_room
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import interviews as store
 
@@ -132,7 +132,7 @@ async def participants_event(services: Services, interview_id: int) -> Participa
     async with services.db.connect() as conn:
         row = await store.interview(conn, interview_id)
         people = await store.participants(conn, interview_id)
-    room = rooms_of(services).rooms.get(interview_id)
+    room = services.interview_rooms.rooms.get(interview_id)
     present = room.present_users() if room else set()
     assert row is not None
     return Participants(
@@ -161,7 +161,7 @@ async def broadcast_participants(services: Services, interview_id: int) -> Parti
 
 async def snapshot(services: Services, seat: Seat, ice_servers: list[Any]) -> dict[str, Any]:
     people = (await participants_event(services, seat.id)).model_dump(mode="json")
-    room = rooms_of(services).rooms.get(seat.id)
+    room = services.interview_rooms.rooms.get(seat.id)
     active = seat.admitted and not seat.ended
     return {
         **summary(seat.interview),
@@ -190,7 +190,7 @@ async def join(
 ) -> dict[str, Any]:
     """Present in the room (knocking, for a candidate not yet admitted) and its state."""
     if not seat.ended:
-        room = rooms_of(services).room(seat.id, seat.fair_id)
+        room = services.interview_rooms.room(seat.id, seat.fair_id)
         room.present[connection_id] = actor.user_id or 0
         # Committed before the ack: arrival time is what I6's late arrivals are made of.
         await attendance.open_interval(
@@ -207,7 +207,7 @@ async def join(
 
 async def leave(services: Services, connection_id: str, interview_id: int, reason: str) -> None:
     """Leave, disconnect or shutdown: this connection's peers close and it is no longer here."""
-    rooms = rooms_of(services)
+    rooms = services.interview_rooms
     await attendance.close_intervals(
         services, connection_id, reason, kind="interview", subject_id=interview_id
     )
@@ -238,7 +238,7 @@ async def admit(services: Services, seat: Seat) -> dict[str, Any]:
 
 async def after_panel_change(services: Services, interview_id: int) -> dict[str, Any]:
     """Someone was admitted or added: a recording runs only if they consented too."""
-    room = rooms_of(services).rooms.get(interview_id)
+    room = services.interview_rooms.rooms.get(interview_id)
     if room is not None:
         async with room.lock:
             await enforce_consent(services, room)
@@ -257,7 +257,7 @@ async def enforce_consent(services: Services, room: InterviewRoom) -> None:
 async def set_consent(services: Services, seat: Seat, consent: bool) -> dict[str, Any]:
     require_open(seat)
     at = services.clock() if consent else None
-    room = rooms_of(services).rooms.get(seat.id)
+    room = services.interview_rooms.rooms.get(seat.id)
     async with services.db.begin() as conn:
         await store.set_consent(conn, seat.id, int(seat.me["user_id"]), at)
     if room is not None and not consent:
@@ -271,7 +271,7 @@ async def set_recording(services: Services, actor: Actor, seat: Seat, on: bool) 
     """An interviewer starts or stops recording; starting needs everyone's consent."""
     require_interviewer(seat)
     require_admitted(seat)
-    room = rooms_of(services).room(seat.id, seat.fair_id)
+    room = services.interview_rooms.room(seat.id, seat.fair_id)
     async with room.lock:
         if on:
             async with services.db.connect() as conn:
@@ -295,7 +295,7 @@ async def end(services: Services, seat: Seat) -> dict[str, Any]:
     now = services.clock()
     async with services.db.begin() as conn:
         ended = await store.end(conn, seat.id, now)
-    rooms = rooms_of(services)
+    rooms = services.interview_rooms
     room = rooms.rooms.get(seat.id)
     if room is not None:
         async with room.lock:
@@ -322,7 +322,7 @@ async def publish(
     services: Services, connection_id: str, actor: Actor, seat: Seat, sdp: str
 ) -> dict[str, Any]:
     require_admitted(seat)
-    rooms = rooms_of(services)
+    rooms = services.interview_rooms
     room = rooms.room(seat.id, seat.fair_id)
     return await media.publish(
         rooms, room, connection_id, actor.user_id or 0, actor.display_name, sdp
@@ -337,7 +337,7 @@ async def watch(
         target = await store.participant(conn, seat.id, user_id)
     if target is None or target["admitted_at"] is None or user_id == seat.me["user_id"]:
         raise NotFound()
-    rooms = rooms_of(services)
+    rooms = services.interview_rooms
     room = rooms.room(seat.id, seat.fair_id)
     answer = await media.watch(rooms, room, connection_id, user_id, sdp)
     return {**answer, "user_id": user_id}

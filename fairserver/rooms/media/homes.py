@@ -260,19 +260,6 @@ def _channel(worker: str) -> str:
     return f"media-home:{worker}"
 
 
-HOMES_KEY = "_media_homes"
-
-
-def homes_of(services: Services) -> MediaHomes:
-    """This app's MediaHomes, kept on its Services (one per app)."""
-    held = vars(services)
-    found = held.get(HOMES_KEY)
-    if not isinstance(found, MediaHomes):
-        found = MediaHomes(services)
-        held[HOMES_KEY] = found
-    return found
-
-
 def actor_args(actor: Actor) -> dict[str, Any]:
     """The caller, as a home on another worker needs it (never the session's secrets)."""
     return {

@@ -68,18 +68,6 @@ class Registry:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
-REGISTRY_KEY = "_recordings"
-
-
-def registry_of(services: Services) -> Registry:
-    held = vars(services)
-    found = held.get(REGISTRY_KEY)
-    if not isinstance(found, Registry):
-        found = Registry()
-        held[REGISTRY_KEY] = found
-    return found
-
-
 def new_file_name(kind: str) -> str:
     """Chosen by the server, never guessable: the name alone grants nothing, though."""
     return f"{kind}-{secrets.token_hex(16)}.webm"
@@ -123,7 +111,7 @@ async def start_recording(
     except Exception:
         await _close_row(services, recording_id, "failed", 0)
         raise
-    registry_of(services).active[recording_id] = active
+    services.recordings.active[recording_id] = active
 
     def source_ended(_source: Source) -> None:
         _stop_soon(services, active)
@@ -146,7 +134,7 @@ async def stop_recording(
 
 async def stop_all(services: Services) -> None:
     """Shutdown: every running recording is finalised and its row closed."""
-    registry = registry_of(services)
+    registry = services.recordings
     for recording in list(registry.active.values()):
         with contextlib.suppress(Exception):
             await stop_recording(services, recording)
@@ -159,7 +147,7 @@ def _stop_soon(services: Services, recording: ActiveRecording, failed: bool = Fa
     if recording._stopping is not None:
         return
     task = asyncio.ensure_future(stop_recording(services, recording, failed=failed))
-    tasks = registry_of(services).tasks
+    tasks = services.recordings.tasks
     tasks.add(task)
     task.add_done_callback(tasks.discard)
 
@@ -175,7 +163,7 @@ async def _stop(services: Services, recording: ActiveRecording, failed: bool) ->
             source.end_listeners.remove(listener)
     recording.state = "complete" if result.ok and not failed else "failed"
     await _close_row(services, recording.id, recording.state, result.bytes)
-    registry_of(services).active.pop(recording.id, None)
+    services.recordings.active.pop(recording.id, None)
     for callback in recording.on_stopped:
         try:
             await callback(recording)
@@ -245,7 +233,7 @@ async def close_stale(services: Services, now: float | None = None) -> int:
     worker can see and that stopped growing count; this worker's own are never touched."""
     async with services.db.connect() as conn:
         rows = await store.running(conn)
-    mine = registry_of(services).active
+    mine = services.recordings.active
     now = time.time() if now is None else now
     closed = 0
     for row in rows:

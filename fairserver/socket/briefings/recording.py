@@ -13,7 +13,7 @@ from typing import Any
 from fairserver.rooms.briefings import recording as service
 from fairserver.rooms.briefings.live import Seat
 from fairserver.rooms.context import Services
-from fairserver.rooms.media.homes import Handler, Seated, actor_args, actor_of, homes_of
+from fairserver.rooms.media.homes import Handler, Seated, actor_args, actor_of
 from fairserver.socket.briefings.live import BriefingRef, active_seat, seat_of
 from fairserver.socket.briefings.stage import home_seat, stage_home
 from fairserver.socket.kit import Connection, EventRegistry, Rate
@@ -46,7 +46,7 @@ async def status(services: Services, conn: Connection, payload: BriefingRef) -> 
 
 async def _at_home(services: Services, conn: Connection, seat: Seat, call: str) -> dict[str, Any]:
     args = {"actor": actor_args(conn.actor), "seat": dataclasses.asdict(seat)}
-    result: dict[str, Any] = await homes_of(services).call(
+    result: dict[str, Any] = await services.homes.call(
         stage_home(seat.briefing_id), f"recording.{call}", args, seated=lambda: True, claim=False
     )
     return result

@@ -23,7 +23,6 @@ from fairserver.rooms.media.homes import (
     Seated,
     actor_args,
     actor_of,
-    homes_of,
 )
 from fairserver.socket.briefings.live import BriefingRef, active_seat, seat_of
 from fairserver.socket.kit import Connection, EventRegistry, Rate
@@ -94,7 +93,7 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
     """Disconnect and graceful stop ("shutdown") close this connection's peers, here and
     on any other worker that is the media home of a stage it was on."""
     await service.leave(services, conn.id)
-    await homes_of(services).forget(conn.id)
+    await services.homes.forget(conn.id)
 
 
 # --- the media home: a stage's peers live on one worker (rooms/media/homes.py) -------------
@@ -123,7 +122,7 @@ async def _at_home(
         "seat": dataclasses.asdict(seat),
     }
     leave = Leave("stage.leave", {"connection_id": conn.id}) if watched else None
-    return await homes_of(services).call(
+    return await services.homes.call(
         stage_home(seat.briefing_id),
         f"stage.{call}",
         full,
@@ -178,7 +177,7 @@ HOME_CALLS: dict[str, Handler] = {
 
 
 def _stage_live_here(services: Services, room: str) -> bool:
-    return int(room.split(":", 1)[1]) in service.stage_of(services).rooms
+    return int(room.split(":", 1)[1]) in services.stage.rooms
 
 
 HOME_ROOMS: dict[str, RoomActivity] = {"stage": _stage_live_here}

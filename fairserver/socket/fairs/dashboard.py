@@ -33,10 +33,10 @@ async def watch_dashboard(services: Services, conn: Connection, payload: Empty) 
     def still_watching() -> bool:
         return conn.state.get(JOINED_FAIR) == fair_id and staff_room in conn.rooms
 
-    dashboard.tickers(services).watch(services, access.fair, conn.id, still_watching)
+    services.dashboard_tickers.watch(services, access.fair, conn.id, still_watching)
     current = await dashboard.snapshot(services, access.fair)
     return current.model_dump(mode="json")
 
 
 async def on_disconnect(services: Services, conn: Connection, reason: str) -> None:
-    dashboard.tickers(services).unwatch(conn.id)
+    services.dashboard_tickers.unwatch(conn.id)

@@ -19,14 +19,13 @@ from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.interviews import chat as interview_chat
 from fairserver.rooms.interviews import opening as interview_open
 from fairserver.rooms.interviews import rooms as service
-from fairserver.rooms.interviews.media import interview_room, rooms_of
+from fairserver.rooms.interviews.media import interview_room
 from fairserver.rooms.media.homes import (
     Handler,
     RoomActivity,
     Seated,
     actor_args,
     actor_of,
-    homes_of,
 )
 from fairserver.socket.booths.live import staff_booth, visible_booth
 from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
@@ -233,7 +232,7 @@ async def _at_home(
         "connection_id": conn.id,
         "actor": actor_args(conn.actor),
     }
-    return await homes_of(services).call(
+    return await services.homes.call(
         _home_key(interview_id), f"interview.{call}", full, seated=_always, claim=claim
     )
 
@@ -307,7 +306,7 @@ HOME_CALLS: dict[str, Handler] = {
 
 
 def _interview_live_here(services: Services, room: str) -> bool:
-    return int(room.split(":", 1)[1]) in rooms_of(services).rooms
+    return int(room.split(":", 1)[1]) in services.interview_rooms.rooms
 
 
 HOME_ROOMS: dict[str, RoomActivity] = {"interview": _interview_live_here}

@@ -1,0 +1,54 @@
+"""build_services: the one place where the rooms' components are made and joined."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fairserver.clock import utcnow
+from fairserver.rooms.briefings.live import make_ticks
+from fairserver.rooms.briefings.recording import BriefingRecordings
+from fairserver.rooms.briefings.stage import Stage, stage_configuration
+from fairserver.rooms.context import Services
+from fairserver.rooms.fairs.dashboard import Tickers
+from fairserver.rooms.interviews import recording as interview_recording
+from fairserver.rooms.interviews.media import InterviewRooms
+from fairserver.rooms.media.homes import MediaHomes
+from fairserver.rooms.media.recordings import Registry
+from fairserver.rooms.notify import Notifier
+from fairserver.settings import Settings
+from fairserver.store.db import Database
+from fairserver.store.live import LiveState
+
+
+def build_services(
+    *,
+    db: Database,
+    live: LiveState,
+    notifier: Notifier,
+    worker_id: str,
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
+    services = Services(
+        db=db,
+        live=live,
+        notifier=notifier,
+        worker_id=worker_id,
+        clock=clock,
+        settings=settings or Settings(),
+    )
+    services.ticks = make_ticks(services)
+    services.stage = Stage(services, stage_configuration(services.settings))
+    # Interview peers live on the stage's registry: one owner for every peer connection.
+    services.interview_rooms = InterviewRooms(
+        services,
+        services.stage.registry,
+        on_publisher_started=interview_recording.publisher_started,
+        on_publisher_stopped=interview_recording.publisher_stopped,
+    )
+    services.homes = MediaHomes(services)
+    services.recordings = Registry()
+    services.briefing_recordings = BriefingRecordings()
+    services.dashboard_tickers = Tickers()
+    return services
