@@ -63,31 +63,38 @@ def broadcast(
             socket.queue.put_nowait(frame)
 
 
-_dropping: set[str] = set()
+class SlowClients:
+    """One manager's clients being dropped for not reading, and the drops in flight."""
+
+    def __init__(self) -> None:
+        self.dropping: set[str] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
 
 
 def _drop_slow_client(manager: Any, sid: str, namespace: str) -> None:
-    if sid in _dropping:
+    slow: SlowClients = manager.slow_clients
+    if sid in slow.dropping:
         return
-    _dropping.add(sid)
+    slow.dropping.add(sid)
     log.warning("disconnecting %s: %d packets queued and not read", sid, MAX_QUEUED)
 
     async def drop() -> None:
         try:
             await manager.server.disconnect(sid, namespace=namespace)
         finally:
-            _dropping.discard(sid)
+            slow.dropping.discard(sid)
 
     task = asyncio.get_running_loop().create_task(drop())
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-_background: set[asyncio.Task[None]] = set()
+    slow.tasks.add(task)
+    task.add_done_callback(slow.tasks.discard)
 
 
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
     """The in-process manager, with direct fan-out for broadcasts without callbacks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slow_clients = SlowClients()
 
     async def emit(
         self,

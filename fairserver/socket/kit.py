@@ -16,6 +16,8 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fairserver.auth import Actor
+from fairserver.rooms.booths.live import Booth
+from fairserver.rooms.briefings.live import Seat
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.media.homes import Handler as HomeHandler
@@ -46,6 +48,16 @@ class Membership(Protocol):
 
 
 @dataclass
+class ConnectionState:
+    """What one socket has joined, kept by the domain handlers (never taken from a payload)."""
+
+    fair_id: int | None = None
+    booths: dict[int, Booth] = field(default_factory=dict)  # booth id -> the booth joined
+    briefing_seats: dict[int, Seat] = field(default_factory=dict)  # briefing id -> seat
+    interviews: set[int] = field(default_factory=set)  # interviews joined on this socket
+
+
+@dataclass
 class Connection:
     """One socket. The actor comes from the session cookie, never from a payload."""
 
@@ -54,8 +66,7 @@ class Connection:
     id: str  # unique across workers: attendance intervals and presence use it
     membership: Membership
     rooms: set[str] = field(default_factory=set)
-    # Per-connection state that domain handlers keep (e.g. the fair joined).
-    state: dict[str, Any] = field(default_factory=dict)
+    state: ConnectionState = field(default_factory=ConnectionState)
 
     @property
     def user_id(self) -> int:

@@ -33,7 +33,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from fairserver.socket.fanout import broadcast
+from fairserver.socket.fanout import SlowClients, broadcast
 from fairserver.tasks import cancelling
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         super().__init__(
             url, channel=channel, write_only=write_only, redis_options=dict(REDIS_OPTIONS)
         )
+        self.slow_clients = SlowClients()
 
     def _redis_connect(self) -> None:
         """The stock method builds client and PubSub; later calls only a new PubSub."""

@@ -199,9 +199,9 @@ def make_ticks(services: Services) -> Ticks:
         return await _send_reactions(services, briefing_id, made.tally)
 
     made = Ticks(
-        votes=Coalescer(VOTES_PERIOD, votes),
-        viewers=Coalescer(VIEWERS_PERIOD, viewers),
-        reactions=Coalescer(REACTIONS_PERIOD, reactions),
+        votes=Coalescer(VOTES_PERIOD, votes, services.tasks),
+        viewers=Coalescer(VIEWERS_PERIOD, viewers, services.tasks),
+        reactions=Coalescer(REACTIONS_PERIOD, reactions, services.tasks),
         tally=ReactionTally(),
     )
     return made

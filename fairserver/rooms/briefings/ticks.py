@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from fairserver.tasks import cancelling, stop_tasks
+from fairserver.tasks import Supervisor, cancelling, stop_tasks
 
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
@@ -31,16 +31,19 @@ REACTIONS_PERIOD = 1.0  # reactions are summed per second into briefing.reaction
 class Coalescer(Generic[K]):
     """Marks keys dirty; a tick flushes each one. A flush that returns False is retried."""
 
-    def __init__(self, period: float, flush: Callable[[K], Awaitable[bool]]) -> None:
+    def __init__(
+        self, period: float, flush: Callable[[K], Awaitable[bool]], tasks: Supervisor
+    ) -> None:
         self.period = period
         self._flush = flush
+        self._tasks = tasks
         self._dirty: set[K] = set()
         self._task: asyncio.Task[None] | None = None
 
     def mark(self, key: K) -> None:
         self._dirty.add(key)
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run())
+            self._task = self._tasks.spawn(self._run(), name="coalesced tick")
 
     async def _run(self) -> None:
         while self._dirty:

@@ -191,7 +191,7 @@ class Watched:
 
 @dataclass
 class Tickers:
-    """This worker's watched fairs, kept on its Services (one per app)."""
+    """This worker's watched fairs (one per app, on its Services)."""
 
     fairs: dict[int, Watched] = field(default_factory=dict)
 
@@ -203,7 +203,9 @@ class Tickers:
         watched.fair = fair
         watched.watchers[connection_id] = still
         if watched.task is None or watched.task.done():
-            watched.task = asyncio.create_task(self._run(services, fair_id))
+            watched.task = services.tasks.spawn(
+                self._run(services, fair_id), name=f"dashboard ticker {fair_id}"
+            )
 
     def unwatch(self, connection_id: str) -> None:
         for fair_id, watched in list(self.fairs.items()):

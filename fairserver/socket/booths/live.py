@@ -20,14 +20,13 @@ from fairserver.rooms.booths.live import Booth, booth_room, is_staff
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.fairs import attendance
-from fairserver.socket.fairs.live import JOINED_FAIR, joined_fair
+from fairserver.socket.fairs.live import joined_fair
 from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
 from fairserver.store import booths as booth_store
 from fairserver.store import fairs as fair_store
 from fairserver.text import Line, Text
 
 events = EventRegistry()
-JOINED_BOOTHS = "booths"  # conn.state: booth id -> Booth
 STUDENTS = frozenset({"student"})
 RECRUITERS = frozenset({"recruiter"})
 MODERATORS = frozenset({"recruiter", "organiser", "admin"})
@@ -126,7 +125,7 @@ async def join_booth(services: Services, conn: Connection, payload: BoothJoin) -
     await conn.enter(booth.room)
     if staff:
         await conn.enter(booth.staff_room)
-    conn.state.setdefault(JOINED_BOOTHS, {})[booth.id] = booth
+    conn.state.booths[booth.id] = booth
     # Committed before the ack: the visit is on record even if we crash right after.
     await attendance.open_interval(
         services,
@@ -143,7 +142,7 @@ async def join_booth(services: Services, conn: Connection, payload: BoothJoin) -
 @events.on("booth.leave", BoothRef, rate=Rate(per_second=2, burst=10))
 async def leave_booth(services: Services, conn: Connection, payload: BoothRef) -> None:
     conn.require_room(booth_room(payload.booth_id))
-    booth: Booth = conn.state[JOINED_BOOTHS].pop(payload.booth_id)
+    booth = conn.state.booths.pop(payload.booth_id)
     await attendance.close_intervals(services, conn.id, "leave", kind="booth", subject_id=booth.id)
     await booth_service.leave(services, conn.id, booth)
     await conn.leave(booth.room)
@@ -283,8 +282,7 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
     attendance interval of the connection and dropped it from the fair's presence,
     so "still online in the fair" means another connection of the same student.
     """
-    booths: dict[int, Booth] = conn.state.get(JOINED_BOOTHS, {})
-    for booth in booths.values():
+    for booth in conn.state.booths.values():
         await attendance.close_intervals(
             services, conn.id, reason, kind="booth", subject_id=booth.id
         )
@@ -292,6 +290,6 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
     if reason == "shutdown":
         queue.cancel_timers()  # clients reconnect to another worker, which sweeps lazily
         return
-    fair_id = conn.state.get(JOINED_FAIR)
+    fair_id = conn.state.fair_id
     if conn.actor.role == "student" and fair_id is not None:
         await booth_calls.start_grace(services, conn.user_id, int(fair_id))

@@ -24,7 +24,6 @@ from fairserver.socket.server import SocketLayer
 from fairserver.text import Text
 
 events = EventRegistry()
-SEATS = "briefing_seats"  # conn.state key: briefing id -> Seat
 MAX_ID = 2**31 - 1
 STUDENTS = frozenset({"student"})
 STAFF = frozenset({"recruiter", "organiser", "admin"})
@@ -81,8 +80,7 @@ class React(BriefingRef):
 
 
 def _seats(conn: Connection) -> dict[int, Seat]:
-    seats: dict[int, Seat] = conn.state.setdefault(SEATS, {})
-    return seats
+    return conn.state.briefing_seats
 
 
 def seat_of(conn: Connection, briefing_id: int) -> Seat:

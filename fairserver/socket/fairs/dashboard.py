@@ -10,7 +10,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs import dashboard
 from fairserver.rooms.fairs import live as fairlive
-from fairserver.socket.fairs.live import JOINED_FAIR, joined_fair
+from fairserver.socket.fairs.live import joined_fair
 from fairserver.socket.kit import Connection, Empty, EventRegistry, Rate
 from fairserver.store import fairs as fair_store
 
@@ -31,7 +31,7 @@ async def watch_dashboard(services: Services, conn: Connection, payload: Empty) 
     await conn.enter(staff_room)
 
     def still_watching() -> bool:
-        return conn.state.get(JOINED_FAIR) == fair_id and staff_room in conn.rooms
+        return conn.state.fair_id == fair_id and staff_room in conn.rooms
 
     services.dashboard_tickers.watch(services, access.fair, conn.id, still_watching)
     current = await dashboard.snapshot(services, access.fair)

@@ -16,7 +16,6 @@ from fairserver.store import fairs as fair_store
 from fairserver.text import Text
 
 events = EventRegistry()
-JOINED_FAIR = "fair_id"
 
 
 class FairJoin(Payload):
@@ -44,7 +43,7 @@ async def visible_fair(services: Services, conn: Connection, slug: str) -> FairA
 
 def joined_fair(conn: Connection) -> int:
     """The fair this connection entered with fair.join; events elsewhere need it first."""
-    fair_id = conn.state.get(JOINED_FAIR)
+    fair_id = conn.state.fair_id
     if fair_id is None:
         raise NotFound()
     return int(fair_id)
@@ -53,12 +52,12 @@ def joined_fair(conn: Connection) -> int:
 @events.on("fair.join", FairJoin)
 async def join_fair(services: Services, conn: Connection, payload: FairJoin) -> dict[str, Any]:
     access = await visible_fair(services, conn, payload.fair)
-    previous = conn.state.get(JOINED_FAIR)
+    previous = conn.state.fair_id
     if previous is not None and previous != access.id:
         await leave_fair(services, conn, FairLeave())
     room = fairlive.fair_room(access.id)
     await conn.enter(room)
-    conn.state[JOINED_FAIR] = access.id
+    conn.state.fair_id = access.id
     # Committed before the ack: the visit is on record even if we crash right after.
     await attendance.open_interval(
         services,
@@ -80,7 +79,7 @@ async def leave_fair(services: Services, conn: Connection, payload: FairLeave) -
     await fairlive.leave(services, conn.id, conn.actor, fair_id)
     for room in (fairlive.fair_room(fair_id), fairlive.staff_room(fair_id)):
         await conn.leave(room)
-    conn.state.pop(JOINED_FAIR, None)
+    conn.state.fair_id = None
 
 
 @events.on(
@@ -99,7 +98,7 @@ async def announce(services: Services, conn: Connection, payload: Announce) -> d
 
 
 async def on_disconnect(services: Services, conn: Connection, reason: str) -> None:
-    fair_id = conn.state.get(JOINED_FAIR)
+    fair_id = conn.state.fair_id
     await attendance.close_intervals(services, conn.id, reason)
     if fair_id is not None:
         await fairlive.leave(services, conn.id, conn.actor, int(fair_id))
@@ -107,6 +106,6 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
 
 async def on_heartbeat(services: Services, conn: Connection) -> None:
     """Keeps this connection counted as present in its fair."""
-    fair_id = conn.state.get(JOINED_FAIR)
+    fair_id = conn.state.fair_id
     if fair_id is not None:
         await fairlive.touch(services, conn.id, conn.actor, int(fair_id))

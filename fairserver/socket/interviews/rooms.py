@@ -33,7 +33,6 @@ from fairserver.text import Text
 from fairserver.webrtc.ice import browser_ice_servers
 
 events = EventRegistry()
-JOINED = "interviews"  # conn.state: ids of the interviews joined on this connection
 MAX_ID = 2**31 - 1
 RECRUITERS = frozenset({"recruiter"})
 PEOPLE = frozenset({"student", "recruiter"})
@@ -90,8 +89,7 @@ class Record(InterviewRef):
 
 
 def _joined(conn: Connection) -> set[int]:
-    joined: set[int] = conn.state.setdefault(JOINED, set())
-    return joined
+    return conn.state.interviews
 
 
 async def seat(services: Services, conn: Connection, interview_id: int) -> service.Seat:
