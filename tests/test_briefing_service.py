@@ -93,9 +93,11 @@ async def setup(db: Database) -> Setup:
 
 
 async def ask(s: Setup, who: str = "student_a", anonymous: bool = False, cid: str = "q1") -> int:
-    reply = await briefing_qa.ask(
-        s.services, s.actor(who), await s.seat(who), "Do we go offshore?", anonymous, cid
-    )
+    reply = (
+        await briefing_qa.ask(
+            s.services, s.actor(who), await s.seat(who), "Do we go offshore?", anonymous, cid
+        )
+    ).model_dump(mode="json")
     return int(reply["question"]["id"])
 
 
@@ -131,9 +133,16 @@ async def test_a_new_question_goes_to_its_asker_and_the_moderators_only(setup: S
 
 async def test_a_retried_question_is_stored_and_sent_once(setup: Setup) -> None:
     first = await ask(setup, cid="same")
-    again = await briefing_qa.ask(
-        setup.services, setup.actor("student_a"), await setup.seat("student_a"), "x", False, "same"
-    )
+    again = (
+        await briefing_qa.ask(
+            setup.services,
+            setup.actor("student_a"),
+            await setup.seat("student_a"),
+            "x",
+            False,
+            "same",
+        )
+    ).model_dump(mode="json")
     assert again["duplicate"] and again["question"]["id"] == first
     assert len(setup.notifier.sent) == 2  # the first ask's two emits only
 
@@ -187,7 +196,9 @@ async def test_pin_and_answer_are_public_and_bad_transitions_are_refused(setup: 
     assert refused.value.code == "briefing.question_state"
     await briefing_qa.moderate(setup.services, mod, question_id, "approve")
     await briefing_qa.moderate(setup.services, mod, question_id, "pin")
-    reply = await briefing_qa.moderate(setup.services, mod, question_id, "answer")
+    reply = (await briefing_qa.moderate(setup.services, mod, question_id, "answer")).model_dump(
+        mode="json"
+    )
     assert reply["question"]["state"] == "answered" and reply["question"]["pinned"]
     assert reply["question"]["answered_at"] is not None
     assert [e for r, e in setup.notifier.events() if r == setup.room] == ["briefing.question"] * 3
@@ -204,7 +215,7 @@ async def test_votes_count_once_and_broadcast_coalesced(setup: Setup) -> None:
     replies = await asyncio.gather(
         *(briefing_qa.vote(setup.services, voter, seat, question_id, True) for _ in range(5))
     )
-    assert {r["votes"] for r in replies} == {1}
+    assert {r.votes for r in replies} == {1}
     await briefing_qa.vote(setup.services, setup.actor("student_a"), seat, question_id, True)
     assert setup.notifier.sent == []  # nothing until the tick
     await setup.flush()
@@ -213,8 +224,12 @@ async def test_votes_count_once_and_broadcast_coalesced(setup: Setup) -> None:
         "room": setup.room,
         "counts": [{"question_id": question_id, "votes": 2}],
     }
-    undone = await briefing_qa.vote(setup.services, voter, seat, question_id, False)
-    again = await briefing_qa.vote(setup.services, voter, seat, question_id, False)
+    undone = (await briefing_qa.vote(setup.services, voter, seat, question_id, False)).model_dump(
+        mode="json"
+    )
+    again = (await briefing_qa.vote(setup.services, voter, seat, question_id, False)).model_dump(
+        mode="json"
+    )
     assert undone["votes"] == again["votes"] == 1
 
 
@@ -227,7 +242,9 @@ async def test_snapshot_shows_each_caller_what_they_may_see(setup: Setup) -> Non
     await briefing_qa.moderate(setup.services, mod, mine_dismissed, "dismiss", "Duplicate")
 
     async def view(who: str) -> dict[int, dict[str, Any]]:
-        snap = await briefing.snapshot(setup.services, setup.actor(who), await setup.seat(who), 0)
+        snap = (
+            await briefing.snapshot(setup.services, setup.actor(who), await setup.seat(who), 0)
+        ).model_dump(mode="json")
         return {q["id"]: q for q in snap["questions"]}
 
     asker, other, moderator = await view("student_a"), await view("student_b"), await view("admin")
@@ -254,7 +271,9 @@ async def test_replay_respects_audience(setup: Setup) -> None:
 async def test_chat_mute_ban_and_slow_mode(setup: Setup) -> None:
     student, seat = setup.actor("student_b"), await setup.seat("student_b")
     mod_actor, mod = setup.actor("recruiter_a"), await setup.seat("recruiter_a")
-    sent = await briefing_chat.chat(setup.services, student, seat, "<svg onload=alert(1)>", "m1")
+    sent = (
+        await briefing_chat.chat(setup.services, student, seat, "<svg onload=alert(1)>", "m1")
+    ).model_dump(mode="json")
     assert setup.notifier.events() == [(setup.room, "briefing.message")]
     setup.notifier.sent.clear()
     await briefing_chat.delete_message(setup.services, mod_actor, mod, sent["message"]["id"])

@@ -18,6 +18,7 @@ from fairserver.keys import DB, SETTINGS
 from fairserver.rooms.briefings.replay import clock, timeline
 from fairserver.store import recordings as store
 from fairserver.store import tables as t
+from fairserver.store.briefing_live import QuestionRow
 from tests.factories import World
 from tests.test_socket_briefing import make_briefing
 
@@ -123,8 +124,23 @@ async def test_the_timeline_shows_public_questions_where_they_were_asked(
 
 
 def test_timeline_and_clock_as_functions() -> None:
-    row = {"id": 1, "body": "b", "anonymous": True, "author_name": "Zhang San", "votes": 2}
-    rows = [{**row, "state": "approved", "created_at": START + timedelta(seconds=61.26)}]
+    row = QuestionRow(
+        id=1,
+        briefing_id=1,
+        author_id=1,
+        client_id="c",
+        body="b",
+        anonymous=True,
+        state="approved",
+        dismiss_reason="",
+        pinned=False,
+        votes=2,
+        created_at=START + timedelta(seconds=61.26),
+        updated_at=START,
+        answered_at=None,
+        author_name="Zhang San",
+    )
+    rows = [row]
     [entry] = timeline(rows, START, None)
     assert (entry.offset, entry.clock, entry.author) == (61.3, "1:01", None)
     assert clock(0) == "0:00" and clock(3600) == "1:00:00"

@@ -373,10 +373,13 @@ async def _fixtures(client: TestClient[Any, Any], world: World, bid: int) -> dic
     mod = briefing.Seat(bid, world.open_fair, world.company_a, "scheduled", moderator=True)
     ids = {}
     for name in ("public", "pending", "pending2"):
-        reply = await briefing_qa.ask(services, asker, seat, f"{name}?", False, name)
+        reply = (await briefing_qa.ask(services, asker, seat, f"{name}?", False, name)).model_dump(
+            mode="json"
+        )
         ids[name] = reply["question"]["id"]
     await briefing_qa.moderate(services, mod, ids["public"], "approve")
-    ids["message"] = (await briefing_chat.chat(services, admin, mod, "hello", "m"))["message"]["id"]
+    posted = await briefing_chat.chat(services, admin, mod, "hello", "m")
+    ids["message"] = posted.model_dump(mode="json")["message"]["id"]
     return ids
 
 

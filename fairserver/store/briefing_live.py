@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +11,95 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_one
+from fairserver.store.db import fetch_all_as, fetch_one, fetch_one_as
 
 q, qv, u, cm, rb = t.questions, t.question_votes, t.users, t.chat_messages, t.room_bans
 RECENT_MESSAGES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRow:
+    """A stored question, with its author's display name."""
+
+    id: int
+    briefing_id: int
+    author_id: int
+    client_id: str
+    body: str
+    anonymous: bool
+    state: str
+    dismiss_reason: str
+    pinned: bool
+    votes: int
+    created_at: datetime
+    updated_at: datetime
+    answered_at: datetime | None
+    author_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewQuestion:
+    briefing_id: int
+    author_id: int
+    client_id: str
+    body: str
+    anonymous: bool
+    state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionChange:
+    """What a moderator's action sets on a question; None leaves a column as it is."""
+
+    state: str | None = None
+    dismiss_reason: str | None = None
+    pinned: bool | None = None
+    answered_at: datetime | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """A room chat message as shown: its author's display name in ``author``."""
+
+    id: int
+    body: str
+    author_id: int
+    created_at: datetime
+    author: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    room: str
+    fair_id: int
+    author_id: int
+    client_id: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewRestriction:
+    room: str
+    user_id: int
+    kind: str  # mute or ban
+    until: datetime | None
+    by_user_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    display_name: str
+    role: str
+    school_id: int | None
+    company_id: int | None
 
 
 def _question_select() -> sa.Select[Any]:
@@ -35,42 +121,48 @@ async def briefing_row(conn: AsyncConnection, briefing_id: int) -> dict[str, Any
 # Questions --------------------------------------------------------------------
 
 
-async def insert_question(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(q.insert().values(**values).returning(q.c.id))
+async def insert_question(conn: AsyncConnection, new: NewQuestion) -> int:
+    result = await conn.execute(q.insert().values(**asdict(new)).returning(q.c.id))
     return int(result.scalar_one())
 
 
-async def question(
-    conn: AsyncConnection, briefing_id: int, question_id: int
-) -> dict[str, Any] | None:
+async def question(conn: AsyncConnection, briefing_id: int, question_id: int) -> QuestionRow | None:
     """A question of this briefing, with its author's name; another briefing's is missing."""
-    return await fetch_one(
-        conn, _question_select().where(q.c.briefing_id == briefing_id, q.c.id == question_id)
+    return await fetch_one_as(
+        conn,
+        _question_select().where(q.c.briefing_id == briefing_id, q.c.id == question_id),
+        QuestionRow,
     )
 
 
 async def question_by_client(
     conn: AsyncConnection, author_id: int, client_id: str
-) -> dict[str, Any] | None:
-    return await fetch_one(
-        conn, _question_select().where(q.c.author_id == author_id, q.c.client_id == client_id)
+) -> QuestionRow | None:
+    return await fetch_one_as(
+        conn,
+        _question_select().where(q.c.author_id == author_id, q.c.client_id == client_id),
+        QuestionRow,
     )
 
 
 async def questions_for(
     conn: AsyncConnection, briefing_id: int, *, everything: bool, author_id: int
-) -> list[dict[str, Any]]:
+) -> list[QuestionRow]:
     """Moderators get every question; others the public ones and their own."""
     stmt = _question_select().where(q.c.briefing_id == briefing_id)
     if not everything:
         stmt = stmt.where(
             sa.or_(q.c.state.in_(("approved", "answered")), q.c.author_id == author_id)
         )
-    return await fetch_all(conn, stmt.order_by(q.c.id))
+    return await fetch_all_as(conn, stmt.order_by(q.c.id), QuestionRow)
 
 
-async def update_question(conn: AsyncConnection, question_id: int, values: dict[str, Any]) -> None:
-    await conn.execute(q.update().where(q.c.id == question_id).values(**values))
+async def update_question(
+    conn: AsyncConnection, question_id: int, change: QuestionChange, now: datetime
+) -> None:
+    await conn.execute(
+        q.update().where(q.c.id == question_id).values(**change.values(), updated_at=now)
+    )
 
 
 async def add_vote(conn: AsyncConnection, question_id: int, user_id: int, now: datetime) -> bool:
@@ -119,9 +211,11 @@ async def votes_of(conn: AsyncConnection, briefing_id: int, user_id: int) -> lis
     return [int(r) for r in rows.scalars()]
 
 
-async def export_questions(conn: AsyncConnection, briefing_id: int) -> list[dict[str, Any]]:
-    return await fetch_all(
-        conn, _question_select().where(q.c.briefing_id == briefing_id).order_by(q.c.id)
+async def export_questions(conn: AsyncConnection, briefing_id: int) -> list[QuestionRow]:
+    return await fetch_all_as(
+        conn,
+        _question_select().where(q.c.briefing_id == briefing_id).order_by(q.c.id),
+        QuestionRow,
     )
 
 
@@ -134,30 +228,32 @@ def _message_select() -> sa.Select[Any]:
     ).select_from(cm.join(u, u.c.id == cm.c.author_id))
 
 
-async def insert_message(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(cm.insert().values(**values).returning(cm.c.id))
+async def insert_message(conn: AsyncConnection, new: NewMessage) -> int:
+    result = await conn.execute(cm.insert().values(**asdict(new)).returning(cm.c.id))
     return int(result.scalar_one())
 
 
 async def message_by_client(
     conn: AsyncConnection, room: str, author_id: int, client_id: str
-) -> dict[str, Any] | None:
-    return await fetch_one(
+) -> MessageRow | None:
+    return await fetch_one_as(
         conn,
         _message_select().where(
             cm.c.room == room, cm.c.author_id == author_id, cm.c.client_id == client_id
         ),
+        MessageRow,
     )
 
 
-async def recent_messages(conn: AsyncConnection, room: str) -> list[dict[str, Any]]:
+async def recent_messages(conn: AsyncConnection, room: str) -> list[MessageRow]:
     """The last messages of a room that nobody deleted, oldest first."""
-    rows = await fetch_all(
+    rows = await fetch_all_as(
         conn,
         _message_select()
         .where(cm.c.room == room, cm.c.recipient_id.is_(None), cm.c.deleted_at.is_(None))
         .order_by(cm.c.id.desc())
         .limit(RECENT_MESSAGES),
+        MessageRow,
     )
     return rows[::-1]
 
@@ -191,16 +287,12 @@ async def restrictions(
     return {row.kind: row.until for row in rows}
 
 
-async def restrict(conn: AsyncConnection, values: dict[str, Any]) -> None:
+async def restrict(conn: AsyncConnection, new: NewRestriction) -> None:
     """Sets (or replaces) a mute or ban of a user in a room."""
     await conn.execute(
-        rb.delete().where(
-            rb.c.room == values["room"],
-            rb.c.user_id == values["user_id"],
-            rb.c.kind == values["kind"],
-        )
+        rb.delete().where(rb.c.room == new.room, rb.c.user_id == new.user_id, rb.c.kind == new.kind)
     )
-    await conn.execute(rb.insert().values(**values))
+    await conn.execute(rb.insert().values(**asdict(new)))
 
 
 async def lift(conn: AsyncConnection, room: str, user_id: int) -> bool:
@@ -208,10 +300,11 @@ async def lift(conn: AsyncConnection, room: str, user_id: int) -> bool:
     return bool(result.rowcount)
 
 
-async def user_row(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
-    return await fetch_one(
+async def user_row(conn: AsyncConnection, user_id: int) -> UserRow | None:
+    return await fetch_one_as(
         conn,
         sa.select(u.c.id, u.c.display_name, u.c.role, u.c.school_id, u.c.company_id).where(
             u.c.id == user_id, u.c.disabled_at.is_(None)
         ),
+        UserRow,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -83,6 +84,19 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade_to_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
+
+
+R = TypeVar("R")
+
+
+async def fetch_one_as(conn: AsyncConnection, stmt: Any, row_type: Callable[..., R]) -> R | None:
+    """The first row as ``row_type`` (a dataclass named after the selected columns)."""
+    row = (await conn.execute(stmt)).mappings().first()
+    return row_type(**row) if row is not None else None
+
+
+async def fetch_all_as(conn: AsyncConnection, stmt: Any, row_type: Callable[..., R]) -> list[R]:
+    return [row_type(**row) for row in (await conn.execute(stmt)).mappings().all()]
 
 
 async def fetch_one(conn: AsyncConnection, stmt: Any) -> dict[str, Any] | None:

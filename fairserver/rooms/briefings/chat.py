@@ -9,19 +9,20 @@ enforced with a live claim per user that expires after N seconds.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
-from fairserver.rooms.briefings.live import MessageView, Seat, is_moderator
+from fairserver.rooms.briefings.live import MessageView, Seat, is_moderator, message_view
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ClientIdReused, NotFound, ServiceError
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
 from fairserver.store import briefing_live as store
 from fairserver.store import events as event_log
 from fairserver.store import fairs as fair_store
+from fairserver.store.briefing_live import NewMessage, NewRestriction, UserRow
 
 REACTIONS = ("👏", "❤️", "😂", "🤔", "👍")
 Restriction = Literal["mute", "ban", "unban"]
@@ -60,6 +61,20 @@ class Notice(Outbound):
 class SlowMode(Outbound):
     room: str
     seconds: int
+
+
+class Posted(MessageEvent):
+    """briefing.chat's answer for a new message."""
+
+    duplicate: Literal[False] = False
+
+
+class PostedBefore(Outbound):
+    """briefing.chat's answer for a retry: the message as first stored."""
+
+    room: str
+    message: MessageView
+    duplicate: Literal[True] = True
 
 
 async def ensure_may_speak(services: Services, seat: Seat, user_id: int) -> None:
@@ -103,12 +118,12 @@ async def _wait_for_slow_mode(services: Services, seat: Seat, user_id: int) -> N
 
 async def chat(
     services: Services, actor: Actor, seat: Seat, body: str, client_id: str
-) -> dict[str, Any]:
+) -> Posted | PostedBefore:
     user_id = actor.user_id or 0
     async with services.db.connect() as conn:
         existing = await store.message_by_client(conn, seat.room, user_id, client_id)
     if existing is not None:  # a retry: stored once, and not held back by slow mode
-        return {"room": seat.room, "message": _message(existing), "duplicate": True}
+        return PostedBefore(room=seat.room, message=message_view(existing))
     await ensure_may_speak(services, seat, user_id)
     await _wait_for_slow_mode(services, seat, user_id)
     try:
@@ -118,9 +133,9 @@ async def chat(
             existing = await store.message_by_client(conn, seat.room, user_id, client_id)
         if existing is None:
             raise ClientIdReused() from None
-        return {"room": seat.room, "message": _message(existing), "duplicate": True}
+        return PostedBefore(room=seat.room, message=message_view(existing))
     await services.notifier.emit(seat.room, "briefing.message", event)
-    return {**event.model_dump(mode="json"), "duplicate": False}
+    return Posted(room=event.room, seq=event.seq, message=event.message)
 
 
 async def _store_message(
@@ -130,14 +145,14 @@ async def _store_message(
     async with services.db.begin() as conn:
         message_id = await store.insert_message(
             conn,
-            {
-                "room": seat.room,
-                "fair_id": seat.fair_id,
-                "author_id": user_id,
-                "client_id": client_id,
-                "body": body,
-                "created_at": now,
-            },
+            NewMessage(
+                room=seat.room,
+                fair_id=seat.fair_id,
+                author_id=user_id,
+                client_id=client_id,
+                body=body,
+                created_at=now,
+            ),
         )
         view = MessageView(
             id=message_id, body=body, author_id=user_id, author=actor.display_name, created_at=now
@@ -147,13 +162,9 @@ async def _store_message(
     return MessageEvent(room=seat.room, seq=seq, message=view)
 
 
-def _message(row: dict[str, Any]) -> dict[str, Any]:
-    return MessageView(**row).model_dump(mode="json")
-
-
 async def delete_message(
     services: Services, actor: Actor, seat: Seat, message_id: int
-) -> dict[str, Any]:
+) -> MessageDeleted:
     now = services.clock()
     async with services.db.begin() as conn:
         if not await store.delete_message(conn, seat.room, message_id, actor.user_id or 0, now):
@@ -162,10 +173,10 @@ async def delete_message(
         seq = await event_log.append(conn, seat.room, "briefing.message_deleted", payload)
     event = MessageDeleted(room=seat.room, seq=seq, message_id=message_id)
     await services.notifier.emit(seat.room, "briefing.message_deleted", event)
-    return event.model_dump(mode="json")
+    return event
 
 
-async def _target(services: Services, actor: Actor, seat: Seat, user_id: int) -> dict[str, Any]:
+async def _target(services: Services, actor: Actor, seat: Seat, user_id: int) -> UserRow:
     """Moderators act on viewers, never on themselves or on fellow moderators."""
     async with services.db.connect() as conn:
         row = await store.user_row(conn, user_id)
@@ -173,11 +184,11 @@ async def _target(services: Services, actor: Actor, seat: Seat, user_id: int) ->
     if row is None or fa is None or user_id == actor.user_id:
         raise NotFound()
     target = Actor(
-        user_id=row["id"],
-        role=row["role"],
-        display_name=row["display_name"],
-        school_id=row["school_id"],
-        company_id=row["company_id"],
+        user_id=row.id,
+        role=row.role,
+        display_name=row.display_name,
+        school_id=row.school_id,
+        company_id=row.company_id,
     )
     if is_moderator(target, fa, {"company_id": seat.company_id}):
         raise ServiceError("briefing.moderator", _("Moderators cannot be muted or banned."))
@@ -191,7 +202,7 @@ async def restrict(
     user_id: int,
     action: Restriction,
     minutes: int = 0,
-) -> dict[str, Any]:
+) -> ModerationEvent:
     """Mute for some minutes, ban until lifted, or lift both (unban)."""
     target = await _target(services, actor, seat, user_id)
     now = services.clock()
@@ -200,27 +211,43 @@ async def restrict(
         if action == "unban":
             await store.lift(conn, seat.room, user_id)
         else:
-            values = {"room": seat.room, "user_id": user_id, "kind": action, "until": until}
-            await store.restrict(conn, {**values, "by_user_id": actor.user_id, "created_at": now})
-        data = {"user_id": user_id, "user": target["display_name"], "action": action}
+            await store.restrict(
+                conn,
+                NewRestriction(
+                    room=seat.room,
+                    user_id=user_id,
+                    kind=action,
+                    until=until,
+                    by_user_id=actor.user_id,
+                    created_at=now,
+                ),
+            )
+        data = {"user_id": user_id, "user": target.display_name, "action": action}
         payload = {"room": seat.room, **data, "until": until.isoformat() if until else None}
         seq = await event_log.append(
             conn, seat.room, "briefing.moderation", payload, moderators_only=True
         )
-    event = ModerationEvent(room=seat.room, seq=seq, until=until, **data)
+    event = ModerationEvent(
+        room=seat.room,
+        seq=seq,
+        user_id=user_id,
+        user=target.display_name,
+        action=action,
+        until=until,
+    )
     await services.notifier.emit(moderators_room(seat.room), "briefing.moderation", event)
     notice = {"mute": "briefing.muted", "ban": "briefing.banned", "unban": "briefing.unbanned"}
     await services.notifier.emit(
         user_room(user_id), notice[action], Notice(room=seat.room, until=until)
     )
-    return event.model_dump(mode="json")
+    return event
 
 
-async def set_slow_mode(services: Services, seat: Seat, seconds: int) -> dict[str, Any]:
+async def set_slow_mode(services: Services, seat: Seat, seconds: int) -> SlowMode:
     await services.live.put(f"{seat.room}:slow", str(seconds))
     event = SlowMode(room=seat.room, seconds=seconds)
     await services.notifier.emit(seat.room, "briefing.slow_mode", event)
-    return event.model_dump(mode="json")
+    return event
 
 
 def react(services: Services, seat: Seat, kind: str) -> None:

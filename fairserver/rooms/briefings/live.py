@@ -29,6 +29,7 @@ from fairserver.rooms.notify import Outbound
 from fairserver.store import briefing_live as store
 from fairserver.store import events as event_log
 from fairserver.store import fairs as fair_store
+from fairserver.store.briefing_live import MessageRow, QuestionRow
 
 PRESENCE_TTL = 60.0  # seconds; refreshed by the worker's heartbeat (on_heartbeat)
 PUBLIC_STATES = frozenset({"approved", "answered"})
@@ -123,21 +124,21 @@ class QuestionView(Outbound):
     answered_at: datetime | None
 
 
-def question_view(row: Mapping[str, Any], *, names: bool) -> QuestionView:
+def question_view(row: QuestionRow, *, names: bool) -> QuestionView:
     """names=True for moderators and the asker; other students see 'Anonymous'."""
-    shown = names or not row["anonymous"]
+    shown = names or not row.anonymous
     return QuestionView(
-        id=row["id"],
-        body=row["body"],
-        anonymous=row["anonymous"],
-        author=row["author_name"] if shown else None,
-        author_id=row["author_id"] if shown else None,
-        state=row["state"],
-        dismiss_reason=row["dismiss_reason"] if names else "",
-        pinned=row["pinned"],
-        votes=row["votes"],
-        created_at=row["created_at"],
-        answered_at=row["answered_at"],
+        id=row.id,
+        body=row.body,
+        anonymous=row.anonymous,
+        author=row.author_name if shown else None,
+        author_id=row.author_id if shown else None,
+        state=row.state,
+        dismiss_reason=row.dismiss_reason if names else "",
+        pinned=row.pinned,
+        votes=row.votes,
+        created_at=row.created_at,
+        answered_at=row.answered_at,
     )
 
 
@@ -147,6 +148,46 @@ class MessageView(Outbound):
     author_id: int
     author: str
     created_at: datetime
+
+
+def message_view(row: MessageRow) -> MessageView:
+    return MessageView(
+        id=row.id,
+        body=row.body,
+        author_id=row.author_id,
+        author=row.author,
+        created_at=row.created_at,
+    )
+
+
+class Me(Outbound):
+    user_id: int
+    moderator: bool
+    can_ask: bool
+
+
+class MissedEvent(Outbound):
+    """An event of the room's log replayed after a reconnect, as it was sent."""
+
+    seq: int
+    event: str
+    payload: dict[str, Any]
+
+
+class BriefingSnapshot(Outbound):
+    """What briefing.join answers: the room as this viewer may see it now."""
+
+    room: str
+    briefing_id: int
+    me: Me
+    open: bool
+    questions: list[QuestionView]
+    voted: list[int]
+    messages: list[MessageView]
+    viewers: int
+    slow_mode: int
+    last_event_id: int
+    missed: list[MissedEvent] | None
 
 
 class ViewerCount(Outbound):
@@ -269,7 +310,7 @@ async def _send_reactions(services: Services, briefing_id: int, tally: ReactionT
 
 async def enter(
     services: Services, connection_id: str, actor: Actor, seat: Seat, after: int | None
-) -> dict[str, Any]:
+) -> BriefingSnapshot:
     """Opens attendance (committed before the ack), counts the viewer, returns a snapshot."""
     user_id = actor.user_id or 0
     await attendance.open_interval(
@@ -305,7 +346,7 @@ async def drop_presence(services: Services, connection_id: str, briefing_id: int
 
 async def snapshot(
     services: Services, actor: Actor, seat: Seat, after: int | None
-) -> dict[str, Any]:
+) -> BriefingSnapshot:
     room, user_id = seat.room, actor.user_id or 0
     async with services.db.connect() as conn:
         # Read the event id first: anything newer arrives as a live event (and is
@@ -321,21 +362,17 @@ async def snapshot(
             if after is not None
             else None
         )
-    questions = [
-        question_view(r, names=seat.moderator or r["author_id"] == user_id).model_dump(mode="json")
-        for r in rows
-    ]
     slow = await services.live.get(f"{room}:slow")
-    return {
-        "room": room,
-        "briefing_id": seat.briefing_id,
-        "me": {"user_id": user_id, "moderator": seat.moderator, "can_ask": actor.role == "student"},
-        "open": seat.open,
-        "questions": questions,
-        "voted": voted,
-        "messages": [MessageView(**m).model_dump(mode="json") for m in messages],
-        "viewers": await viewer_count(services, seat.briefing_id),
-        "slow_mode": int(slow or 0),
-        "last_event_id": last,
-        "missed": missed,
-    }
+    return BriefingSnapshot(
+        room=room,
+        briefing_id=seat.briefing_id,
+        me=Me(user_id=user_id, moderator=seat.moderator, can_ask=actor.role == "student"),
+        open=seat.open,
+        questions=[question_view(r, names=seat.moderator or r.author_id == user_id) for r in rows],
+        voted=voted,
+        messages=[message_view(m) for m in messages],
+        viewers=await viewer_count(services, seat.briefing_id),
+        slow_mode=int(slow or 0),
+        last_event_id=last,
+        missed=None if missed is None else [MissedEvent(**m) for m in missed],
+    )

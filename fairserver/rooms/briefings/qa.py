@@ -14,13 +14,14 @@ committed before the ack and before anyone hears of it.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
@@ -31,6 +32,7 @@ from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
 from fairserver.store import briefing_live as store
 from fairserver.store import events as event_log
+from fairserver.store.briefing_live import NewQuestion, QuestionChange, QuestionRow
 from fairserver.store.db import Database
 from fairserver.text import csv_cell
 
@@ -59,9 +61,33 @@ class QuestionRemoved(Outbound):
     question_id: int
 
 
+class Asked(QuestionEvent):
+    """briefing.ask's answer for a new question."""
+
+    duplicate: Literal[False] = False
+
+
+class AskedBefore(Outbound):
+    """briefing.ask's answer for a retry: the question as first stored."""
+
+    room: str
+    question: QuestionView
+    duplicate: Literal[True] = True
+
+
+class Voted(Outbound):
+    question_id: int
+    voted: bool
+    votes: int
+
+
+class Moderated(Outbound):
+    question: QuestionView
+
+
 async def ask(
     services: Services, actor: Actor, seat: Seat, body: str, anonymous: bool, client_id: str
-) -> dict[str, Any]:
+) -> Asked | AskedBefore:
     """A new pending question; a retry with the same client_id is stored once."""
     user_id = actor.user_id or 0
     async with services.db.connect() as conn:
@@ -69,9 +95,19 @@ async def ask(
     if existing is not None:
         return _duplicate(existing, seat)
     await ensure_may_speak(services, seat, user_id)
-    values = {"author_id": user_id, "client_id": client_id, "body": body, "anonymous": anonymous}
+    now = services.clock()
+    new = NewQuestion(
+        briefing_id=seat.briefing_id,
+        author_id=user_id,
+        client_id=client_id,
+        body=body,
+        anonymous=anonymous,
+        state="pending",
+        created_at=now,
+        updated_at=now,
+    )
     try:
-        event = await _store_question(services, seat, values)
+        event = await _store_question(services, seat, new)
     except IntegrityError:  # the same client_id raced in from another request
         async with services.db.connect() as conn:
             existing = await store.question_by_client(conn, user_id, client_id)
@@ -80,23 +116,13 @@ async def ask(
         return _duplicate(existing, seat)
     await services.notifier.emit(moderators_room(seat.room), "briefing.question", event)
     await services.notifier.emit(user_room(user_id), "briefing.question", event)
-    return {**event.model_dump(mode="json"), "duplicate": False}
+    return Asked(room=event.room, seq=event.seq, question=event.question)
 
 
-async def _store_question(services: Services, seat: Seat, values: dict[str, Any]) -> QuestionEvent:
+async def _store_question(services: Services, seat: Seat, new: NewQuestion) -> QuestionEvent:
     """The question and its log entry (for the asker and moderators), in one transaction."""
-    now = services.clock()
     async with services.db.begin() as conn:
-        question_id = await store.insert_question(
-            conn,
-            {
-                **values,
-                "briefing_id": seat.briefing_id,
-                "state": "pending",
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
+        question_id = await store.insert_question(conn, new)
         row = await store.question(conn, seat.briefing_id, question_id)
         assert row is not None
         view = question_view(row, names=True)
@@ -105,32 +131,29 @@ async def _store_question(services: Services, seat: Seat, values: dict[str, Any]
             seat.room,
             "briefing.question",
             _payload(seat.room, view),
-            audience_user_id=values["author_id"],
+            audience_user_id=new.author_id,
             moderators_only=True,
         )
     return QuestionEvent(room=seat.room, seq=seq, question=view)
 
 
-def _duplicate(row: Mapping[str, Any], seat: Seat) -> dict[str, Any]:
-    if row["briefing_id"] != seat.briefing_id:
+def _duplicate(row: QuestionRow, seat: Seat) -> AskedBefore:
+    if row.briefing_id != seat.briefing_id:
         raise ServiceError("request.duplicate", _("This client_id was used for another question."))
-    view = question_view(row, names=True)
-    return {"room": seat.room, "question": view.model_dump(mode="json"), "duplicate": True}
+    return AskedBefore(room=seat.room, question=question_view(row, names=True))
 
 
 def _payload(room: str, view: QuestionView) -> dict[str, Any]:
     return {"room": room, "question": view.model_dump(mode="json")}
 
 
-async def vote(
-    services: Services, actor: Actor, seat: Seat, question_id: int, up: bool
-) -> dict[str, Any]:
+async def vote(services: Services, actor: Actor, seat: Seat, question_id: int, up: bool) -> Voted:
     """One vote per student on a public question; repeating a vote changes nothing."""
     user_id = actor.user_id or 0
     async with services.db.begin() as conn:
         row = await store.question(conn, seat.briefing_id, question_id)
         # Pending and dismissed questions are invisible to other students: not found.
-        if row is None or row["state"] not in PUBLIC_STATES:
+        if row is None or row.state not in PUBLIC_STATES:
             raise NotFound()
         if up:
             changed = await store.add_vote(conn, question_id, user_id, services.clock())
@@ -139,12 +162,12 @@ async def vote(
         votes = await store.vote_count(conn, question_id)
     if changed:
         services.ticks.mark_vote(seat.briefing_id, question_id)
-    return {"question_id": question_id, "voted": up, "votes": votes}
+    return Voted(question_id=question_id, voted=up, votes=votes)
 
 
 async def moderate(
     services: Services, seat: Seat, question_id: int, action: Action, reason: str = ""
-) -> dict[str, Any]:
+) -> Moderated:
     """A moderator's decision on a question, committed and sent to its audience."""
     now = services.clock()
     async with services.db.begin() as conn:
@@ -153,30 +176,28 @@ async def moderate(
             raise NotFound()
         changes = _changes(row, action, reason, now)
         if changes is None:  # already done: nothing to store or tell
-            return {"question": question_view(row, names=True).model_dump(mode="json")}
-        await store.update_question(conn, question_id, {**changes, "updated_at": now})
-        updated = {**row, **changes}
+            return Moderated(question=question_view(row, names=True))
+        await store.update_question(conn, question_id, changes, now)
+        updated = dataclasses.replace(row, **changes.values(), updated_at=now)
         sent = await _log(conn, seat.room, row, updated)
     for room, event, data in sent:
         await services.notifier.emit(room, event, data)
-    return {"question": question_view(updated, names=True).model_dump(mode="json")}
+    return Moderated(question=question_view(updated, names=True))
 
 
-def _changes(
-    row: Mapping[str, Any], action: Action, reason: str, now: datetime
-) -> dict[str, Any] | None:
-    state, pinned = row["state"], row["pinned"]
-    options: dict[str, dict[str, Any]] = {
-        "approve": {"state": "approved"},
-        "dismiss": {"state": "dismissed", "dismiss_reason": reason, "pinned": False},
-        "answer": {"state": "answered", "answered_at": now},
-        "pin": {"pinned": True},
-        "unpin": {"pinned": False},
+def _changes(row: QuestionRow, action: Action, reason: str, now: datetime) -> QuestionChange | None:
+    state, pinned = row.state, row.pinned
+    options = {
+        "approve": QuestionChange(state="approved"),
+        "dismiss": QuestionChange(state="dismissed", dismiss_reason=reason, pinned=False),
+        "answer": QuestionChange(state="answered", answered_at=now),
+        "pin": QuestionChange(pinned=True),
+        "unpin": QuestionChange(pinned=False),
     }
     wanted = options[action]
-    if action in {"approve", "dismiss", "answer"} and state == wanted["state"]:
+    if action in {"approve", "dismiss", "answer"} and state == wanted.state:
         return None
-    if action in {"pin", "unpin"} and pinned == wanted["pinned"] and state in PUBLIC_STATES:
+    if action in {"pin", "unpin"} and pinned == wanted.pinned and state in PUBLIC_STATES:
         return None
     if state not in FROM_STATES[action]:
         raise ServiceError(
@@ -187,20 +208,20 @@ def _changes(
 
 
 async def _log(
-    conn: Any, room: str, before: Mapping[str, Any], after: Mapping[str, Any]
+    conn: AsyncConnection, room: str, before: QuestionRow, after: QuestionRow
 ) -> list[tuple[str, str, Outbound]]:
     """Event-log entries for a change, and the (room, event, data) to send after commit."""
     sent: list[tuple[str, str, Outbound]] = []
-    if after["state"] in PUBLIC_STATES:
+    if after.state in PUBLIC_STATES:
         view = question_view(after, names=False)
         seq = await event_log.append(conn, room, "briefing.question", _payload(room, view))
         sent.append((room, "briefing.question", QuestionEvent(room=room, seq=seq, question=view)))
         return sent
     # A dismissal. If the question was public, everyone drops it first...
-    if before["state"] in PUBLIC_STATES:
-        payload = {"room": room, "question_id": before["id"]}
+    if before.state in PUBLIC_STATES:
+        payload = {"room": room, "question_id": before.id}
         seq = await event_log.append(conn, room, "briefing.question_removed", payload)
-        removed = QuestionRemoved(room=room, seq=seq, question_id=before["id"])
+        removed = QuestionRemoved(room=room, seq=seq, question_id=before.id)
         sent.append((room, "briefing.question_removed", removed))
     # ...then the moderators and the asker learn the state and the reason.
     view = question_view(after, names=True)
@@ -209,12 +230,12 @@ async def _log(
         room,
         "briefing.question",
         _payload(room, view),
-        audience_user_id=after["author_id"],
+        audience_user_id=after.author_id,
         moderators_only=True,
     )
     event = QuestionEvent(room=room, seq=seq, question=view)
     sent.append((moderators_room(room), "briefing.question", event))
-    sent.append((user_room(after["author_id"]), "briefing.question", event))
+    sent.append((user_room(after.author_id), "briefing.question", event))
     return sent
 
 
@@ -253,10 +274,10 @@ async def questions_csv(db: Database, briefing_id: int, timezone: str) -> str:
     writer.writerow(EXPORT_COLUMNS)
     for row in rows:
         shown = {
-            **row,
-            "asked_at": row["created_at"],
-            "asker": row["author_name"],
-            "question": row["body"],
+            **dataclasses.asdict(row),
+            "asked_at": row.created_at,
+            "asker": row.author_name,
+            "question": row.body,
         }
         writer.writerow([_export_cell(shown[column], zone) for column in EXPORT_COLUMNS])
     return out.getvalue()

@@ -25,6 +25,7 @@ from fairserver.rooms.notify import Outbound
 from fairserver.store import briefing_live as briefing_store
 from fairserver.store import fairs as fair_store
 from fairserver.store import recordings as store
+from fairserver.store.briefing_live import QuestionRow
 from fairserver.store.db import Database
 
 
@@ -47,24 +48,24 @@ def clock(seconds: float) -> str:
 
 
 def timeline(
-    questions: Iterable[Mapping[str, Any]], started_at: datetime, ended_at: datetime | None
+    questions: Iterable[QuestionRow], started_at: datetime, ended_at: datetime | None
 ) -> list[TimelineEntry]:
     """Public questions asked before the recording ended, in the order they were asked.
     One asked before it started is put at 0:00 (it was on screen from the start)."""
     entries = []
     for row in questions:
-        if row["state"] not in PUBLIC_STATES:
+        if row.state not in PUBLIC_STATES:
             continue
-        if ended_at is not None and row["created_at"] > ended_at:
+        if ended_at is not None and row.created_at > ended_at:
             continue
-        offset = max(0.0, (row["created_at"] - started_at).total_seconds())
+        offset = max(0.0, (row.created_at - started_at).total_seconds())
         entries.append(
             TimelineEntry(
-                question_id=row["id"],
-                body=row["body"],
-                author=None if row["anonymous"] else row["author_name"],
-                state=row["state"],
-                votes=row["votes"],
+                question_id=row.id,
+                body=row.body,
+                author=None if row.anonymous else row.author_name,
+                state=row.state,
+                votes=row.votes,
                 offset=round(offset, 1),
                 clock=clock(offset),
             )

@@ -7,7 +7,7 @@ Handlers stay thin: the services in rooms/briefing*.py decide and say who hears.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -107,7 +107,7 @@ def moderator_seat(conn: Connection, briefing_id: int) -> Seat:
 
 
 @events.on("briefing.join", Join, rate=Rate(per_second=2, burst=10))
-async def join(services: Services, conn: Connection, payload: Join) -> dict[str, Any]:
+async def join(services: Services, conn: Connection, payload: Join) -> service.BriefingSnapshot:
     seat = await service.seat_for(services, conn.actor, payload.briefing_id, joined_fair(conn))
     await conn.enter(seat.room)
     if seat.moderator:
@@ -132,7 +132,7 @@ async def leave(services: Services, conn: Connection, payload: BriefingRef) -> N
 
 
 @events.on("briefing.ask", Ask, roles=STUDENTS, rate=Rate(per_second=0.2, burst=3))
-async def ask(services: Services, conn: Connection, payload: Ask) -> dict[str, Any]:
+async def ask(services: Services, conn: Connection, payload: Ask) -> qa.Asked | qa.AskedBefore:
     seat = seat_of(conn, payload.briefing_id)
     return await qa.ask(
         services, conn.actor, seat, payload.body, payload.anonymous, payload.client_id
@@ -140,13 +140,13 @@ async def ask(services: Services, conn: Connection, payload: Ask) -> dict[str, A
 
 
 @events.on("briefing.vote", QuestionRef, roles=STUDENTS, rate=Rate(per_second=5, burst=20))
-async def vote(services: Services, conn: Connection, payload: QuestionRef) -> dict[str, Any]:
+async def vote(services: Services, conn: Connection, payload: QuestionRef) -> qa.Voted:
     seat = await active_seat(services, conn, payload.briefing_id)
     return await qa.vote(services, conn.actor, seat, payload.question_id, up=True)
 
 
 @events.on("briefing.unvote", QuestionRef, roles=STUDENTS, rate=Rate(per_second=5, burst=20))
-async def unvote(services: Services, conn: Connection, payload: QuestionRef) -> dict[str, Any]:
+async def unvote(services: Services, conn: Connection, payload: QuestionRef) -> qa.Voted:
     seat = await active_seat(services, conn, payload.briefing_id)
     return await qa.vote(services, conn.actor, seat, payload.question_id, up=False)
 
@@ -156,7 +156,7 @@ MODERATE = Rate(per_second=5, burst=30)
 
 def _moderation(action: qa.Action) -> None:
     @events.on(f"briefing.{action}", QuestionRef, roles=STAFF, rate=MODERATE)
-    async def handle(services: Services, conn: Connection, payload: QuestionRef) -> dict[str, Any]:
+    async def handle(services: Services, conn: Connection, payload: QuestionRef) -> qa.Moderated:
         seat = moderator_seat(conn, payload.briefing_id)
         return await qa.moderate(services, seat, payload.question_id, action)
 
@@ -167,7 +167,7 @@ for _action in _ACTIONS:
 
 
 @events.on("briefing.dismiss", Dismiss, roles=STAFF, rate=MODERATE)
-async def dismiss(services: Services, conn: Connection, payload: Dismiss) -> dict[str, Any]:
+async def dismiss(services: Services, conn: Connection, payload: Dismiss) -> qa.Moderated:
     seat = moderator_seat(conn, payload.briefing_id)
     return await qa.moderate(services, seat, payload.question_id, "dismiss", payload.reason)
 
@@ -176,13 +176,17 @@ async def dismiss(services: Services, conn: Connection, payload: Dismiss) -> dic
 
 
 @events.on("briefing.chat", Chat, rate=Rate(per_second=1, burst=5))
-async def send_chat(services: Services, conn: Connection, payload: Chat) -> dict[str, Any]:
+async def send_chat(
+    services: Services, conn: Connection, payload: Chat
+) -> chat_service.Posted | chat_service.PostedBefore:
     seat = seat_of(conn, payload.briefing_id)
     return await chat_service.chat(services, conn.actor, seat, payload.body, payload.client_id)
 
 
 @events.on("briefing.slow_mode", SlowMode, roles=STAFF, rate=Rate(per_second=1, burst=5))
-async def slow_mode(services: Services, conn: Connection, payload: SlowMode) -> dict[str, Any]:
+async def slow_mode(
+    services: Services, conn: Connection, payload: SlowMode
+) -> chat_service.SlowMode:
     seat = moderator_seat(conn, payload.briefing_id)
     return await chat_service.set_slow_mode(services, seat, payload.seconds)
 
@@ -190,7 +194,7 @@ async def slow_mode(services: Services, conn: Connection, payload: SlowMode) -> 
 @events.on("briefing.delete_message", MessageRef, roles=STAFF, rate=MODERATE)
 async def delete_message(
     services: Services, conn: Connection, payload: MessageRef
-) -> dict[str, Any]:
+) -> chat_service.MessageDeleted:
     seat = moderator_seat(conn, payload.briefing_id)
     return await chat_service.delete_message(services, conn.actor, seat, payload.message_id)
 
@@ -199,7 +203,7 @@ RESTRICT = Rate(per_second=2, burst=10)
 
 
 @events.on("briefing.mute", Mute, roles=STAFF, rate=RESTRICT)
-async def mute(services: Services, conn: Connection, payload: Mute) -> dict[str, Any]:
+async def mute(services: Services, conn: Connection, payload: Mute) -> chat_service.ModerationEvent:
     seat = moderator_seat(conn, payload.briefing_id)
     return await chat_service.restrict(
         services, conn.actor, seat, payload.user_id, "mute", payload.minutes
@@ -207,7 +211,9 @@ async def mute(services: Services, conn: Connection, payload: Mute) -> dict[str,
 
 
 @events.on("briefing.ban", UserRef, roles=STAFF, rate=RESTRICT)
-async def ban(services: Services, conn: Connection, payload: UserRef) -> dict[str, Any]:
+async def ban(
+    services: Services, conn: Connection, payload: UserRef
+) -> chat_service.ModerationEvent:
     seat = moderator_seat(conn, payload.briefing_id)
     result = await chat_service.restrict(services, conn.actor, seat, payload.user_id, "ban")
     await _remove_local_connections(services, conn, seat, payload.user_id)
@@ -229,7 +235,9 @@ async def _remove_local_connections(
 
 
 @events.on("briefing.unban", UserRef, roles=STAFF, rate=RESTRICT)
-async def unban(services: Services, conn: Connection, payload: UserRef) -> dict[str, Any]:
+async def unban(
+    services: Services, conn: Connection, payload: UserRef
+) -> chat_service.ModerationEvent:
     seat = moderator_seat(conn, payload.briefing_id)
     return await chat_service.restrict(services, conn.actor, seat, payload.user_id, "unban")
 
