@@ -244,17 +244,6 @@ async def insert_entry_unless_open(
     return cast(int | None, (await conn.execute(stmt)).scalar_one_or_none())
 
 
-async def insert_entry(
-    conn: AsyncConnection, booth_id: int, student_id: int, joined_at: datetime
-) -> int:
-    result = await conn.execute(
-        q.insert()
-        .values(booth_id=booth_id, student_id=student_id, joined_at=joined_at)
-        .returning(q.c.id)
-    )
-    return int(result.scalar_one())
-
-
 async def mark_called(
     conn: AsyncConnection, entry_id: int, recruiter_id: int, at: datetime
 ) -> bool:
