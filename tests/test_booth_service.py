@@ -3,7 +3,11 @@ each action emits, and to which rooms (zulip style). Runs on SQLite and PostgreS
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
+import sqlalchemy as sa
 
 from fairserver.auth import Actor
 from fairserver.rooms.booths import calls as booth_calls
@@ -12,6 +16,7 @@ from fairserver.rooms.booths import queue as booth_queue
 from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.notify import RecordingNotifier
 from fairserver.rooms.wiring import build_services
+from fairserver.store import accounts
 from fairserver.store import tables as t
 from fairserver.store.db import Database
 from fairserver.store.live import MemoryLive
@@ -181,3 +186,65 @@ async def test_a_called_student_is_not_called_by_another_booth(stage: Stage) -> 
     )
     assert await booth_queue.average_chat_seconds(services, stage.booth) == 200
     assert (await booth_calls.call_next(services, stage.actor("recruiter_b"), other))["called"]
+
+
+async def more_students(stage: Stage, count: int) -> list[Actor]:
+    async with stage.services.db.begin() as conn:
+        ids = [
+            await accounts.insert_user(
+                conn,
+                email=f"queued{n}@test.fair",
+                password_hash="!",  # nobody logs in
+                display_name=f"queued {n}",
+                role="student",
+                school_id=stage.world.school_b,
+            )
+            for n in range(count)
+        ]
+    return [Actor(user_id=i, role="student", display_name=f"q{i}") for i in ids]
+
+
+async def test_concurrent_joins_and_calls_keep_positions_whole(stage: Stage) -> None:
+    booth, services = stage.booth, stage.services
+    students = await more_students(stage, 8)
+    # Every student twice at once (a retried join): one entry each, positions 1..8.
+    replies = await asyncio.gather(
+        *(booth_calls.join(services, s, booth) for s in students + students)
+    )
+    # The first of each pair joins; its twin, racing the join claim, may answer before
+    # the insert commits ("none") but never adds a second entry.
+    assert [r["state"] for r in replies[:8]] == ["waiting"] * 8
+    listing = await booth_queue.queue_list(services, booth)
+    assert [row.position for row in listing.entries] == list(range(1, 9))
+    assert len({row.student_id for row in listing.entries}) == 8
+    # Two tabs of the staff call at once: two different students, the rest move up.
+    recruiter = stage.actor("recruiter_a")
+    first, second = await asyncio.gather(
+        booth_calls.call_next(services, recruiter, booth),
+        booth_calls.call_next(services, recruiter, booth),
+    )
+    assert first["called"]["student_id"] != second["called"]["student_id"]
+    listing = await booth_queue.queue_list(services, booth)
+    assert [row.position for row in listing.entries if row.state == "waiting"] == list(range(1, 7))
+    assert sorted(row.state for row in listing.entries).count("called") == 2
+
+
+async def test_a_join_reads_one_snapshot_whatever_the_queue_length(stage: Stage) -> None:
+    booth, services = stage.booth, stage.services
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    students = await more_students(stage, 6)
+    sa.event.listen(services.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        for waiting, student in enumerate(students):
+            statements.clear()
+            stage.sent()
+            await booth_calls.join(services, student, booth)
+            # The insert, then one snapshot read; one position per waiting student + 2.
+            assert len(statements) == 2, statements
+            assert len(stage.sent()) == waiting + 1 + 2
+    finally:
+        sa.event.remove(services.db.engine.sync_engine, "before_cursor_execute", count)

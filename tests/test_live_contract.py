@@ -261,6 +261,30 @@ async def test_concurrent_pushes_give_distinct_ranks(live: LiveState) -> None:
     assert [await live.queue_rank("q", f"s{i:02}") for i in range(30)] == list(range(1, 31))
 
 
+# --- one read of many keys -----------------------------------------------------------
+
+
+async def test_read_returns_values_queues_and_presences_at_once(live: LiveState) -> None:
+    await live.put("a", "1")
+    await live.put("c", "3")
+    await live.claim("gone", "x", SHORT)
+    await live.queue_push("q", "late", 3.0)
+    await live.queue_push("q", "early", 1_700_000_000.123)
+    await live.presence_touch("room", "c1", "v1", 10)
+    await live.presence_touch("room", "c2", "v2", SHORT)
+    await asyncio.sleep(SHORT + 0.1)
+    seen = await live.read(
+        values=["a", "missing", "c", "gone", "never"],
+        queues=["q", "empty"],
+        presences=["room", "nobody"],
+    )
+    assert seen.values == {"a": "1", "missing": None, "c": "3", "gone": None, "never": None}
+    assert seen.queues == {"q": [("late", 3.0), ("early", 1_700_000_000.123)], "empty": []}
+    assert seen.presences == {"room": {"c1": "v1"}, "nobody": {}}
+    nothing = await live.read()
+    assert (nothing.values, nothing.queues, nothing.presences) == ({}, {}, {})
+
+
 async def test_close_is_idempotent(live: LiveState) -> None:
     await live.close()
     await live.close()

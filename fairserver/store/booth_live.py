@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -136,15 +136,112 @@ async def waiting_entries_of_student(
     return await fetch_all(conn, stmt)
 
 
-async def insert_entry(
+def _kind(name: str) -> Any:
+    return sa.literal(name, sa.String).label("kind")
+
+
+def _none(column: Any) -> Any:
+    return sa.cast(sa.null(), column.type).label(column.key)
+
+
+async def queue_snapshot(
+    conn: AsyncConnection,
+    booth_id: int,
+    company_id: int,
+    student_id: int | None,
+    recent: int,
+) -> dict[str, Any]:
+    """Everything the booth's queue events need, in one statement (a UNION ALL):
+    open    every open entry, with the student's and the calling recruiter's names,
+            in the order they joined (the queue's order: docs/decisions.md §20)
+    served  (called_at, ended_at) of the booth's last `recent` served chats
+    staff   the ids of the company's recruiters (whose status keys the ETA reads)
+    last    the student's last entry at the booth, open or ended (when a student is given)
+    """
+    recruiter = u.alias("recruiter")
+    columns = (
+        q.c.id,
+        q.c.student_id,
+        u.c.display_name.label("student_name"),
+        q.c.joined_at,
+        q.c.called_at,
+        q.c.called_by,
+        recruiter.c.display_name.label("recruiter_name"),
+        q.c.ended_at,
+        q.c.outcome,
+    )
+    nulls = {c.key: _none(c) for c in columns}
+
+    def shaped(kind: str, **given: Any) -> Any:
+        return sa.select(_kind(kind), *(given.get(c.key, nulls[c.key]) for c in columns))
+
+    open_entries = (
+        sa.select(_kind("open"), *columns)
+        .select_from(
+            q.join(u, u.c.id == q.c.student_id).outerjoin(
+                recruiter,
+                sa.and_(recruiter.c.id == q.c.called_by, recruiter.c.disabled_at.is_(None)),
+            )
+        )
+        .where(q.c.booth_id == booth_id, q.c.ended_at.is_(None))
+    )
+    served = (
+        sa.select(q.c.called_at, q.c.ended_at)
+        .where(q.c.booth_id == booth_id, q.c.outcome == "served", q.c.called_at.is_not(None))
+        .order_by(q.c.ended_at.desc())
+        .limit(recent)
+        .subquery()
+    )
+    parts = [
+        open_entries,
+        shaped("served", called_at=served.c.called_at, ended_at=served.c.ended_at).select_from(
+            served
+        ),
+        shaped("staff", id=u.c.id).where(u.c.company_id == company_id, u.c.role == "recruiter"),
+    ]
+    if student_id is not None:
+        last = (
+            sa.select(q.c.id, q.c.outcome)
+            .where(q.c.booth_id == booth_id, q.c.student_id == student_id)
+            .order_by(q.c.id.desc())
+            .limit(1)
+            .subquery()
+        )
+        parts.append(shaped("last", id=last.c.id, outcome=last.c.outcome).select_from(last))
+    rows = await fetch_all(conn, sa.union_all(*parts))
+    snapshot: dict[str, Any] = {"open": [], "served": [], "staff": [], "last": None}
+    for row in rows:
+        kind = row.pop("kind")
+        if kind == "open":
+            snapshot["open"].append(row)
+        elif kind == "served":
+            snapshot["served"].append((row["ended_at"] - row["called_at"]).total_seconds())
+        elif kind == "staff":
+            snapshot["staff"].append(int(row["id"]))
+        else:
+            snapshot["last"] = row
+    snapshot["open"].sort(key=lambda row: (row["joined_at"], row["id"]))
+    return snapshot
+
+
+async def insert_entry_unless_open(
     conn: AsyncConnection, booth_id: int, student_id: int, joined_at: datetime
-) -> int:
-    result = await conn.execute(
+) -> int | None:
+    """A new waiting entry, in one statement; None when the student has an open one."""
+    already = sa.exists().where(
+        q.c.booth_id == booth_id, q.c.student_id == student_id, q.c.ended_at.is_(None)
+    )
+    values = sa.select(
+        sa.literal(booth_id, sa.Integer),
+        sa.literal(student_id, sa.Integer),
+        sa.literal(joined_at, q.c.joined_at.type),
+    ).where(~already)
+    stmt = (
         q.insert()
-        .values(booth_id=booth_id, student_id=student_id, joined_at=joined_at)
+        .from_select([q.c.booth_id, q.c.student_id, q.c.joined_at], values)
         .returning(q.c.id)
     )
-    return int(result.scalar_one())
+    return cast(int | None, (await conn.execute(stmt)).scalar_one_or_none())
 
 
 async def mark_called(
@@ -158,13 +255,15 @@ async def mark_called(
     return bool(result.rowcount)
 
 
-async def end_entry(conn: AsyncConnection, entry_id: int, outcome: str, at: datetime) -> bool:
-    """Ends an open entry; False when it had ended already (someone else decided first)."""
-    result = await conn.execute(
-        q.update()
-        .where(q.c.id == entry_id, q.c.ended_at.is_(None))
-        .values(ended_at=at, outcome=outcome)
-    )
+async def end_entry(
+    conn: AsyncConnection, entry_id: int, outcome: str, at: datetime, *, waiting: bool = False
+) -> bool:
+    """Ends an open entry; False when it had ended already (someone else decided first),
+    or, with `waiting`, when it is no longer waiting (the student was called meanwhile)."""
+    stmt = q.update().where(q.c.id == entry_id, q.c.ended_at.is_(None))
+    if waiting:
+        stmt = stmt.where(q.c.called_at.is_(None))
+    result = await conn.execute(stmt.values(ended_at=at, outcome=outcome))
     return bool(result.rowcount)
 
 

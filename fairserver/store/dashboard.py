@@ -1,4 +1,4 @@
-"""Queries behind the live fair dashboard (F5): briefings ahead, calls, today's visitors."""
+"""Queries behind the live fair dashboard (F5): briefings, queues and calls, visitors today."""
 
 from __future__ import annotations
 
@@ -32,18 +32,29 @@ async def current_briefings(
     return await fetch_all(conn, stmt)
 
 
-async def calls_in_progress(conn: AsyncConnection, booth_ids: Iterable[int]) -> dict[int, int]:
-    """booth id -> open queue entries whose student was called (called or chatting)."""
+async def queue_counts(
+    conn: AsyncConnection, booth_ids: Iterable[int]
+) -> dict[int, tuple[int, int]]:
+    """booth id -> (open entries waiting, open entries called or chatting): the queue's
+    record is its order (docs/decisions.md §20), so the counts come from it."""
     ids = sorted(set(booth_ids))
     if not ids:
         return {}
     q = t.queue_entries
+    called = q.c.called_at.is_not(None)
     stmt = (
-        sa.select(q.c.booth_id, sa.func.count().label("calls"))
-        .where(q.c.booth_id.in_(ids), q.c.ended_at.is_(None), q.c.called_at.is_not(None))
+        sa.select(
+            q.c.booth_id,
+            sa.func.sum(sa.case((called, 0), else_=1)).label("waiting"),
+            sa.func.sum(sa.case((called, 1), else_=0)).label("calls"),
+        )
+        .where(q.c.booth_id.in_(ids), q.c.ended_at.is_(None))
         .group_by(q.c.booth_id)
     )
-    return {int(row["booth_id"]): int(row["calls"]) for row in await fetch_all(conn, stmt)}
+    return {
+        int(row["booth_id"]): (int(row["waiting"]), int(row["calls"]))
+        for row in await fetch_all(conn, stmt)
+    }
 
 
 async def visitors_since(conn: AsyncConnection, fair_id: int, since: datetime) -> int:

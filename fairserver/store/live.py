@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
+
+
+@dataclass
+class LiveRead:
+    """What one `read` saw, at one moment: values (None when unset), queues from the
+    front as queue_members gives them, and presences as presence gives them."""
+
+    values: dict[str, str | None] = field(default_factory=dict)
+    queues: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    presences: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class LiveState(Protocol):
@@ -50,6 +60,14 @@ class LiveState(Protocol):
 
     async def extend(self, key: str, value: str, ttl: float) -> bool:
         """Renews key's ttl only while it still holds value (a lease its holder keeps)."""
+
+    async def read(
+        self,
+        values: Sequence[str] = (),
+        queues: Sequence[str] = (),
+        presences: Sequence[str] = (),
+    ) -> LiveRead:
+        """Several gets, whole queues and presences in one atomic call (one round trip)."""
 
     async def publish(self, channel: str, message: str) -> None:
         """Delivers message to the channel's current subscribers (at most once, no backlog)."""
@@ -202,6 +220,18 @@ class MemoryLive:
         entries = self._queues.get(queue, {})
         ordered = sorted(entries.items(), key=lambda item: (item[1], item[0]))
         return ordered[:limit]
+
+    async def read(
+        self,
+        values: Sequence[str] = (),
+        queues: Sequence[str] = (),
+        presences: Sequence[str] = (),
+    ) -> LiveRead:
+        return LiveRead(
+            values={key: self._live_value(key) for key in values},
+            queues={queue: await self.queue_members(queue, 1 << 30) for queue in queues},
+            presences={room: await self.presence(room) for room in presences},
+        )
 
     async def close(self) -> None:
         self._closed.set()

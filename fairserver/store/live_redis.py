@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -26,6 +27,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from fairserver.store.live import LiveRead
 from fairserver.tasks import cancelling
 
 DEFAULT_PREFIX = "fs:"
@@ -116,6 +118,29 @@ return redis.call('HGETALL', KEYS[2])
 )
 
 
+# KEYS: the values, then the queues, then each presence's two keys; ARGV: their counts.
+# One reply, nested: a value is nil when unset (a Lua false keeps the table's length).
+_READ = (
+    _NOW
+    + _PRUNE
+    + """
+local nvalues, nqueues, npresences = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local values, queues, presences = {}, {}, {}
+local k = 1
+for i = 1, nvalues do values[i] = redis.call('GET', KEYS[k]) k = k + 1 end
+for i = 1, nqueues do
+  queues[i] = redis.call('ZRANGE', KEYS[k], 0, -1, 'WITHSCORES') k = k + 1
+end
+for i = 1, npresences do
+  prune(KEYS[k], KEYS[k + 1], now)
+  presences[i] = redis.call('HGETALL', KEYS[k + 1])
+  k = k + 2
+end
+return {values, queues, presences}
+"""
+)
+
+
 _EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -168,6 +193,7 @@ class RedisLive:
         self._touch = redis.register_script(_PRESENCE_TOUCH)
         self._drop = redis.register_script(_PRESENCE_DROP)
         self._presence = redis.register_script(_PRESENCE)
+        self._read = redis.register_script(_READ)
         self._closed = False
 
     @classmethod
@@ -225,6 +251,31 @@ class RedisLive:
 
     async def extend(self, key: str, value: str, ttl: float) -> bool:
         return bool(await self._extend(keys=[self._key("v", key)], args=[value, str(_ms(ttl))]))
+
+    async def read(
+        self,
+        values: Sequence[str] = (),
+        queues: Sequence[str] = (),
+        presences: Sequence[str] = (),
+    ) -> LiveRead:
+        keys = [self._key("v", key) for key in values] + [self._key("q", q) for q in queues]
+        for room in presences:
+            keys += self._presence_keys(room)
+        counts = [str(len(values)), str(len(queues)), str(len(presences))]
+        got, ranges, flats = await self._read(keys=keys, args=counts)
+        # Lua drops trailing nils from a table: missing values at the end are unset.
+        got = list(got) + [None] * (len(values) - len(got))
+        return LiveRead(
+            values=dict(zip(values, got, strict=True)),
+            queues={
+                queue: [(m, float(s)) for m, s in zip(flat[::2], flat[1::2], strict=True)]
+                for queue, flat in zip(queues, ranges, strict=True)
+            },
+            presences={
+                room: dict(zip(flat[::2], flat[1::2], strict=True))
+                for room, flat in zip(presences, flats, strict=True)
+            },
+        )
 
     async def publish(self, channel: str, message: str) -> None:
         await self._redis.publish(self._key("ch", channel), message)

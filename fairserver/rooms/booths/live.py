@@ -13,6 +13,7 @@ Live keys (store/live.py operations only, each atomic on its own):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,8 +94,26 @@ class MessageDeleted(Outbound):
 # --- presence (B3) ---------------------------------------------------------------------
 
 
-def _status_key(booth: Booth, user_id: int) -> str:
+def status_key(booth: Booth, user_id: int) -> str:
     return f"{booth.room}:status:{user_id}"
+
+
+def staff_presence_key(booth: Booth) -> str:
+    return f"{booth.room}:staff"
+
+
+def staff_on_duty(staff_presence: dict[str, str]) -> dict[int, str]:
+    """user id -> name of the staff present, one entry per person whatever their tabs."""
+    names: dict[int, str] = {}
+    for value in staff_presence.values():
+        info = json.loads(value)
+        names[int(info["user_id"])] = str(info["name"])
+    return names
+
+
+def count_available(on_duty: Iterable[int], statuses: Mapping[int, str | None]) -> int:
+    """Staff present whose status (online when never set) is not away."""
+    return sum(1 for user_id in on_duty if (statuses.get(user_id) or "online") != "away")
 
 
 async def touch(services: Services, connection_id: str, actor: Actor, booth: Booth) -> None:
@@ -103,7 +122,7 @@ async def touch(services: Services, connection_id: str, actor: Actor, booth: Boo
     if is_staff(actor, booth):
         value = json.dumps({"user_id": actor.user_id, "name": actor.display_name})
         await services.live.presence_touch(
-            f"{booth.room}:staff", connection_id, value, PRESENCE_TTL
+            staff_presence_key(booth), connection_id, value, PRESENCE_TTL
         )
     else:
         await services.live.presence_touch(
@@ -112,21 +131,18 @@ async def touch(services: Services, connection_id: str, actor: Actor, booth: Boo
 
 
 async def drop(services: Services, connection_id: str, booth: Booth) -> None:
-    await services.live.presence_drop(f"{booth.room}:staff", connection_id)
+    await services.live.presence_drop(staff_presence_key(booth), connection_id)
     await services.live.presence_drop(f"{booth.room}:visitors", connection_id)
 
 
 async def presence_of(services: Services, booth: Booth) -> Presence:
     """Staff on duty (one entry per person, whatever their tabs) and visitors per user."""
-    names: dict[int, str] = {}
-    for value in (await services.live.presence(f"{booth.room}:staff")).values():
-        info = json.loads(value)
-        names[int(info["user_id"])] = str(info["name"])
+    names = staff_on_duty(await services.live.presence(staff_presence_key(booth)))
     staff = [
         StaffMember(
             user_id=user_id,
             name=name,
-            status=await services.live.get(_status_key(booth, user_id)) or "online",
+            status=await services.live.get(status_key(booth, user_id)) or "online",
         )
         for user_id, name in sorted(names.items(), key=lambda item: (item[1], item[0]))
     ]
@@ -157,7 +173,7 @@ async def publish_presence(services: Services, booth: Booth) -> Presence:
 
 async def set_status(services: Services, actor: Actor, booth: Booth, status: str) -> Presence:
     assert actor.user_id is not None
-    await services.live.put(_status_key(booth, actor.user_id), status, ttl=STATUS_TTL)
+    await services.live.put(status_key(booth, actor.user_id), status, ttl=STATUS_TTL)
     return await publish_presence(services, booth)
 
 

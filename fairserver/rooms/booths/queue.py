@@ -1,13 +1,15 @@
 """The honest queue (B5): positions, estimated waits, calls that expire, and no silent drops.
 
-queue_entries is the record (who joined when, who called them, how it ended); live
-state orders the waiting line and arbitrates races. Live keys:
-  booth:{id}:queue              waiting students, score = joined time (epoch seconds)
+queue_entries is the record and the queue's one order: the open entries of a booth, in
+the order they joined, are its queue (docs/decisions.md §20). Live state holds only
+what is transient and arbitrates races between workers. Live keys:
   booth:{id}:grace              disconnected waiting students, score = end of their grace
   booth:{id}:calls              pending calls, member = entry id, score = call deadline
   call:{student}                "{booth}:{entry}": the one booth calling or chatting with them
   queue-entry:{id}:decision     accepted | declined | timeout | skipped | left, claimed once:
                                 whoever claims it first decides how a call ends
+Each action decides, writes, then reads one snapshot (`load`: one SQL statement and one
+live-state read) from which every event it sends and its reply are derived.
 Deadlines are enforced twice: a timer in this process sweeps the booth when one
 falls due, and every queue action sweeps first, so a call whose worker died still
 expires on the next action at that booth.
@@ -18,12 +20,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from fairserver.rooms.booths.live import Booth, available_staff
+from fairserver.rooms.booths.live import (
+    Booth,
+    count_available,
+    staff_on_duty,
+    staff_presence_key,
+    status_key,
+)
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs import live as fairlive
@@ -97,10 +106,6 @@ class QueueEnded(Outbound):
     reason: str
 
 
-def queue_key(booth: Booth) -> str:
-    return f"{booth.room}:queue"
-
-
 def grace_key(booth: Booth) -> str:
     return f"{booth.room}:grace"
 
@@ -130,117 +135,168 @@ def eta_seconds(position: int, staff_available: int, average_chat_seconds: int) 
     return math.ceil(position / max(1, staff_available)) * average_chat_seconds
 
 
-async def average_chat_seconds(services: Services, booth: Booth) -> int:
-    async with services.db.connect() as conn:
-        durations = await store.served_durations(conn, booth.id, RECENT_CHATS)
+def average_of(durations: list[float]) -> int:
+    """The mean of the recent chats' lengths, or the default before any was served."""
     if not durations:
         return DEFAULT_CHAT_SECONDS
     return max(1, round(sum(durations) / len(durations)))
 
 
-async def state_of(services: Services, row: dict[str, Any]) -> str:
-    if row["called_at"] is None:
-        return "waiting"
-    accepted = await services.live.get(decision_key(row["id"])) == "accepted"
-    return "chatting" if accepted else "called"
-
-
-async def ensure_loaded(services: Services, booth: Booth) -> None:
-    """After a restart of the live store, rebuilds the waiting line from the record."""
-    marker = f"{booth.room}:queue-loaded"
-    if await services.live.get(marker) is not None:
-        return
+async def average_chat_seconds(services: Services, booth: Booth) -> int:
     async with services.db.connect() as conn:
-        rows = await store.open_entries(conn, booth.id)
-    for row in rows:
-        if row["called_at"] is None:
-            await services.live.queue_push(
-                queue_key(booth), str(row["student_id"]), row["joined_at"].timestamp()
+        durations = await store.served_durations(conn, booth.id, RECENT_CHATS)
+    return average_of(durations)
+
+
+# --- one snapshot per action -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """The booth's queue at one moment: what every event and reply is derived from."""
+
+    booth: Booth
+    entries: list[dict[str, Any]]  # open entries in joining order, each with its "state"
+    away: frozenset[int]  # students in their grace after a disconnect
+    staff_available: int
+    average_seconds: int
+    last: dict[str, Any] | None  # the asked-about student's last entry, open or ended
+    now: datetime
+
+    @property
+    def waiting(self) -> list[dict[str, Any]]:
+        return [row for row in self.entries if row["state"] == "waiting"]
+
+    def entry_of(self, student_id: int) -> dict[str, Any] | None:
+        return next((row for row in self.entries if row["student_id"] == student_id), None)
+
+    def eta(self, position: int) -> int:
+        return eta_seconds(position, self.staff_available, self.average_seconds)
+
+    def positions(self) -> list[QueuePosition]:
+        waiting = self.waiting
+        return [
+            QueuePosition(
+                booth_id=self.booth.id,
+                entry_id=row["id"],
+                position=position,
+                length=len(waiting),
+                eta_seconds=self.eta(position),
             )
-    await services.live.put(marker, "1")
+            for position, row in enumerate(waiting, start=1)
+        ]
+
+    def queue_list(self) -> QueueList:
+        """The staff's view: everyone waiting, called or chatting, in order."""
+        ranks = {row["id"]: n for n, row in enumerate(self.waiting, start=1)}
+        entries = [
+            QueueRow(
+                entry_id=row["id"],
+                student_id=row["student_id"],
+                name=row["student_name"],
+                state=row["state"],
+                position=ranks.get(row["id"]),
+                joined_at=row["joined_at"],
+                away=row["student_id"] in self.away,
+            )
+            for row in self.entries
+        ]
+        return QueueList(booth_id=self.booth.id, length=len(ranks), entries=entries)
+
+    def mine(self, student_id: int) -> dict[str, Any]:
+        """A student's place at the booth, or how their last visit to the queue ended."""
+        length = len(self.waiting)
+        row = self.entry_of(student_id)
+        if row is None:
+            outcome = None if self.last is None else self.last["outcome"]
+            return {"length": length, "state": "none", "last_outcome": outcome}
+        state = row["state"]
+        mine: dict[str, Any] = {"length": length, "state": state, "entry_id": row["id"]}
+        if state == "waiting":
+            position = 1 + [r["id"] for r in self.waiting].index(row["id"])
+            mine["position"] = position
+            mine["eta_seconds"] = self.eta(position)
+        else:
+            mine["recruiter_id"] = row["called_by"]
+            mine["recruiter"] = row["recruiter_name"] or ""
+            mine["company"] = self.booth.company_name
+        if state == "called":
+            expires = row["called_at"] + timedelta(seconds=CALL_SECONDS)
+            mine["expires_at"] = json_time(expires)
+            mine["seconds_left"] = max(0.0, (expires - self.now).total_seconds())
+        return mine
+
+
+async def load(services: Services, booth: Booth, student_id: int | None = None) -> QueueView:
+    """One SQL statement (entries, recent chats, the company's recruiters, the student's
+    last entry), then one live-state read (who is away, which calls were accepted,
+    the staff on duty and their statuses)."""
+    async with services.db.connect() as conn:
+        record = await store.queue_snapshot(
+            conn, booth.id, booth.company_id, student_id, RECENT_CHATS
+        )
+    called = [row for row in record["open"] if row["called_at"] is not None]
+    recruiters: list[int] = record["staff"]
+    seen = await services.live.read(
+        values=[decision_key(row["id"]) for row in called]
+        + [status_key(booth, user_id) for user_id in recruiters],
+        queues=[grace_key(booth)],
+        presences=[staff_presence_key(booth)],
+    )
+    entries = []
+    for row in record["open"]:
+        if row["called_at"] is None:
+            state = "waiting"
+        elif seen.values[decision_key(row["id"])] == "accepted":
+            state = "chatting"
+        else:
+            state = "called"
+        entries.append({**row, "state": state})
+    statuses = {user_id: seen.values[status_key(booth, user_id)] for user_id in recruiters}
+    on_duty = staff_on_duty(seen.presences[staff_presence_key(booth)])
+    return QueueView(
+        booth=booth,
+        entries=entries,
+        away=frozenset(int(member) for member, _ in seen.queues[grace_key(booth)]),
+        staff_available=count_available(on_duty, statuses),
+        average_seconds=average_of(record["served"]),
+        last=record["last"],
+        now=services.clock(),
+    )
 
 
 # --- what each audience hears ----------------------------------------------------------
 
 
-async def queue_list(services: Services, booth: Booth) -> QueueList:
-    """The staff's view: everyone waiting, called or chatting, in order."""
-    members = await services.live.queue_members(queue_key(booth))
-    ranks = {member: n for n, (member, _score) in enumerate(members, start=1)}
-    away = {member for member, _score in await services.live.queue_members(grace_key(booth))}
-    async with services.db.connect() as conn:
-        rows = await store.open_entries(conn, booth.id)
-    entries = []
-    for row in rows:
-        member = str(row["student_id"])
-        state = await state_of(services, row)
-        entries.append(
-            QueueRow(
-                entry_id=row["id"],
-                student_id=row["student_id"],
-                name=row["student_name"],
-                state=state,
-                position=ranks.get(member) if state == "waiting" else None,
-                joined_at=row["joined_at"],
-                away=member in away,
-            )
-        )
-    return QueueList(booth_id=booth.id, length=len(members), entries=entries)
-
-
-async def publish(services: Services, booth: Booth, *, positions: bool = True) -> None:
+async def announce(services: Services, view: QueueView, *, positions: bool = True) -> None:
     """Positions to each waiting student, the length to the booth, the list to its staff."""
-    members = await services.live.queue_members(queue_key(booth))
-    if positions and members:
-        average = await average_chat_seconds(services, booth)
-        staff = await available_staff(services, booth)
-        async with services.db.connect() as conn:
-            entry_ids = {r["student_id"]: r["id"] for r in await store.open_entries(conn, booth.id)}
-        for position, (member, _score) in enumerate(members, start=1):
-            event = QueuePosition(
-                booth_id=booth.id,
-                entry_id=entry_ids.get(int(member), 0),
-                position=position,
-                length=len(members),
-                eta_seconds=eta_seconds(position, staff, average),
+    booth = view.booth
+    if positions:
+        for row, event in zip(view.waiting, view.positions(), strict=True):
+            await services.notifier.emit(
+                user_room(int(row["student_id"])), "booth.queue_position", event
             )
-            await services.notifier.emit(user_room(int(member)), "booth.queue_position", event)
-    length = QueueLength(booth_id=booth.id, length=len(members))
+    length = QueueLength(booth_id=booth.id, length=len(view.waiting))
     await services.notifier.emit(booth.room, "booth.queue", length)
-    await services.notifier.emit(
-        booth.staff_room, "booth.queue_list", await queue_list(services, booth)
-    )
+    await services.notifier.emit(booth.staff_room, "booth.queue_list", view.queue_list())
+
+
+async def publish(
+    services: Services, booth: Booth, *, positions: bool = True, student_id: int | None = None
+) -> QueueView:
+    """Reads the snapshot and announces it; returns it for the caller's reply (about
+    `student_id`, when given)."""
+    view = await load(services, booth, student_id)
+    await announce(services, view, positions=positions)
+    return view
+
+
+async def queue_list(services: Services, booth: Booth) -> QueueList:
+    return (await load(services, booth)).queue_list()
 
 
 async def my_state(services: Services, booth: Booth, student_id: int) -> dict[str, Any]:
-    """A student's place at the booth, or how their last visit to the queue ended."""
-    length = len(await services.live.queue_members(queue_key(booth)))
-    async with services.db.connect() as conn:
-        row = await store.open_entry(conn, booth.id, student_id)
-        last = None if row is not None else await store.last_entry(conn, booth.id, student_id)
-    if row is None:
-        outcome = None if last is None else last["outcome"]
-        return {"length": length, "state": "none", "last_outcome": outcome}
-    state = await state_of(services, row)
-    mine: dict[str, Any] = {"length": length, "state": state, "entry_id": row["id"]}
-    if state == "waiting":
-        position = await services.live.queue_rank(queue_key(booth), str(student_id))
-        mine["position"] = position
-        if position is not None:
-            staff = await available_staff(services, booth)
-            average = await average_chat_seconds(services, booth)
-            mine["eta_seconds"] = eta_seconds(position, staff, average)
-    else:
-        async with services.db.connect() as conn:
-            recruiter = await store.user_brief(conn, int(row["called_by"]))
-        mine["recruiter_id"] = row["called_by"]
-        mine["recruiter"] = "" if recruiter is None else recruiter["display_name"]
-        mine["company"] = booth.company_name
-    if state == "called":
-        expires = row["called_at"] + timedelta(seconds=CALL_SECONDS)
-        mine["expires_at"] = json_time(expires)
-        mine["seconds_left"] = max(0.0, (expires - services.clock()).total_seconds())
-    return mine
+    return (await load(services, booth, student_id)).mine(student_id)
 
 
 # --- ending an entry -------------------------------------------------------------------
@@ -254,17 +310,21 @@ async def finish(
     *,
     event: str = "booth.queue_ended",
     reason: str = "",
+    waiting: bool = False,
 ) -> bool:
-    """Records how the entry ended and tells the student and the staff: nobody vanishes."""
+    """Records how the entry ended and tells the student and the staff: nobody vanishes.
+
+    With `waiting` the entry ends only while it is still waiting (False once called).
+    A row read while waiting is ended with waiting=True, so its called_at is current."""
     async with services.db.begin() as conn:
-        ended = await store.end_entry(conn, row["id"], outcome, services.clock())
+        ended = await store.end_entry(conn, row["id"], outcome, services.clock(), waiting=waiting)
     if not ended:
         return False
     student_id = int(row["student_id"])
-    await services.live.queue_remove(queue_key(booth), str(student_id))
     await services.live.queue_remove(grace_key(booth), str(student_id))
-    await services.live.queue_remove(calls_key(booth), str(row["id"]))
-    await services.live.release(call_key(student_id), f"{booth.id}:{row['id']}")
+    if row["called_at"] is not None:
+        await services.live.queue_remove(calls_key(booth), str(row["id"]))
+        await services.live.release(call_key(student_id), f"{booth.id}:{row['id']}")
     message = QueueEnded(
         booth_id=booth.id,
         entry_id=row["id"],
@@ -293,11 +353,12 @@ async def sweep(services: Services, booth: Booth) -> None:
     """Ends calls past their deadline and graces that ran out; cheap when nothing is due."""
     now = services.clock().timestamp()
     changed = False
-    for member, deadline in await services.live.queue_members(calls_key(booth)):
+    due = await services.live.read(queues=[calls_key(booth), grace_key(booth)])
+    for member, deadline in due.queues[calls_key(booth)]:
         if deadline > now:
             break
         changed = await _expire_call(services, booth, int(member)) or changed
-    for member, deadline in await services.live.queue_members(grace_key(booth)):
+    for member, deadline in due.queues[grace_key(booth)]:
         if deadline > now:
             break
         changed = await _expire_grace(services, booth, int(member)) or changed
@@ -325,7 +386,7 @@ async def _expire_grace(services: Services, booth: Booth, student_id: int) -> bo
     await services.live.queue_remove(grace_key(booth), str(student_id))
     if row is None or row["called_at"] is not None:
         return False
-    return await finish(services, booth, row, "left", reason="disconnected")
+    return await finish(services, booth, row, "left", reason="disconnected", waiting=True)
 
 
 _timers: set[asyncio.TimerHandle] = set()

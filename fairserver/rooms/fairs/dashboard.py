@@ -22,7 +22,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fairserver.rooms.booths import live as booth_service
-from fairserver.rooms.booths import queue as booth_queue
 from fairserver.rooms.booths.live import Booth, StaffMember
 from fairserver.rooms.briefings.live import viewer_count
 from fairserver.rooms.context import Services
@@ -98,16 +97,13 @@ async def online_now(services: Services, fair_id: int) -> OnlineNow:
     )
 
 
-async def booth_live(services: Services, booth: Booth, in_call: int) -> BoothLive:
+async def booth_live(services: Services, booth: Booth, queue: int, in_call: int) -> BoothLive:
     presence = await booth_service.presence_of(services, booth)
-    # After a restart of the live store the waiting line is rebuilt from the record.
-    await booth_queue.ensure_loaded(services, booth)
-    queue = await services.live.queue_members(booth_queue.queue_key(booth))
     return BoothLive(
         booth_id=booth.id,
         company=booth.company_name,
         visitors=presence.visitors,
-        queue=len(queue),
+        queue=queue,
         in_call=in_call,
         staff=presence.staff,
         unstaffed=all(member.status == "away" for member in presence.staff),
@@ -125,7 +121,7 @@ async def snapshot(services: Services, fair: Mapping[str, Any]) -> Dashboard:
     now = services.clock()
     async with services.db.connect() as conn:
         rows = await fair_store.booth_list(conn, fair_id)
-        calls = await store.calls_in_progress(conn, (int(r["id"]) for r in rows))
+        queues = await store.queue_counts(conn, (int(r["id"]) for r in rows))
         briefing_rows = await store.current_briefings(conn, fair_id, now, BRIEFINGS_SHOWN)
         visitors_today = await store.visitors_since(
             conn, fair_id, day_start(now, str(fair["timezone"]))
@@ -138,7 +134,7 @@ async def snapshot(services: Services, fair: Mapping[str, Any]) -> Dashboard:
             company_id=int(row["company_id"]),
             company_name=str(row["company_name"]),
         )
-        booths.append(await booth_live(services, booth, calls.get(booth.id, 0)))
+        booths.append(await booth_live(services, booth, *queues.get(booth.id, (0, 0))))
     briefings = [
         BriefingLive(
             briefing_id=row["id"],
