@@ -17,7 +17,6 @@ expires on the next action at that booth.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from dataclasses import dataclass
@@ -389,22 +388,13 @@ async def _expire_grace(services: Services, booth: Booth, student_id: int) -> bo
     return await finish(services, booth, row, "left", reason="disconnected", waiting=True)
 
 
-_timers: set[asyncio.TimerHandle] = set()
-_sweeps: set[asyncio.Task[None]] = set()
-
-
 def schedule_sweep(services: Services, booth: Booth, delay: float) -> None:
     """Sweeps the booth just after a deadline, so expiry needs no one to act."""
-    loop = asyncio.get_running_loop()
-
-    def fire() -> None:
-        _timers.discard(handle)
-        task = loop.create_task(_sweep_safely(services, booth))
-        _sweeps.add(task)
-        task.add_done_callback(_sweeps.discard)
-
-    handle = loop.call_later(max(0.0, delay) + 0.05, fire)
-    _timers.add(handle)
+    services.tasks.later(
+        max(0.0, delay) + 0.05,
+        lambda: _sweep_safely(services, booth),
+        name=f"queue sweep of booth {booth.id}",
+    )
 
 
 async def _sweep_safely(services: Services, booth: Booth) -> None:
@@ -414,13 +404,10 @@ async def _sweep_safely(services: Services, booth: Booth) -> None:
         log.exception("queue sweep of booth %s failed", booth.id)
 
 
-def cancel_timers() -> None:
-    """Graceful stop: no sweep may start against a closing database."""
-    for handle in _timers:
-        handle.cancel()
-    _timers.clear()
-    for task in _sweeps:
-        task.cancel()
+def cancel_timers(services: Services) -> None:
+    """Graceful stop: no sweep may start once the worker is closing (the app's
+    Supervisor also stops the sweeps already running, before the database closes)."""
+    services.tasks.cancel_timers()
 
 
 async def student_online(services: Services, fair_id: int, student_id: int) -> bool:

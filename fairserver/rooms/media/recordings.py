@@ -146,8 +146,10 @@ def _stop_soon(services: Services, recording: ActiveRecording, failed: bool = Fa
     """A source ended or the writer gave up: stop without anyone awaiting it."""
     if recording._stopping is not None:
         return
-    task = asyncio.ensure_future(stop_recording(services, recording, failed=failed))
-    tasks = services.recordings.tasks
+    task = services.tasks.spawn(
+        stop_recording(services, recording, failed=failed), name=f"stop recording {recording.id}"
+    )
+    tasks = services.recordings.tasks  # stop_all waits for these before the app stops
     tasks.add(task)
     task.add_done_callback(tasks.discard)
 

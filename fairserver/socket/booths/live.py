@@ -288,7 +288,7 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
         )
         await booth_service.leave(services, conn.id, booth)
     if reason == "shutdown":
-        queue.cancel_timers()  # clients reconnect to another worker, which sweeps lazily
+        queue.cancel_timers(services)  # clients reconnect to another worker, which sweeps lazily
         return
     fair_id = conn.state.fair_id
     if conn.actor.role == "student" and fair_id is not None:
