@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_one
+from fairserver.store.db import fetch_all, fetch_all_as, fetch_one, fetch_one_as
 
 cm, q, u = t.chat_messages, t.queue_entries, t.users
 
@@ -77,13 +78,69 @@ async def delete_message(
 # --- the queue's history -------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    """A queue entry, with the student's display name."""
+
+    id: int
+    booth_id: int
+    student_id: int
+    joined_at: datetime
+    called_at: datetime | None
+    called_by: int | None
+    ended_at: datetime | None
+    outcome: str | None
+    student_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenEntryRow:
+    """An open entry as the queue's snapshot reads it, with the calling recruiter's name;
+    ``state`` (waiting, called or chatting) is decided from live state by queue.load."""
+
+    id: int
+    student_id: int
+    student_name: str
+    joined_at: datetime
+    called_at: datetime | None
+    called_by: int | None
+    recruiter_name: str | None
+    ended_at: datetime | None
+    outcome: str | None
+    state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LastEntry:
+    id: int
+    outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRecord:
+    """What one queue_snapshot statement read (see its docstring)."""
+
+    open: list[OpenEntryRow] = field(default_factory=list)
+    served: list[float] = field(default_factory=list)  # seconds, newest chat first
+    staff: list[int] = field(default_factory=list)
+    last: LastEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingPlace:
+    """A student's not-yet-called place in one booth's queue."""
+
+    id: int
+    booth_id: int
+    fair_id: int
+    company_id: int
+
+
 def _entry_columns() -> list[Any]:
     return [q, u.c.display_name.label("student_name")]
 
 
-async def open_entry(
-    conn: AsyncConnection, booth_id: int, student_id: int
-) -> dict[str, Any] | None:
+async def open_entry(conn: AsyncConnection, booth_id: int, student_id: int) -> EntryRow | None:
     stmt = (
         sa.select(*_entry_columns())
         .join(u, u.c.id == q.c.student_id)
@@ -91,12 +148,10 @@ async def open_entry(
         .order_by(q.c.id.desc())
         .limit(1)
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, EntryRow)
 
 
-async def last_entry(
-    conn: AsyncConnection, booth_id: int, student_id: int
-) -> dict[str, Any] | None:
+async def last_entry(conn: AsyncConnection, booth_id: int, student_id: int) -> EntryRow | None:
     stmt = (
         sa.select(*_entry_columns())
         .join(u, u.c.id == q.c.student_id)
@@ -104,10 +159,10 @@ async def last_entry(
         .order_by(q.c.id.desc())
         .limit(1)
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, EntryRow)
 
 
-async def open_entries(conn: AsyncConnection, booth_id: int) -> list[dict[str, Any]]:
+async def open_entries(conn: AsyncConnection, booth_id: int) -> list[EntryRow]:
     """Everyone waiting, called or chatting at the booth, in the order they joined."""
     stmt = (
         sa.select(*_entry_columns())
@@ -115,12 +170,12 @@ async def open_entries(conn: AsyncConnection, booth_id: int) -> list[dict[str, A
         .where(q.c.booth_id == booth_id, q.c.ended_at.is_(None))
         .order_by(q.c.joined_at, q.c.id)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, EntryRow)
 
 
 async def waiting_entries_of_student(
     conn: AsyncConnection, student_id: int, fair_id: int
-) -> list[dict[str, Any]]:
+) -> list[WaitingPlace]:
     """A student's places in the queues of one fair that are not called yet."""
     b = t.booths
     stmt = (
@@ -133,7 +188,7 @@ async def waiting_entries_of_student(
             b.c.fair_id == fair_id,
         )
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, WaitingPlace)
 
 
 def _kind(name: str) -> Any:
@@ -150,7 +205,7 @@ async def queue_snapshot(
     company_id: int,
     student_id: int | None,
     recent: int,
-) -> dict[str, Any]:
+) -> QueueRecord:
     """Everything the booth's queue events need, in one statement (a UNION ALL):
     open    every open entry, with the student's and the calling recruiter's names,
             in the order they joined (the queue's order: docs/decisions.md §20)
@@ -209,19 +264,20 @@ async def queue_snapshot(
         )
         parts.append(shaped("last", id=last.c.id, outcome=last.c.outcome).select_from(last))
     rows = await fetch_all(conn, sa.union_all(*parts))
-    snapshot: dict[str, Any] = {"open": [], "served": [], "staff": [], "last": None}
+    record = QueueRecord()
+    last_seen: LastEntry | None = None
     for row in rows:
         kind = row.pop("kind")
         if kind == "open":
-            snapshot["open"].append(row)
+            record.open.append(OpenEntryRow(**row))
         elif kind == "served":
-            snapshot["served"].append((row["ended_at"] - row["called_at"]).total_seconds())
+            record.served.append((row["ended_at"] - row["called_at"]).total_seconds())
         elif kind == "staff":
-            snapshot["staff"].append(int(row["id"]))
+            record.staff.append(int(row["id"]))
         else:
-            snapshot["last"] = row
-    snapshot["open"].sort(key=lambda row: (row["joined_at"], row["id"]))
-    return snapshot
+            last_seen = LastEntry(id=int(row["id"]), outcome=row["outcome"])
+    record.open.sort(key=lambda row: (row.joined_at, row.id))
+    return QueueRecord(open=record.open, served=record.served, staff=record.staff, last=last_seen)
 
 
 async def insert_entry_unless_open(
@@ -267,9 +323,9 @@ async def end_entry(
     return bool(result.rowcount)
 
 
-async def entry(conn: AsyncConnection, entry_id: int) -> dict[str, Any] | None:
+async def entry(conn: AsyncConnection, entry_id: int) -> EntryRow | None:
     stmt = sa.select(*_entry_columns()).join(u, u.c.id == q.c.student_id).where(q.c.id == entry_id)
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, EntryRow)
 
 
 async def served_durations(conn: AsyncConnection, booth_id: int, limit: int) -> list[float]:

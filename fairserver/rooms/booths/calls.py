@@ -19,6 +19,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.notify import user_room
 from fairserver.store import booth_live as store
+from fairserver.store.booth_live import EntryRow, OpenEntryRow
 
 JOIN_LOCK_SECONDS = 5.0
 
@@ -52,12 +53,12 @@ async def leave(services: Services, actor: Actor, booth: Booth) -> dict[str, Any
     """Leaving is an outcome ("left"), seen by the staff, never a silent drop."""
     student_id = _user(actor)
     await q.sweep(services, booth)
-    row: dict[str, Any] | None = await q.open_entry(services, booth, student_id)
-    if row is not None and row["called_at"] is None:
+    row: EntryRow | None = await q.open_entry(services, booth, student_id)
+    if row is not None and row.called_at is None:
         if not await q.finish(services, booth, row, "left", waiting=True):
             row = await _still_open(services, booth, student_id)  # called meanwhile
-    if row is not None and row["called_at"] is not None:
-        decision = q.decision_key(row["id"])
+    if row is not None and row.called_at is not None:
+        decision = q.decision_key(row.id)
         if not await services.live.claim(decision, "left", q.DECISION_TTL):
             if await services.live.get(decision) != "accepted":
                 raise ServiceError("booth.queue_changed", _("Your place changed; reload."))
@@ -66,7 +67,7 @@ async def leave(services: Services, actor: Actor, booth: Booth) -> dict[str, Any
     return view.mine(student_id)
 
 
-async def _still_open(services: Services, booth: Booth, student_id: int) -> dict[str, Any] | None:
+async def _still_open(services: Services, booth: Booth, student_id: int) -> EntryRow | None:
     async with services.db.connect() as conn:
         return await store.open_entry(conn, booth.id, student_id)
 
@@ -76,7 +77,7 @@ async def call_next(services: Services, actor: Actor, booth: Booth) -> dict[str,
     await q.sweep(services, booth)
     view = await q.load(services, booth)
     for row in view.waiting:
-        member = int(row["student_id"])
+        member = int(row.student_id)
         if member in view.away:
             if not await q.student_online(services, booth.fair_id, member):
                 continue  # disconnected: keeps the place, but is not called now
@@ -88,9 +89,9 @@ async def call_next(services: Services, actor: Actor, booth: Booth) -> dict[str,
 
 
 async def _try_call(
-    services: Services, actor: Actor, booth: Booth, row: dict[str, Any]
+    services: Services, actor: Actor, booth: Booth, row: OpenEntryRow
 ) -> dict[str, Any] | None:
-    student_id, entry_id = int(row["student_id"]), int(row["id"])
+    student_id, entry_id = int(row.student_id), int(row.id)
     claim, value = q.call_key(student_id), f"{booth.id}:{entry_id}"
     if not await services.live.claim(claim, value, q.CALL_SECONDS + q.CLAIM_SLACK):
         return None  # called by, or chatting with, another booth
@@ -118,18 +119,18 @@ async def _try_call(
     return {
         "entry_id": entry_id,
         "student_id": student_id,
-        "student": row["student_name"],
+        "student": row.student_name,
         "expires_at": q.json_time(expires),
     }
 
 
-async def _called_entry(services: Services, booth: Booth, student_id: int) -> dict[str, Any]:
+async def _called_entry(services: Services, booth: Booth, student_id: int) -> EntryRow:
     """The student's open entry, called; an open entry is always their last one."""
     async with services.db.connect() as conn:
         last = await store.last_entry(conn, booth.id, student_id)
-    if last is not None and last["ended_at"] is None and last["called_at"] is not None:
+    if last is not None and last.ended_at is None and last.called_at is not None:
         return last
-    if last is not None and last["ended_at"] is not None and last["outcome"] == "timeout":
+    if last is not None and last.ended_at is not None and last.outcome == "timeout":
         raise ServiceError("booth.call_expired", _("The call has expired."))
     raise NotFound()
 
@@ -138,17 +139,17 @@ async def accept(services: Services, actor: Actor, booth: Booth) -> dict[str, An
     student_id = _user(actor)
     await q.sweep(services, booth)
     row = await _called_entry(services, booth, student_id)
-    decision = q.decision_key(row["id"])
+    decision = q.decision_key(row.id)
     if not await services.live.claim(decision, "accepted", q.DECISION_TTL):
         if await services.live.get(decision) == "accepted":
             return await q.my_state(services, booth, student_id)  # a retried accept
         raise ServiceError("booth.call_expired", _("The call has expired."))
     # While they chat, no other booth may call them.
-    value = f"{booth.id}:{row['id']}"
+    value = f"{booth.id}:{row.id}"
     await services.live.put(q.call_key(student_id), value, ttl=q.CHAT_CLAIM_SECONDS)
-    await services.live.queue_remove(q.calls_key(booth), str(row["id"]))
+    await services.live.queue_remove(q.calls_key(booth), str(row.id))
     event = q.CallAccepted(
-        booth_id=booth.id, entry_id=row["id"], student_id=student_id, student=row["student_name"]
+        booth_id=booth.id, entry_id=row.id, student_id=student_id, student=row.student_name
     )
     await services.notifier.emit(booth.staff_room, "booth.call_accepted", event)
     await services.notifier.emit(user_room(student_id), "booth.call_accepted", event)
@@ -160,7 +161,7 @@ async def decline(services: Services, actor: Actor, booth: Booth) -> dict[str, A
     student_id = _user(actor)
     await q.sweep(services, booth)
     row = await _called_entry(services, booth, student_id)
-    if not await services.live.claim(q.decision_key(row["id"]), "declined", q.DECISION_TTL):
+    if not await services.live.claim(q.decision_key(row.id), "declined", q.DECISION_TTL):
         raise ServiceError("booth.call_expired", _("The call has expired."))
     await q.finish(services, booth, row, "declined")
     view = await q.publish(services, booth, student_id=student_id)
@@ -173,15 +174,15 @@ async def skip(
     """The staff pass over a student, who is told (with the reason, when given)."""
     await q.sweep(services, booth)
     row = await q.open_entry(services, booth, student_id)
-    if row["called_at"] is None:
+    if row.called_at is None:
         if not await q.finish(services, booth, row, "skipped", reason=reason, waiting=True):
             raise ServiceError("booth.queue_changed", _("The queue changed; try again."))
-    elif not await services.live.claim(q.decision_key(row["id"]), "skipped", q.DECISION_TTL):
+    elif not await services.live.claim(q.decision_key(row.id), "skipped", q.DECISION_TTL):
         raise ServiceError("booth.in_chat", _("End the chat instead of skipping."))
     else:
         await q.finish(services, booth, row, "skipped", reason=reason)
     await q.publish(services, booth)
-    return {"entry_id": row["id"], "student_id": student_id, "outcome": "skipped"}
+    return {"entry_id": row.id, "student_id": student_id, "outcome": "skipped"}
 
 
 async def end_chat(
@@ -190,14 +191,14 @@ async def end_chat(
     """A chat the student accepted ends as "served"; its length feeds the ETA."""
     await q.sweep(services, booth)
     row = await q.open_entry(services, booth, student_id)
-    chatting = row["called_at"] is not None and (
-        await services.live.get(q.decision_key(row["id"])) == "accepted"
+    chatting = row.called_at is not None and (
+        await services.live.get(q.decision_key(row.id)) == "accepted"
     )
     if not chatting:
         raise ServiceError("booth.not_in_chat", _("This student is not in a chat with you."))
     await q.finish(services, booth, row, "served")
     await q.publish(services, booth)
-    return {"entry_id": row["id"], "student_id": student_id, "outcome": "served"}
+    return {"entry_id": row.id, "student_id": student_id, "outcome": "served"}
 
 
 # --- grace after a disconnect ----------------------------------------------------------
@@ -212,9 +213,7 @@ async def start_grace(services: Services, student_id: int, fair_id: int) -> None
         rows = await store.waiting_entries_of_student(conn, student_id, fair_id)
     deadline = services.clock().timestamp() + q.GRACE_SECONDS
     for row in rows:
-        booth = Booth(
-            id=row["booth_id"], fair_id=fair_id, company_id=row["company_id"], company_name=""
-        )
+        booth = Booth(id=row.booth_id, fair_id=fair_id, company_id=row.company_id, company_name="")
         await services.live.queue_push(q.grace_key(booth), str(student_id), deadline)
         q.schedule_sweep(services, booth, q.GRACE_SECONDS)
         await q.publish(services, booth, positions=False)
@@ -224,9 +223,7 @@ async def resume(services: Services, student_id: int, fair_id: int) -> None:
     async with services.db.connect() as conn:
         rows = await store.waiting_entries_of_student(conn, student_id, fair_id)
     for row in rows:
-        booth = Booth(
-            id=row["booth_id"], fair_id=fair_id, company_id=row["company_id"], company_name=""
-        )
+        booth = Booth(id=row.booth_id, fair_id=fair_id, company_id=row.company_id, company_name="")
         if await services.live.queue_remove(q.grace_key(booth), str(student_id)):
             await q.publish(services, booth, positions=False)
 

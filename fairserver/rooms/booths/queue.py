@@ -17,6 +17,7 @@ expires on the next action at that booth.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs import live as fairlive
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import booth_live as store
+from fairserver.store.booth_live import EntryRow, LastEntry, OpenEntryRow
 
 log = logging.getLogger(__name__)
 
@@ -155,19 +157,19 @@ class QueueView:
     """The booth's queue at one moment: what every event and reply is derived from."""
 
     booth: Booth
-    entries: list[dict[str, Any]]  # open entries in joining order, each with its "state"
+    entries: list[OpenEntryRow]  # open entries in joining order, each with its state
     away: frozenset[int]  # students in their grace after a disconnect
     staff_available: int
     average_seconds: int
-    last: dict[str, Any] | None  # the asked-about student's last entry, open or ended
+    last: LastEntry | None  # the asked-about student's last entry, open or ended
     now: datetime
 
     @property
-    def waiting(self) -> list[dict[str, Any]]:
-        return [row for row in self.entries if row["state"] == "waiting"]
+    def waiting(self) -> list[OpenEntryRow]:
+        return [row for row in self.entries if row.state == "waiting"]
 
-    def entry_of(self, student_id: int) -> dict[str, Any] | None:
-        return next((row for row in self.entries if row["student_id"] == student_id), None)
+    def entry_of(self, student_id: int) -> OpenEntryRow | None:
+        return next((row for row in self.entries if row.student_id == student_id), None)
 
     def eta(self, position: int) -> int:
         return eta_seconds(position, self.staff_available, self.average_seconds)
@@ -177,7 +179,7 @@ class QueueView:
         return [
             QueuePosition(
                 booth_id=self.booth.id,
-                entry_id=row["id"],
+                entry_id=row.id,
                 position=position,
                 length=len(waiting),
                 eta_seconds=self.eta(position),
@@ -187,16 +189,16 @@ class QueueView:
 
     def queue_list(self) -> QueueList:
         """The staff's view: everyone waiting, called or chatting, in order."""
-        ranks = {row["id"]: n for n, row in enumerate(self.waiting, start=1)}
+        ranks = {row.id: n for n, row in enumerate(self.waiting, start=1)}
         entries = [
             QueueRow(
-                entry_id=row["id"],
-                student_id=row["student_id"],
-                name=row["student_name"],
-                state=row["state"],
-                position=ranks.get(row["id"]),
-                joined_at=row["joined_at"],
-                away=row["student_id"] in self.away,
+                entry_id=row.id,
+                student_id=row.student_id,
+                name=row.student_name,
+                state=row.state,
+                position=ranks.get(row.id),
+                joined_at=row.joined_at,
+                away=row.student_id in self.away,
             )
             for row in self.entries
         ]
@@ -207,20 +209,20 @@ class QueueView:
         length = len(self.waiting)
         row = self.entry_of(student_id)
         if row is None:
-            outcome = None if self.last is None else self.last["outcome"]
+            outcome = None if self.last is None else self.last.outcome
             return {"length": length, "state": "none", "last_outcome": outcome}
-        state = row["state"]
-        mine: dict[str, Any] = {"length": length, "state": state, "entry_id": row["id"]}
+        state = row.state
+        mine: dict[str, Any] = {"length": length, "state": state, "entry_id": row.id}
         if state == "waiting":
-            position = 1 + [r["id"] for r in self.waiting].index(row["id"])
+            position = 1 + [r.id for r in self.waiting].index(row.id)
             mine["position"] = position
             mine["eta_seconds"] = self.eta(position)
         else:
-            mine["recruiter_id"] = row["called_by"]
-            mine["recruiter"] = row["recruiter_name"] or ""
+            mine["recruiter_id"] = row.called_by
+            mine["recruiter"] = row.recruiter_name or ""
             mine["company"] = self.booth.company_name
-        if state == "called":
-            expires = row["called_at"] + timedelta(seconds=CALL_SECONDS)
+        if state == "called" and row.called_at is not None:
+            expires = row.called_at + timedelta(seconds=CALL_SECONDS)
             mine["expires_at"] = json_time(expires)
             mine["seconds_left"] = max(0.0, (expires - self.now).total_seconds())
         return mine
@@ -234,23 +236,23 @@ async def load(services: Services, booth: Booth, student_id: int | None = None) 
         record = await store.queue_snapshot(
             conn, booth.id, booth.company_id, student_id, RECENT_CHATS
         )
-    called = [row for row in record["open"] if row["called_at"] is not None]
-    recruiters: list[int] = record["staff"]
+    called = [row for row in record.open if row.called_at is not None]
+    recruiters: list[int] = record.staff
     seen = await services.live.read(
-        values=[decision_key(row["id"]) for row in called]
+        values=[decision_key(row.id) for row in called]
         + [status_key(booth, user_id) for user_id in recruiters],
         queues=[grace_key(booth)],
         presences=[staff_presence_key(booth)],
     )
     entries = []
-    for row in record["open"]:
-        if row["called_at"] is None:
+    for row in record.open:
+        if row.called_at is None:
             state = "waiting"
-        elif seen.values[decision_key(row["id"])] == "accepted":
+        elif seen.values[decision_key(row.id)] == "accepted":
             state = "chatting"
         else:
             state = "called"
-        entries.append({**row, "state": state})
+        entries.append(dataclasses.replace(row, state=state))
     statuses = {user_id: seen.values[status_key(booth, user_id)] for user_id in recruiters}
     on_duty = staff_on_duty(seen.presences[staff_presence_key(booth)])
     return QueueView(
@@ -258,8 +260,8 @@ async def load(services: Services, booth: Booth, student_id: int | None = None) 
         entries=entries,
         away=frozenset(int(member) for member, _ in seen.queues[grace_key(booth)]),
         staff_available=count_available(on_duty, statuses),
-        average_seconds=average_of(record["served"]),
-        last=record["last"],
+        average_seconds=average_of(record.served),
+        last=record.last,
         now=services.clock(),
     )
 
@@ -273,7 +275,7 @@ async def announce(services: Services, view: QueueView, *, positions: bool = Tru
     if positions:
         for row, event in zip(view.waiting, view.positions(), strict=True):
             await services.notifier.emit(
-                user_room(int(row["student_id"])), "booth.queue_position", event
+                user_room(int(row.student_id)), "booth.queue_position", event
             )
     length = QueueLength(booth_id=booth.id, length=len(view.waiting))
     await services.notifier.emit(booth.room, "booth.queue", length)
@@ -304,7 +306,7 @@ async def my_state(services: Services, booth: Booth, student_id: int) -> dict[st
 async def finish(
     services: Services,
     booth: Booth,
-    row: dict[str, Any],
+    row: EntryRow | OpenEntryRow,
     outcome: str,
     *,
     event: str = "booth.queue_ended",
@@ -316,19 +318,19 @@ async def finish(
     With `waiting` the entry ends only while it is still waiting (False once called).
     A row read while waiting is ended with waiting=True, so its called_at is current."""
     async with services.db.begin() as conn:
-        ended = await store.end_entry(conn, row["id"], outcome, services.clock(), waiting=waiting)
+        ended = await store.end_entry(conn, row.id, outcome, services.clock(), waiting=waiting)
     if not ended:
         return False
-    student_id = int(row["student_id"])
+    student_id = int(row.student_id)
     await services.live.queue_remove(grace_key(booth), str(student_id))
-    if row["called_at"] is not None:
-        await services.live.queue_remove(calls_key(booth), str(row["id"]))
-        await services.live.release(call_key(student_id), f"{booth.id}:{row['id']}")
+    if row.called_at is not None:
+        await services.live.queue_remove(calls_key(booth), str(row.id))
+        await services.live.release(call_key(student_id), f"{booth.id}:{row.id}")
     message = QueueEnded(
         booth_id=booth.id,
-        entry_id=row["id"],
+        entry_id=row.id,
         student_id=student_id,
-        student=row["student_name"],
+        student=row.student_name,
         outcome=outcome,
         reason=reason,
     )
@@ -337,7 +339,7 @@ async def finish(
     return True
 
 
-async def open_entry(services: Services, booth: Booth, student_id: int) -> dict[str, Any]:
+async def open_entry(services: Services, booth: Booth, student_id: int) -> EntryRow:
     async with services.db.connect() as conn:
         row = await store.open_entry(conn, booth.id, student_id)
     if row is None:
@@ -383,7 +385,7 @@ async def _expire_grace(services: Services, booth: Booth, student_id: int) -> bo
     async with services.db.connect() as conn:
         row = await store.open_entry(conn, booth.id, student_id)
     await services.live.queue_remove(grace_key(booth), str(student_id))
-    if row is None or row["called_at"] is not None:
+    if row is None or row.called_at is not None:
         return False
     return await finish(services, booth, row, "left", reason="disconnected", waiting=True)
 
