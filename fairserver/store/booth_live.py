@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -13,6 +13,32 @@ from fairserver.store import tables as t
 from fairserver.store.db import fetch_all, fetch_all_as, fetch_one, fetch_one_as
 
 cm, q, u = t.chat_messages, t.queue_entries, t.users
+
+
+@dataclass(frozen=True, slots=True)
+class BoothMessageRow:
+    """A lobby or private message with what its author's badge needs."""
+
+    id: int
+    room: str
+    author_id: int
+    recipient_id: int | None
+    body: str
+    created_at: datetime
+    author: str
+    author_role: str
+    author_company_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewBoothMessage:
+    room: str
+    fair_id: int
+    author_id: int
+    recipient_id: int | None
+    client_id: str
+    body: str
+    created_at: datetime
 
 
 def _message_columns() -> list[Any]:
@@ -29,7 +55,7 @@ def _message_columns() -> list[Any]:
     ]
 
 
-async def recent_messages(conn: AsyncConnection, room: str, limit: int) -> list[dict[str, Any]]:
+async def recent_messages(conn: AsyncConnection, room: str, limit: int) -> list[BoothMessageRow]:
     """The room's last lobby messages (not private, not deleted), oldest first."""
     stmt = (
         sa.select(*_message_columns())
@@ -38,23 +64,23 @@ async def recent_messages(conn: AsyncConnection, room: str, limit: int) -> list[
         .order_by(cm.c.id.desc())
         .limit(limit)
     )
-    return list(reversed(await fetch_all(conn, stmt)))
+    return list(reversed(await fetch_all_as(conn, stmt, BoothMessageRow)))
 
 
-async def insert_message(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(cm.insert().values(**values).returning(cm.c.id))
+async def insert_message(conn: AsyncConnection, new: NewBoothMessage) -> int:
+    result = await conn.execute(cm.insert().values(**asdict(new)).returning(cm.c.id))
     return int(result.scalar_one())
 
 
 async def message_by_client_id(
     conn: AsyncConnection, room: str, author_id: int, client_id: str
-) -> dict[str, Any] | None:
+) -> BoothMessageRow | None:
     stmt = (
         sa.select(*_message_columns())
         .join(u, u.c.id == cm.c.author_id)
         .where(cm.c.room == room, cm.c.author_id == author_id, cm.c.client_id == client_id)
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, BoothMessageRow)
 
 
 async def lobby_message(conn: AsyncConnection, room: str, message_id: int) -> dict[str, Any] | None:

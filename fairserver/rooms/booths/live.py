@@ -26,6 +26,7 @@ from fairserver.rooms.errors import ClientIdReused, NotFound
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
 from fairserver.store import booth_live as store
 from fairserver.store import events as event_log
+from fairserver.store.booth_live import BoothMessageRow, NewBoothMessage
 
 # Clients heartbeat every 20 s; three missed beats and they no longer count.
 PRESENCE_TTL = 60.0
@@ -217,18 +218,18 @@ async def leave(services: Services, connection_id: str, booth: Booth) -> None:
 # --- lobby chat and private messages (B4) ----------------------------------------------
 
 
-def _message(booth: Booth, row: dict[str, Any], seq: int | None) -> Message:
+def _message(booth: Booth, row: BoothMessageRow, seq: int | None) -> Message:
     return Message(
         booth_id=booth.id,
         room=booth.room,
         seq=seq,
-        id=row["id"],
-        author_id=row["author_id"],
-        author=row["author"],
-        staff=row["author_role"] == "recruiter" and row["author_company_id"] == booth.company_id,
-        body=row["body"],
-        created_at=row["created_at"],
-        recipient_id=row["recipient_id"],
+        id=row.id,
+        author_id=row.author_id,
+        author=row.author,
+        staff=row.author_role == "recruiter" and row.author_company_id == booth.company_id,
+        body=row.body,
+        created_at=row.created_at,
+        recipient_id=row.recipient_id,
     )
 
 
@@ -251,26 +252,27 @@ async def _store_message(
         async with services.db.begin() as conn:
             message_id = await store.insert_message(
                 conn,
-                {
-                    "room": booth.room,
-                    "fair_id": booth.fair_id,
-                    "author_id": actor.user_id,
-                    "recipient_id": recipient_id,
-                    "client_id": client_id,
-                    "body": body,
-                    "created_at": now,
-                },
+                NewBoothMessage(
+                    room=booth.room,
+                    fair_id=booth.fair_id,
+                    author_id=actor.user_id,
+                    recipient_id=recipient_id,
+                    client_id=client_id,
+                    body=body,
+                    created_at=now,
+                ),
             )
-            row = {
-                "id": message_id,
-                "author_id": actor.user_id,
-                "author": actor.display_name,
-                "author_role": actor.role,
-                "author_company_id": actor.company_id,
-                "body": body,
-                "created_at": now,
-                "recipient_id": recipient_id,
-            }
+            row = BoothMessageRow(
+                id=message_id,
+                room=booth.room,
+                author_id=actor.user_id,
+                recipient_id=recipient_id,
+                body=body,
+                created_at=now,
+                author=actor.display_name,
+                author_role=actor.role,
+                author_company_id=actor.company_id,
+            )
             message = _message(booth, row, None)
             payload = message.model_dump(mode="json", exclude={"seq"})
             audiences = [None] if recipient_id is None else [actor.user_id, recipient_id]

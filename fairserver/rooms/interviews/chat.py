@@ -18,6 +18,7 @@ from fairserver.rooms.errors import ClientIdReused
 from fairserver.rooms.interviews.media import interview_room
 from fairserver.rooms.notify import Outbound
 from fairserver.store import booth_live as chat_store
+from fairserver.store.booth_live import BoothMessageRow, NewBoothMessage
 
 HISTORY = 200
 MAX_BODY = 2000
@@ -32,14 +33,14 @@ class ChatMessage(Outbound):
     created_at: datetime
 
 
-def _message(interview_id: int, row: dict[str, Any]) -> ChatMessage:
+def _message(interview_id: int, row: BoothMessageRow) -> ChatMessage:
     return ChatMessage(
         interview_id=interview_id,
-        id=row["id"],
-        author_id=row["author_id"],
-        author=row["author"],
-        body=row["body"],
-        created_at=row["created_at"],
+        id=row.id,
+        author_id=row.author_id,
+        author=row.author,
+        body=row.body,
+        created_at=row.created_at,
     )
 
 
@@ -58,15 +59,15 @@ async def post(
         async with services.db.begin() as conn:
             message_id = await chat_store.insert_message(
                 conn,
-                {
-                    "room": room,
-                    "fair_id": fair_id,
-                    "author_id": actor.user_id,
-                    "recipient_id": None,
-                    "client_id": client_id,
-                    "body": body,
-                    "created_at": now,
-                },
+                NewBoothMessage(
+                    room=room,
+                    fair_id=fair_id,
+                    author_id=actor.user_id,
+                    recipient_id=None,
+                    client_id=client_id,
+                    body=body,
+                    created_at=now,
+                ),
             )
     except IntegrityError:
         async with services.db.connect() as conn:
@@ -74,15 +75,13 @@ async def post(
         if row is None:  # this client_id was used in another room
             raise ClientIdReused() from None
         return {**_message(interview_id, row).model_dump(mode="json"), "duplicate": True}
-    message = _message(
-        interview_id,
-        {
-            "id": message_id,
-            "author_id": actor.user_id,
-            "author": actor.display_name,
-            "body": body,
-            "created_at": now,
-        },
+    message = ChatMessage(
+        interview_id=interview_id,
+        id=message_id,
+        author_id=actor.user_id,
+        author=actor.display_name,
+        body=body,
+        created_at=now,
     )
     await services.notifier.emit(room, "interview.chat", message)
     return {**message.model_dump(mode="json"), "duplicate": False}
