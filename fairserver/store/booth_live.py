@@ -379,7 +379,60 @@ async def met_at_booth(conn: AsyncConnection, booth_id: int, student_id: int) ->
 # --- candidates (B7) -------------------------------------------------------------------
 
 
-async def student_profile(conn: AsyncConnection, student_id: int) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class StudentProfileRow:
+    user_id: int
+    display_name: str
+    real_name: str
+    school: str
+    major: str
+    degree: str
+    graduation_year: int
+    resume: str
+    verified_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRow:
+    """A company's mark on a student, with its author's and hand-over colleague's names."""
+
+    id: int
+    booth_id: int | None
+    interest: str | None
+    note: str
+    created_at: datetime
+    author: str
+    handed_to: int | None
+    handed_to_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMark:
+    company_id: int
+    student_id: int
+    author_id: int
+    booth_id: int
+    interest: str
+    note: str
+    handed_to: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Colleague:
+    id: int
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserBrief:
+    id: int
+    display_name: str
+    role: str
+    company_id: int | None
+
+
+async def student_profile(conn: AsyncConnection, student_id: int) -> StudentProfileRow | None:
     p, s = t.student_profiles, t.schools
     stmt = (
         sa.select(
@@ -396,12 +449,10 @@ async def student_profile(conn: AsyncConnection, student_id: int) -> dict[str, A
         .select_from(u.join(p, p.c.user_id == u.c.id).join(s, s.c.id == p.c.school_id))
         .where(u.c.id == student_id, u.c.role == "student")
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, StudentProfileRow)
 
 
-async def company_marks(
-    conn: AsyncConnection, company_id: int, student_id: int
-) -> list[dict[str, Any]]:
+async def company_marks(conn: AsyncConnection, company_id: int, student_id: int) -> list[MarkRow]:
     m = t.candidate_marks
     author, handed = u.alias("author"), u.alias("handed")
     stmt = (
@@ -420,16 +471,16 @@ async def company_marks(
         .where(m.c.company_id == company_id, m.c.student_id == student_id)
         .order_by(m.c.id)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, MarkRow)
 
 
-async def insert_mark(conn: AsyncConnection, values: dict[str, Any]) -> int:
+async def insert_mark(conn: AsyncConnection, new: NewMark) -> int:
     m = t.candidate_marks
-    result = await conn.execute(m.insert().values(**values).returning(m.c.id))
+    result = await conn.execute(m.insert().values(**asdict(new)).returning(m.c.id))
     return int(result.scalar_one())
 
 
-async def colleague(conn: AsyncConnection, company_id: int, user_id: int) -> dict[str, Any] | None:
+async def colleague(conn: AsyncConnection, company_id: int, user_id: int) -> Colleague | None:
     """An active recruiter of the company."""
     stmt = sa.select(u.c.id, u.c.display_name).where(
         u.c.id == user_id,
@@ -437,11 +488,11 @@ async def colleague(conn: AsyncConnection, company_id: int, user_id: int) -> dic
         u.c.company_id == company_id,
         u.c.disabled_at.is_(None),
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, Colleague)
 
 
-async def user_brief(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
+async def user_brief(conn: AsyncConnection, user_id: int) -> UserBrief | None:
     stmt = sa.select(u.c.id, u.c.display_name, u.c.role, u.c.company_id).where(
         u.c.id == user_id, u.c.disabled_at.is_(None)
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, UserBrief)

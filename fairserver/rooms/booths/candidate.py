@@ -7,6 +7,7 @@ and a missing student looks exactly like one they may not see.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import booth_live as store
+from fairserver.store.booth_live import NewMark, StudentProfileRow
 
 
 class Handover(Outbound):
@@ -33,7 +35,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-async def _met_student(services: Services, booth: Booth, student_id: int) -> dict[str, Any]:
+async def _met_student(services: Services, booth: Booth, student_id: int) -> StudentProfileRow:
     async with services.db.connect() as conn:
         met = await store.met_at_booth(conn, booth.id, student_id)
         profile = await store.student_profile(conn, student_id) if met else None
@@ -48,15 +50,15 @@ async def candidate(services: Services, booth: Booth, student_id: int) -> dict[s
         marks = await store.company_marks(conn, booth.company_id, student_id)
     return {
         "student_id": student_id,
-        "display_name": profile["display_name"],
-        "real_name": profile["real_name"],
-        "school": profile["school"],
-        "major": profile["major"],
-        "degree": profile["degree"],
-        "graduation_year": profile["graduation_year"],
-        "resume": profile["resume"],
-        "verified": profile["verified_at"] is not None,
-        "marks": [{**m, "created_at": _iso(m["created_at"])} for m in marks],
+        "display_name": profile.display_name,
+        "real_name": profile.real_name,
+        "school": profile.school,
+        "major": profile.major,
+        "degree": profile.degree,
+        "graduation_year": profile.graduation_year,
+        "resume": profile.resume,
+        "verified": profile.verified_at is not None,
+        "marks": [{**asdict(m), "created_at": _iso(m.created_at)} for m in marks],
     }
 
 
@@ -78,31 +80,32 @@ async def mark(
             colleague = await store.colleague(conn, booth.company_id, handed_to)
             if colleague is None:
                 raise NotFound()
+        assert actor.user_id is not None
         mark_id = await store.insert_mark(
             conn,
-            {
-                "company_id": booth.company_id,
-                "student_id": student_id,
-                "author_id": actor.user_id,
-                "booth_id": booth.id,
-                "interest": interest,
-                "note": note,
-                "handed_to": handed_to,
-                "created_at": now,
-            },
+            NewMark(
+                company_id=booth.company_id,
+                student_id=student_id,
+                author_id=actor.user_id,
+                booth_id=booth.id,
+                interest=interest,
+                note=note,
+                handed_to=handed_to,
+                created_at=now,
+            ),
         )
     if colleague is not None:
         event = Handover(
             booth_id=booth.id,
             mark_id=mark_id,
             student_id=student_id,
-            student=profile["real_name"],
+            student=profile.real_name,
             from_name=actor.display_name,
             interest=interest,
             note=note,
             created_at=now,
         )
-        await services.notifier.emit(user_room(colleague["id"]), "booth.handover", event)
+        await services.notifier.emit(user_room(colleague.id), "booth.handover", event)
     return {
         "id": mark_id,
         "student_id": student_id,

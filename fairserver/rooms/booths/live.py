@@ -359,13 +359,13 @@ async def check_private_pair(
     assert actor.user_id is not None
     async with services.db.connect() as conn:
         target = await store.user_brief(conn, to_user_id)
-        if target is None or target["id"] == actor.user_id:
+        if target is None or target.id == actor.user_id:
             raise NotFound()
-        if is_staff(actor, booth) and target["role"] == "student":
-            student_id = int(target["id"])
+        if is_staff(actor, booth) and target.role == "student":
+            student_id = target.id
             in_booth = student_id in await visitor_ids(services, booth)
         elif actor.role == "student" and (
-            target["role"] == "recruiter" and target["company_id"] == booth.company_id
+            target.role == "recruiter" and target.company_id == booth.company_id
         ):
             student_id, in_booth = actor.user_id, sender_in_booth
         else:

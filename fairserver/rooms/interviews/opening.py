@@ -38,7 +38,7 @@ async def _may_escalate(services: Services, booth: Booth, student_id: int) -> No
     """Only with a student who queued at the booth or chatted privately with its staff."""
     async with services.db.connect() as conn:
         student = await booth_live.user_brief(conn, student_id)
-        met = student is not None and student["role"] == "student"
+        met = student is not None and student.role == "student"
         met = met and (
             await store.queued_at(conn, booth.id, student_id)
             or await store.has_private_chat(conn, booth.room, student_id)
