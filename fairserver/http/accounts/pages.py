@@ -12,6 +12,7 @@ from fairserver.http.middleware import LANG_COOKIE
 from fairserver.i18n import gettext as _
 from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS
 from fairserver.rooms.accounts import registration as accounts
+from fairserver.rooms.errors import Refused
 from fairserver.store import accounts as account_store
 
 routes = web.RouteTableDef()
@@ -90,7 +91,7 @@ async def register(request: web.Request) -> web.Response:
     if form is not None:
         try:
             user_id = await accounts.register_student(request.app[DB], request.app[PASSWORDS], form)
-        except accounts.Refused as refused:
+        except Refused as refused:
             errors = {refused.field: refused.message}
         else:
             return await _log_in(request, user_id, "/profile?welcome=1")

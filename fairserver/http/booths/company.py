@@ -10,8 +10,8 @@ from fairserver.auth import Actor
 from fairserver.http.kit import not_found, parse_form, render, require_login
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import profile as booths
+from fairserver.rooms.errors import Refused
 from fairserver.store import booths as booth_store
 from fairserver.store import fairs as fair_store
 

@@ -23,8 +23,8 @@ from fairserver.http.kit import (
 )
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import jobs
+from fairserver.rooms.errors import Refused
 from fairserver.store import booths as booth_store
 from fairserver.store import job_search
 

@@ -23,8 +23,8 @@ from fairserver.http.kit import (
 from fairserver.i18n import gettext as _
 from fairserver.keys import DB, SETTINGS
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import profile as booths
+from fairserver.rooms.errors import Refused
 from fairserver.settings import Settings
 from fairserver.store import booths as booth_store
 from fairserver.store import fairs as fair_store

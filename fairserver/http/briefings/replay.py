@@ -10,7 +10,6 @@ from fairserver.http.fairs.pages import visible_fair
 from fairserver.http.kit import actor_of, not_found, render
 from fairserver.keys import DB, SETTINGS
 from fairserver.rooms.briefings import replay as service
-from fairserver.rooms.errors import NotFound
 from fairserver.store import briefings as briefing_store
 from fairserver.store import recordings as store
 
@@ -62,15 +61,12 @@ async def replay_page(request: web.Request) -> web.Response:
 async def recording_file(request: web.Request) -> web.StreamResponse:
     """The WebM, with Range requests (seeking) and conditional GETs, for those who may
     watch it; a missing, unfinished or forbidden recording is the same 404."""
-    try:
-        _row, path = await service.playable_file(
-            request.app[DB],
-            request.app[SETTINGS].recordings_dir,
-            actor_of(request),
-            _id(request, "recording_id"),
-        )
-    except NotFound:
-        not_found()
+    _row, path = await service.playable_file(
+        request.app[DB],
+        request.app[SETTINGS].recordings_dir,
+        actor_of(request),
+        _id(request, "recording_id"),
+    )
     return web.FileResponse(
         path,
         headers={

@@ -12,7 +12,7 @@ from fairserver.i18n import gettext as _
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right
 from fairserver.rooms.accounts import roster
-from fairserver.rooms.accounts.registration import Refused
+from fairserver.rooms.errors import Refused
 from fairserver.rooms.fairs import export
 from fairserver.rooms.fairs import organising as service
 from fairserver.store import accounts as account_store
@@ -122,7 +122,9 @@ async def _save(request: web.Request, actor: Actor, fair: dict[str, Any] | None)
         school_id = _fair_school(actor, form, None if fair is None else fair["school_id"])
         try:
             if school_id is None:
-                raise Refused("school_id", _("Choose a school from the list."))
+                raise Refused(
+                    "school_id", _("Choose a school from the list."), code="fair.unknown_school"
+                )
             slug = await service.save_fair(
                 request.app[DB], form, school_id, None if fair is None else fair["id"]
             )
@@ -241,10 +243,8 @@ async def invite_company(request: web.Request) -> web.Response:
 async def export_csv(request: web.Request) -> web.Response:
     _actor, access = await _managed_fair(request)
     kind = request.match_info["kind"]
-    try:
-        text = await export.export_fair_csv(request.app[DB], access.id, kind)
-    except export.UnknownExport:
-        not_found()
+    # An unknown kind raises UnknownExport, a NotFound: the same 404 as a missing page.
+    text = await export.export_fair_csv(request.app[DB], access.id, kind)
     # The byte-order mark makes Excel read the file as UTF-8 (Chinese names).
     return web.Response(
         body=("\ufeff" + text).encode("utf-8"),

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from fairserver.i18n import gettext as _
-from fairserver.rooms.accounts.registration import Refused
+from fairserver.rooms.errors import Refused
 from fairserver.store import booths as booth_store
 from fairserver.store import job_search
 from fairserver.store import jobs as job_store
@@ -174,7 +174,7 @@ async def add_job(db: Database, booth: Mapping[str, Any], form: JobForm) -> int:
 async def edit_job(db: Database, booth: Mapping[str, Any], job_id: int, form: JobForm) -> None:
     async with db.begin() as conn:
         if await booth_store.job_in_booth(conn, int(booth["id"]), job_id) is None:
-            raise Refused("form", _("This job no longer exists."))
+            raise Refused("form", _("This job no longer exists."), code="job.gone")
         await job_store.update_job(conn, job_id, int(booth["company_id"]), form.model_dump())
 
 

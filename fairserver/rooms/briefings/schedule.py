@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from fairserver.i18n import current_locale
 from fairserver.i18n import gettext as _
 from fairserver.permissions import FairAccess
+from fairserver.rooms.errors import FormRefused
 from fairserver.store import briefings as store
 from fairserver.store.db import Database
 from fairserver.text import Line, Text, clean
@@ -104,12 +105,11 @@ class BriefingForm(BaseModel):
     status: Annotated[Literal["scheduled", "cancelled"], BeforeValidator(_status)] = "scheduled"
 
 
-class ScheduleRefused(Exception):
+class ScheduleRefused(FormRefused):
     """The request is well-formed but breaks a scheduling rule: messages by field."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+        super().__init__("briefing.schedule_refused", errors)
 
 
 def utc_window(form: BriefingForm, timezone: str) -> tuple[datetime, datetime]:
