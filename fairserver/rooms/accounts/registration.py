@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -163,3 +163,15 @@ async def update_profile(db: Database, user_id: int, form: ProfileForm) -> bool:
 async def set_locale(db: Database, user_id: int, locale: str) -> None:
     async with db.begin() as conn:
         await conn.execute(t.users.update().where(t.users.c.id == user_id).values(locale=locale))
+
+
+async def schools(db: Database) -> list[dict[str, Any]]:
+    """Every school, for the lists a form chooses from."""
+    async with db.connect() as conn:
+        return await store.schools(conn)
+
+
+async def profile(db: Database, user_id: int) -> dict[str, Any] | None:
+    """A student's profile; None for anyone else."""
+    async with db.connect() as conn:
+        return await store.profile(conn, user_id)

@@ -181,3 +181,9 @@ async def edit_job(db: Database, booth: Mapping[str, Any], job_id: int, form: Jo
 async def delete_job(db: Database, booth: Mapping[str, Any], job_id: int) -> bool:
     async with db.begin() as conn:
         return await booth_store.delete_job(conn, int(booth["id"]), job_id)
+
+
+async def fair_companies(db: Database, fair_id: int) -> list[dict[str, Any]]:
+    """The companies whose jobs the fair's search can filter by."""
+    async with db.connect() as conn:
+        return await job_search.fair_companies(conn, fair_id)

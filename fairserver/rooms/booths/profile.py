@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fairserver.i18n import gettext as _
+from fairserver.permissions import FairAccess
 from fairserver.rooms.errors import Refused
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
@@ -254,3 +255,33 @@ async def read_logo(
         return None if found is None else (found.path.read_bytes(), found.content_type)
 
     return await asyncio.to_thread(read)
+
+
+@dataclass(frozen=True)
+class CompanyFairs:
+    company: dict[str, Any] | None
+    # Every fair with its access context, newest first: the page sorts them by status.
+    fairs: list[FairAccess]
+    booth_ids: dict[int, int]  # fair_id -> the company's booth there
+
+
+async def company_fairs(db: Database, company_id: int) -> CompanyFairs:
+    async with db.connect() as conn:
+        return CompanyFairs(
+            company=await store.company(conn, company_id),
+            fairs=await fair_store.all_fair_access(conn),
+            booth_ids=await store.company_booths(conn, company_id),
+        )
+
+
+async def documents(db: Database, booth_id: int) -> list[dict[str, Any]]:
+    async with db.connect() as conn:
+        return await store.documents(conn, booth_id)
+
+
+async def booth_jobs(
+    db: Database, booth_id: int, viewer_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The booth's jobs, newest first, each saying whether the viewer is interested."""
+    async with db.connect() as conn:
+        return await store.booth_jobs(conn, booth_id, viewer_id)

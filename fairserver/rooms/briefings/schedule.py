@@ -189,6 +189,19 @@ async def change_briefing(
         await store.update_briefing(conn, int(briefing["id"]), values, form.presenters)
 
 
+async def form_choices(
+    db: Database, fa: FairAccess, own_company: int | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(companies, their recruiters) a briefing may be scheduled for: the fair's approved
+    companies, or only the caller's own when a recruiter schedules."""
+    async with db.connect() as conn:
+        companies = await store.approved_companies(conn, fa.id)
+        if own_company is not None:
+            companies = [c for c in companies if c["id"] == own_company]
+        recruiters = await store.company_recruiters(conn, [c["id"] for c in companies])
+    return companies, recruiters
+
+
 def form_values(briefing: Mapping[str, Any], timezone: str) -> dict[str, Any]:
     """The edit form's fields, filled from a stored briefing."""
     starts = briefing["starts_at"].astimezone(ZoneInfo(timezone))

@@ -288,3 +288,30 @@ async def invitable_companies(db: Database, fair_id: int) -> list[dict[str, Any]
             p["company_id"]: p["status"] for p in await store.participants(conn, fair_id)
         }
     return [c for c in every if taking_part.get(c["id"]) in INVITABLE]
+
+
+# What the organiser pages show ------------------------------------------------------------
+
+
+async def fairs_of(db: Database, school_id: int | None) -> list[dict[str, Any]]:
+    """The fairs of a school; every fair for None (an admin)."""
+    async with db.connect() as conn:
+        return await store.fairs_of(conn, school_id)
+
+
+async def participants(db: Database, fair_id: int) -> list[dict[str, Any]]:
+    async with db.connect() as conn:
+        return await store.participants(conn, fair_id)
+
+
+async def school_by_id(db: Database, school_id: int) -> dict[str, Any] | None:
+    async with db.connect() as conn:
+        return await store.school_by_id(conn, school_id)
+
+
+async def students(
+    db: Database, school_id: int, verified: bool | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a school's active students, by student number, and the total count."""
+    async with db.connect() as conn:
+        return await store.students(conn, school_id, verified, limit, offset)
