@@ -81,7 +81,7 @@ def _offenders(layer: str, forbidden: tuple[str, ...]) -> list[str]:
 
 def test_the_reader_sees_function_level_imports() -> None:
     # Guards the checker itself: these imports exist today and must be seen.
-    assert "fairserver.store.live_redis" in IMPORTS["fairserver.socket.lifecycle"]
+    assert "fairserver.store.live_redis" in IMPORTS["fairserver.rooms.wiring"]
     assert "fairserver.socket.domains" in IMPORTS["fairserver.app"]
 
 
@@ -99,3 +99,12 @@ def test_fairserver_has_no_import_cycles() -> None:
 def test_a_cycle_would_be_caught() -> None:
     with pytest.raises(graphlib.CycleError):
         graphlib.TopologicalSorter({"a": {"b"}, "b": {"a"}}).prepare()
+
+
+def test_the_transports_do_not_import_the_store() -> None:
+    # HTTP views and socket handlers authorise through the rooms' access_* functions and
+    # call rooms services; only those (and the app's wiring) reach fairserver.store.
+    offenders = _offenders("fairserver.http", ("fairserver.store",)) + _offenders(
+        "fairserver.socket", ("fairserver.store",)
+    )
+    assert offenders == []

@@ -13,6 +13,7 @@ from fairserver.auth import SESSION_COOKIE, resolve_session
 from fairserver.http.kit import ACTOR_KEY, CSRF_KEY, LOCALE_KEY, actor_of, json_error, render
 from fairserver.keys import CATALOGUES, DB, SETTINGS
 from fairserver.proxies import own_origins
+from fairserver.rooms.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _wants_json(request: web.Request) -> bool:
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except web.HTTPNotFound:
+    except (web.HTTPNotFound, NotFound):  # a view's 404, or a service's missing-or-forbidden
         if _wants_json(request):
             return json_error("not_found", "not found", status=404)
         return render(request, "error.html", {"status": 404}, status=404)

@@ -48,3 +48,8 @@ class Services:
     recordings: Registry = field(init=False)
     briefing_recordings: BriefingRecordings = field(init=False)
     dashboard_tickers: Tickers = field(init=False)
+
+
+def database_of(source: Database | Services) -> Database:
+    """The database behind what a caller holds: HTTP views have it, socket handlers Services."""
+    return source.db if isinstance(source, Services) else source

@@ -20,6 +20,22 @@ class NotFound(ServiceError):
         super().__init__("not_found", "not found")
 
 
+class Refused(ServiceError):
+    """A decision against a form: the field it concerns and a message to show beside it."""
+
+    def __init__(self, field: str, message: str, code: str = "request.refused") -> None:
+        super().__init__(code, message, field=field)
+        self.field = field
+
+
+class FormRefused(ServiceError):
+    """Several fields refused at once: messages by field (a scheduling rule, say)."""
+
+    def __init__(self, code: str, errors: dict[str, str]) -> None:
+        super().__init__(code, "; ".join(errors.values()), fields=errors)
+        self.errors = errors
+
+
 class ClientIdReused(ServiceError):
     """client_id is unique per author: one already used for another room's message."""
 

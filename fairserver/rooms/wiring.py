@@ -18,7 +18,17 @@ from fairserver.rooms.media.recordings import Registry
 from fairserver.rooms.notify import Notifier
 from fairserver.settings import Settings
 from fairserver.store.db import Database
-from fairserver.store.live import LiveState
+from fairserver.store.live import LiveState, MemoryLive
+
+
+async def live_backend(settings: Settings) -> LiveState:
+    """Redis when the settings name one (several workers share it); else in memory."""
+    if settings.redis_url:
+        # Imported here: a single-process setup never loads the Redis client.
+        from fairserver.store.live_redis import RedisLive
+
+        return await RedisLive.connect(settings.redis_url)
+    return MemoryLive()
 
 
 def build_services(

@@ -12,19 +12,10 @@ from fairserver.keys import DB, SERVICES, SETTINGS, SOCKETS
 from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import attendance
 from fairserver.rooms.media import recordings
-from fairserver.rooms.wiring import build_services
-from fairserver.settings import Settings
+from fairserver.rooms.wiring import build_services, live_backend
 from fairserver.socket.server import SocketLayer
-from fairserver.store.live import LiveState, MemoryLive
-from fairserver.store.live_redis import RedisLive
 
 log = logging.getLogger(__name__)
-
-
-async def live_backend(settings: Settings) -> LiveState:
-    if settings.redis_url:
-        return await RedisLive.connect(settings.redis_url)
-    return MemoryLive()
 
 
 async def heartbeat(layer: SocketLayer, services: Services) -> None:

@@ -12,7 +12,7 @@ from fairserver.http.middleware import LANG_COOKIE
 from fairserver.i18n import gettext as _
 from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS
 from fairserver.rooms.accounts import registration as accounts
-from fairserver.store import accounts as account_store
+from fairserver.rooms.errors import Refused
 
 routes = web.RouteTableDef()
 
@@ -74,8 +74,7 @@ async def logout(request: web.Request) -> web.Response:
 async def _register_context(
     request: web.Request, values: dict[str, str], errors: dict[str, str]
 ) -> dict[str, object]:
-    async with request.app[DB].connect() as conn:
-        schools = await account_store.schools(conn)
+    schools = await accounts.schools(request.app[DB])
     return {"values": values, "errors": errors, "schools": schools}
 
 
@@ -90,7 +89,7 @@ async def register(request: web.Request) -> web.Response:
     if form is not None:
         try:
             user_id = await accounts.register_student(request.app[DB], request.app[PASSWORDS], form)
-        except accounts.Refused as refused:
+        except Refused as refused:
             errors = {refused.field: refused.message}
         else:
             return await _log_in(request, user_id, "/profile?welcome=1")
@@ -103,8 +102,7 @@ async def register(request: web.Request) -> web.Response:
 @routes.get("/profile")
 async def profile_page(request: web.Request) -> web.Response:
     actor = require_login(request)
-    async with request.app[DB].connect() as conn:
-        profile = await account_store.profile(conn, actor.user_id or 0)
+    profile = await accounts.profile(request.app[DB], actor.user_id or 0)
     values = dict(profile or {})
     values["display_name"] = actor.display_name
     return render(
@@ -123,8 +121,7 @@ async def save_profile(request: web.Request) -> web.Response:
     if form is not None:
         await accounts.update_profile(request.app[DB], actor.user_id or 0, form)
         raise web.HTTPSeeOther("/profile?saved=1")
-    async with request.app[DB].connect() as conn:
-        profile = await account_store.profile(conn, actor.user_id or 0)
+    profile = await accounts.profile(request.app[DB], actor.user_id or 0)
     return render(
         request,
         "profile.html",

@@ -10,10 +10,9 @@ from fairserver.auth import Actor
 from fairserver.http.kit import not_found, parse_form, render, require_login
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import profile as booths
-from fairserver.store import booths as booth_store
-from fairserver.store import fairs as fair_store
+from fairserver.rooms.errors import Refused
+from fairserver.rooms.fairs.access import access_fair, access_invitation
 
 routes = web.RouteTableDef()
 
@@ -37,19 +36,16 @@ def _may_apply(actor: Actor, access: FairAccess) -> bool:
 @routes.get("/company")
 async def company_page(request: web.Request) -> web.Response:
     actor, company_id = _recruiter(request)
-    async with request.app[DB].connect() as conn:
-        company = await booth_store.company(conn, company_id)
-        every = await fair_store.all_fair_access(conn)
-        booth_ids = await booth_store.company_booths(conn, company_id)
+    mine = await booths.company_fairs(request.app[DB], company_id)
     fairs: list[dict[str, Any]] = []
     invitations: list[dict[str, Any]] = []
     open_fairs: list[dict[str, Any]] = []
-    for access in every:
+    for access in mine.fairs:
         status = access.company_status(company_id)
         entry = {
             "fair": access.fair,
             "status": status,
-            "booth_id": booth_ids.get(access.id),
+            "booth_id": mine.booth_ids.get(access.id),
             "can_apply": _may_apply(actor, access),
         }
         if status == "invited":
@@ -62,7 +58,7 @@ async def company_page(request: web.Request) -> web.Response:
         request,
         "recruiter/company.html",
         {
-            "company": company,
+            "company": mine.company,
             "fairs": fairs,
             "invitations": invitations,
             "open_fairs": open_fairs,
@@ -71,19 +67,11 @@ async def company_page(request: web.Request) -> web.Response:
     )
 
 
-async def _fair(request: web.Request) -> FairAccess:
-    async with request.app[DB].connect() as conn:
-        access = await fair_store.fair_access(conn, request.match_info["slug"])
-    if access is None:
-        not_found()
-    return access
-
-
 async def _applicable_fair(request: web.Request) -> tuple[FairAccess, int]:
     actor, company_id = _recruiter(request)
-    access = await _fair(request)
-    if not _may_apply(actor, access):
-        not_found()
+    access = await access_fair(
+        request.app[DB], actor, request.match_info["slug"], (Right.FAIR_APPLY, Right.FAIR_VIEW)
+    )
     return access, company_id
 
 
@@ -125,10 +113,8 @@ async def apply(request: web.Request) -> web.Response:
 
 @routes.post("/company/fairs/{slug}/respond")
 async def respond(request: web.Request) -> web.Response:
-    _actor, company_id = _recruiter(request)
-    access = await _fair(request)
-    if access.company_status(company_id) != "invited":
-        not_found()
+    actor, company_id = _recruiter(request)
+    access = await access_invitation(request.app[DB], actor, request.match_info["slug"])
     action = (await request.post()).get("action")
     if action not in {"accept", "decline"}:
         raise web.HTTPBadRequest(text="action must be accept or decline")

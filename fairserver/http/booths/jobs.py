@@ -17,16 +17,15 @@ from fairserver.http.kit import (
     not_found,
     parse_form,
     render,
-    require,
+    require_login,
     safe_next,
     validation_messages,
 )
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import jobs
-from fairserver.store import booths as booth_store
-from fairserver.store import job_search
+from fairserver.rooms.booths.access import access_booth_job, access_job
+from fairserver.rooms.errors import Refused
 
 routes = web.RouteTableDef()
 
@@ -62,8 +61,7 @@ def _page_links(slug: str, query: jobs.JobQuery, result: jobs.JobPage) -> list[d
 async def search_page(request: web.Request) -> web.Response:
     access = await visible_fair(request, request.match_info["slug"])
     query, errors, raw = _query(request)
-    async with request.app[DB].connect() as conn:
-        companies = await job_search.fair_companies(conn, access.id)
+    companies = await jobs.fair_companies(request.app[DB], access.id)
     context: dict[str, Any] = {
         "fair": access.fair,
         "company_options": [(c["slug"], c["name"]) for c in companies],
@@ -99,16 +97,12 @@ async def search_api(request: web.Request) -> web.Response:
 
 
 async def _visible_job(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
-    access = await visible_fair(request, request.match_info["slug"])
-    actor = actor_of(request)
-    async with request.app[DB].connect() as conn:
-        job = await job_search.job_in_fair(
-            conn, access.id, int(request.match_info["job_id"]), actor.user_id
-        )
-    if job is None:
-        not_found()
-    require(actor, Right.BOOTH_VIEW, (access, {"company_id": job["company_id"]}))
-    return access, job
+    return await access_job(
+        request.app[DB],
+        actor_of(request),
+        request.match_info["slug"],
+        int(request.match_info["job_id"]),
+    )
 
 
 @routes.get(JOB)
@@ -192,12 +186,14 @@ async def add_job(request: web.Request) -> web.Response:
 
 
 async def _editable_job(request: web.Request) -> tuple[FairAccess, dict[str, Any], dict[str, Any]]:
-    access, booth = await editable_booth(request)
-    async with request.app[DB].connect() as conn:
-        job = await booth_store.job_in_booth(conn, booth["id"], int(request.match_info["job_id"]))
-    if job is None:
-        not_found()
-    return access, booth, job
+    found, job = await access_booth_job(
+        request.app[DB],
+        require_login(request),
+        request.match_info["slug"],
+        int(request.match_info["booth_id"]),
+        int(request.match_info["job_id"]),
+    )
+    return found.fair, found.row, job
 
 
 @routes.get(JOB_EDIT + "/edit")

@@ -16,18 +16,17 @@ from fairserver.http.kit import (
     actor_of,
     not_found,
     render,
-    require,
     require_login,
     validation_messages,
 )
 from fairserver.i18n import gettext as _
 from fairserver.keys import DB, SETTINGS
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.rooms.accounts.registration import Refused
 from fairserver.rooms.booths import profile as booths
+from fairserver.rooms.booths.access import access_booth
+from fairserver.rooms.errors import NotFound, Refused
+from fairserver.rooms.fairs import halls as fair_halls
 from fairserver.settings import Settings
-from fairserver.store import booths as booth_store
-from fairserver.store import fairs as fair_store
 
 routes = web.RouteTableDef()
 
@@ -44,43 +43,38 @@ def uploads_dir(settings: Settings) -> Path:
     return settings.web_dir.parent / "var" / "uploads" / "logos"
 
 
-async def booth_of(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
-    """The fair and the booth named in the URL; a booth of another fair is missing."""
-    booth_id = int(request.match_info["booth_id"])
-    async with request.app[DB].connect() as conn:
-        access = await fair_store.fair_access(conn, request.match_info["slug"])
-        booth = (
-            None if access is None else await booth_store.booth_in_fair(conn, access.id, booth_id)
-        )
-    if access is None or booth is None:
-        not_found()
-    return access, booth
+async def booth_of(request: web.Request, right: Right) -> tuple[FairAccess, dict[str, Any]]:
+    """The fair and the booth named in the URL, when the caller has `right` on the booth;
+    a booth of another fair is missing."""
+    found = await access_booth(
+        request.app[DB],
+        actor_of(request),
+        request.match_info["slug"],
+        int(request.match_info["booth_id"]),
+        right,
+    )
+    return found.fair, found.row
 
 
 async def editable_booth(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
     """The booth, when the caller may edit it (its company's recruiters, admins)."""
-    actor = require_login(request)
-    access, booth = await booth_of(request)
-    require(actor, Right.BOOTH_EDIT, (access, booth))
-    return access, booth
+    require_login(request)
+    return await booth_of(request, Right.BOOTH_EDIT)
 
 
 @routes.get("/fairs/{slug}/booths")
 async def hall(request: web.Request) -> web.Response:
     access = await visible_fair(request, request.match_info["slug"])
-    async with request.app[DB].connect() as conn:
-        booth_rows = await fair_store.booth_list(conn, access.id)
+    booth_rows = await fair_halls.booths(request.app[DB], access.id)
     return render(request, "booths.html", {"fair": access.fair, "booths": booth_rows})
 
 
 @routes.get(BOOTH)
 async def booth_page(request: web.Request) -> web.Response:
-    access, booth = await booth_of(request)
+    access, booth = await booth_of(request, Right.BOOTH_VIEW)
     actor = actor_of(request)
-    require(actor, Right.BOOTH_VIEW, (access, booth))
-    async with request.app[DB].connect() as conn:
-        documents = await booth_store.documents(conn, booth["id"])
-        jobs = await booth_store.booth_jobs(conn, booth["id"], actor.user_id)
+    documents = await booths.documents(request.app[DB], booth["id"])
+    jobs = await booths.booth_jobs(request.app[DB], booth["id"], actor.user_id)
     links = [{"title": d["title"], "href": booths.link_href(d["url"])} for d in documents]
     return render(
         request,
@@ -99,13 +93,10 @@ async def booth_page(request: web.Request) -> web.Response:
 
 @routes.get(BOOTH + "/logo")
 async def logo(request: web.Request) -> web.Response:
-    access, booth = await booth_of(request)
-    actor = actor_of(request)
-    if not (
-        can(actor, Right.BOOTH_VIEW, (access, booth))
-        or can(actor, Right.BOOTH_EDIT, (access, booth))
-    ):
-        not_found()
+    try:  # a logo is shown to those who may see the booth, and to those who edit it
+        _access, booth = await booth_of(request, Right.BOOTH_VIEW)
+    except NotFound:
+        _access, booth = await booth_of(request, Right.BOOTH_EDIT)
     settings = request.app[SETTINGS]
     found = await booths.read_logo(
         settings.booths_dir, uploads_dir(settings), booth["company_slug"], booth["logo"]
@@ -141,9 +132,8 @@ async def _render_edit(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> web.Response:
-    async with request.app[DB].connect() as conn:
-        documents = await booth_store.documents(conn, booth["id"])
-        jobs = await booth_store.booth_jobs(conn, booth["id"])
+    documents = await booths.documents(request.app[DB], booth["id"])
+    jobs = await booths.booth_jobs(request.app[DB], booth["id"])
     values = values if values is not None else _edit_values(booth, documents)
     return render(
         request,

@@ -15,8 +15,8 @@ from fairserver.http.kit import actor_of, not_found, parse_form, render, require
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.briefings import schedule as service
-from fairserver.store import briefings as store
-from fairserver.store import recordings as recording_store
+from fairserver.rooms.briefings.access import access_briefing, visible_briefings
+from fairserver.rooms.briefings.replay import briefing_replays
 
 routes = web.RouteTableDef()
 
@@ -32,31 +32,20 @@ def _briefing_id(request: web.Request) -> int:
     return briefing_id
 
 
-def _shown(actor: Actor, fa: FairAccess, briefing: dict[str, Any]) -> bool:
-    """Attendees see briefings of approved companies; organisers see every one."""
-    return fa.company_status(briefing["company_id"]) == "approved" or can(
-        actor, Right.FAIR_MANAGE, fa
-    )
-
-
 def _can_edit(actor: Actor, fa: FairAccess, briefing: dict[str, Any]) -> bool:
     return can(actor, Right.BRIEFING_SCHEDULE, (fa, briefing["company_id"]))
 
 
 async def _shown_briefings(request: web.Request, fa: FairAccess) -> list[dict[str, Any]]:
-    async with request.app[DB].connect() as conn:
-        rows = await store.fair_briefings(conn, fa.id)
-    actor = actor_of(request)
-    return [b for b in rows if _shown(actor, fa, b)]
+    """Attendees see briefings of approved companies; organisers see every one."""
+    return await visible_briefings(request.app[DB], actor_of(request), fa)
 
 
-async def _one_briefing(request: web.Request, fa: FairAccess) -> dict[str, Any]:
+async def _one_briefing(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
     """The briefing of the URL, or the 404 for a missing, hidden or other fair's one."""
-    async with request.app[DB].connect() as conn:
-        briefing = await store.fair_briefing(conn, fa.id, _briefing_id(request))
-    if briefing is None or not _shown(actor_of(request), fa, briefing):
-        not_found()
-    return briefing
+    return await access_briefing(
+        request.app[DB], actor_of(request), request.match_info["slug"], _briefing_id(request)
+    )
 
 
 def _page_url(request: web.Request, slug: str) -> Callable[[int], str]:
@@ -109,10 +98,8 @@ async def agenda_ics(request: web.Request) -> web.Response:
 
 @routes.get(BRIEFING)
 async def briefing_page(request: web.Request) -> web.Response:
-    fa = await visible_fair(request, request.match_info["slug"])
-    briefing = await _one_briefing(request, fa)
-    async with request.app[DB].connect() as conn:
-        replays = await recording_store.recordings_of(conn, "briefing", briefing["id"])
+    fa, briefing = await _one_briefing(request)
+    replays = await briefing_replays(request.app[DB], briefing["id"])
     return render(
         request,
         "briefing.html",
@@ -127,8 +114,7 @@ async def briefing_page(request: web.Request) -> web.Response:
 
 @routes.get(BRIEFING + ".ics")
 async def briefing_ics(request: web.Request) -> web.Response:
-    fa = await visible_fair(request, request.match_info["slug"])
-    briefing = await _one_briefing(request, fa)
+    fa, briefing = await _one_briefing(request)
     slug = str(fa.fair["slug"])
     body = service.briefing_calendar(fa.fair, [briefing], _page_url(request, slug), utcnow())
     return _calendar_response(body, f"{slug}-briefing-{briefing['id']}")
@@ -150,11 +136,7 @@ async def _render_form(
     briefing: dict[str, Any] | None = None,
 ) -> web.Response:
     own = _own_company(actor_of(request))
-    async with request.app[DB].connect() as conn:
-        companies = await store.approved_companies(conn, fa.id)
-        if own is not None:
-            companies = [c for c in companies if c["id"] == own]
-        recruiters = await store.company_recruiters(conn, [c["id"] for c in companies])
+    companies, recruiters = await service.form_choices(request.app[DB], fa, own)
     groups = [(c, [r for r in recruiters if r["company_id"] == c["id"]]) for c in companies]
     return render(
         request,
@@ -210,8 +192,7 @@ async def create_briefing(request: web.Request) -> web.Response:
 
 
 async def _editable_briefing(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
-    fa = await visible_fair(request, request.match_info["slug"])
-    briefing = await _one_briefing(request, fa)
+    fa, briefing = await _one_briefing(request)
     require(actor_of(request), Right.BRIEFING_SCHEDULE, (fa, briefing["company_id"]))
     return fa, briefing
 

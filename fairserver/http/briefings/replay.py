@@ -6,13 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from fairserver.http.fairs.pages import visible_fair
 from fairserver.http.kit import actor_of, not_found, render
 from fairserver.keys import DB, SETTINGS
 from fairserver.rooms.briefings import replay as service
-from fairserver.rooms.errors import NotFound
-from fairserver.store import briefings as briefing_store
-from fairserver.store import recordings as store
+from fairserver.rooms.briefings.access import access_briefing
 
 routes = web.RouteTableDef()
 MAX_ID = 2**31 - 1
@@ -36,13 +33,11 @@ def _chosen(request: web.Request, recordings: list[dict[str, Any]]) -> dict[str,
 
 @routes.get(r"/fairs/{slug}/briefings/{id:\d{1,10}}/replay")
 async def replay_page(request: web.Request) -> web.Response:
-    fa = await visible_fair(request, request.match_info["slug"])
     briefing_id = _id(request, "id")
-    async with request.app[DB].connect() as conn:
-        briefing = await briefing_store.fair_briefing(conn, fa.id, briefing_id)
-        if briefing is None or not service.briefing_shown(actor_of(request), fa, briefing):
-            not_found()
-        recordings = await store.recordings_of(conn, "briefing", briefing_id)
+    fa, briefing = await access_briefing(
+        request.app[DB], actor_of(request), request.match_info["slug"], briefing_id
+    )
+    recordings = await service.briefing_replays(request.app[DB], briefing_id)
     chosen = _chosen(request, recordings)
     entries = await service.briefing_timeline(request.app[DB], chosen) if chosen else []
     return render(
@@ -62,15 +57,12 @@ async def replay_page(request: web.Request) -> web.Response:
 async def recording_file(request: web.Request) -> web.StreamResponse:
     """The WebM, with Range requests (seeking) and conditional GETs, for those who may
     watch it; a missing, unfinished or forbidden recording is the same 404."""
-    try:
-        _row, path = await service.playable_file(
-            request.app[DB],
-            request.app[SETTINGS].recordings_dir,
-            actor_of(request),
-            _id(request, "recording_id"),
-        )
-    except NotFound:
-        not_found()
+    _row, path = await service.playable_file(
+        request.app[DB],
+        request.app[SETTINGS].recordings_dir,
+        actor_of(request),
+        _id(request, "recording_id"),
+    )
     return web.FileResponse(
         path,
         headers={

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fairserver.http.kit import not_found, render, require, require_login
+from fairserver.http.kit import render, require_login
 from fairserver.keys import DB
 from fairserver.permissions import Right
-from fairserver.store import fairs as fair_store
+from fairserver.rooms.fairs.access import access_fair
 
 routes = web.RouteTableDef()
 
@@ -21,11 +21,9 @@ ANNOUNCEMENT_MAX = 2000  # as fair.announce accepts
 @routes.get("/organiser/fairs/{slug}/live")
 async def live_dashboard(request: web.Request) -> web.Response:
     actor = require_login(request)
-    async with request.app[DB].connect() as conn:
-        access = await fair_store.fair_access(conn, request.match_info["slug"])
-    if access is None:
-        not_found()
-    require(actor, Right.FAIR_MANAGE, access)
+    access = await access_fair(
+        request.app[DB], actor, request.match_info["slug"], Right.FAIR_MANAGE
+    )
     return render(
         request,
         "organiser/live.html",

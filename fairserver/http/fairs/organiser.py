@@ -7,17 +7,17 @@ from typing import Any
 from aiohttp import web
 
 from fairserver.auth import Actor
-from fairserver.http.kit import not_found, parse_form, render, require, require_login
+from fairserver.http.kit import parse_form, render, require, require_login
 from fairserver.i18n import gettext as _
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right
+from fairserver.rooms.accounts import registration as accounts
 from fairserver.rooms.accounts import roster
-from fairserver.rooms.accounts.registration import Refused
+from fairserver.rooms.errors import Refused
 from fairserver.rooms.fairs import export
+from fairserver.rooms.fairs import halls as fair_halls
 from fairserver.rooms.fairs import organising as service
-from fairserver.store import accounts as account_store
-from fairserver.store import fairs as fair_store
-from fairserver.store import organiser as store
+from fairserver.rooms.fairs.access import access_fair
 
 routes = web.RouteTableDef()
 
@@ -34,11 +34,9 @@ def _staff(request: web.Request) -> Actor:
 
 async def _managed_fair(request: web.Request) -> tuple[Actor, FairAccess]:
     actor = require_login(request)
-    async with request.app[DB].connect() as conn:
-        access = await fair_store.fair_access(conn, request.match_info["slug"])
-    if access is None:
-        not_found()
-    require(actor, Right.FAIR_MANAGE, access)
+    access = await access_fair(
+        request.app[DB], actor, request.match_info["slug"], Right.FAIR_MANAGE
+    )
     return actor, access
 
 
@@ -54,9 +52,9 @@ def _hall_labels() -> list[tuple[str, str]]:
 @routes.get("/organiser")
 async def dashboard(request: web.Request) -> web.Response:
     actor = _staff(request)
-    async with request.app[DB].connect() as conn:
-        fairs = await store.fairs_of(conn, None if actor.is_admin else actor.school_id)
-        school = None if actor.school_id is None else await fair_store.school(conn, actor.school_id)
+    db = request.app[DB]
+    fairs = await service.fairs_of(db, None if actor.is_admin else actor.school_id)
+    school = await fair_halls.school(db, actor.school_id)
     return render(
         request, "organiser/dashboard.html", {"fairs": fairs, "school": school, "css": CSS}
     )
@@ -80,8 +78,7 @@ async def _fair_form_page(
     fair: dict[str, Any] | None = None,
     status: int = 200,
 ) -> web.Response:
-    async with request.app[DB].connect() as conn:
-        schools = await account_store.schools(conn)
+    schools = await accounts.schools(request.app[DB])
     context = {
         "fair": fair,
         "school_options": [(s["id"], s["name"]) for s in schools],
@@ -122,7 +119,9 @@ async def _save(request: web.Request, actor: Actor, fair: dict[str, Any] | None)
         school_id = _fair_school(actor, form, None if fair is None else fair["school_id"])
         try:
             if school_id is None:
-                raise Refused("school_id", _("Choose a school from the list."))
+                raise Refused(
+                    "school_id", _("Choose a school from the list."), code="fair.unknown_school"
+                )
             slug = await service.save_fair(
                 request.app[DB], form, school_id, None if fair is None else fair["id"]
             )
@@ -147,8 +146,7 @@ async def create_fair(request: web.Request) -> web.Response:
 @routes.get("/organiser/fairs/{slug}/edit")
 async def edit_fair_page(request: web.Request) -> web.Response:
     _actor, access = await _managed_fair(request)
-    async with request.app[DB].connect() as conn:
-        halls = await fair_store.halls(conn, access.id)
+    halls = await fair_halls.halls(request.app[DB], access.id)
     values = service.form_values(dict(access.fair), halls)
     values["schools"] = {str(s) for s in access.school_ids - {access.school_id}}
     return await _fair_form_page(request, values, {}, dict(access.fair))
@@ -177,11 +175,10 @@ async def _manage_page(
     request: web.Request, access: FairAccess, errors: dict[str, str], status: int = 200
 ) -> web.Response:
     db = request.app[DB]
-    async with db.connect() as conn:
-        halls = await fair_store.halls(conn, access.id)
-        school = await fair_store.school(conn, access.school_id)
-        participants = await store.participants(conn, access.id)
-        schools = await account_store.schools(conn)
+    halls = await fair_halls.halls(db, access.id)
+    school = await fair_halls.school(db, access.school_id)
+    participants = await service.participants(db, access.id)
+    schools = await accounts.schools(db)
     guests = [s for s in schools if s["id"] in access.school_ids - {access.school_id}]
     notices = _notices()
     done = next((key for key in notices if key in request.query), None)
@@ -241,10 +238,8 @@ async def invite_company(request: web.Request) -> web.Response:
 async def export_csv(request: web.Request) -> web.Response:
     _actor, access = await _managed_fair(request)
     kind = request.match_info["kind"]
-    try:
-        text = await export.export_fair_csv(request.app[DB], access.id, kind)
-    except export.UnknownExport:
-        not_found()
+    # An unknown kind raises UnknownExport, a NotFound: the same 404 as a missing page.
+    text = await export.export_fair_csv(request.app[DB], access.id, kind)
     # The byte-order mark makes Excel read the file as UTF-8 (Chinese names).
     return web.Response(
         body=("\ufeff" + text).encode("utf-8"),
@@ -273,9 +268,9 @@ def _chosen_school(actor: Actor, value: object, right: Right) -> int | None:
 async def _roster_page(
     request: web.Request, actor: Actor, context: dict[str, Any], status: int = 200
 ) -> web.Response:
-    async with request.app[DB].connect() as conn:
-        schools = await account_store.schools(conn) if actor.is_admin else []
-        school = None if actor.school_id is None else await fair_store.school(conn, actor.school_id)
+    db = request.app[DB]
+    schools = await accounts.schools(db) if actor.is_admin else []
+    school = await fair_halls.school(db, actor.school_id)
     base = {
         "school_options": [(s["id"], s["name"]) for s in schools],
         "school": school,
@@ -319,8 +314,7 @@ async def import_roster(request: web.Request) -> web.Response:
 
 
 async def _school_exists(request: web.Request, school_id: int) -> bool:
-    async with request.app[DB].connect() as conn:
-        return await store.school_by_id(conn, school_id) is not None
+    return await service.school_by_id(request.app[DB], school_id) is not None
 
 
 def _page_number(value: str | None) -> int:
@@ -336,16 +330,16 @@ async def students(request: web.Request) -> web.Response:
     school_id = _chosen_school(actor, request.query.get("school"), Right.SCHOOL_STUDENTS)
     verified = {"yes": True, "no": False}.get(request.query.get("verified", ""))
     page = _page_number(request.query.get("page"))
-    async with request.app[DB].connect() as conn:
-        schools = await account_store.schools(conn) if actor.is_admin else []
-        school = None if school_id is None else await store.school_by_id(conn, school_id)
-        rows, total = (
-            ([], 0)
-            if school is None or school_id is None
-            else await store.students(
-                conn, school_id, verified, STUDENTS_PER_PAGE, (page - 1) * STUDENTS_PER_PAGE
-            )
+    db = request.app[DB]
+    schools = await accounts.schools(db) if actor.is_admin else []
+    school = None if school_id is None else await service.school_by_id(db, school_id)
+    rows, total = (
+        ([], 0)
+        if school is None or school_id is None
+        else await service.students(
+            db, school_id, verified, STUDENTS_PER_PAGE, (page - 1) * STUDENTS_PER_PAGE
         )
+    )
     context = {
         "school_options": [(s["id"], s["name"]) for s in schools],
         "school": school,

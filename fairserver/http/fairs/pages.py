@@ -4,29 +4,24 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fairserver.http.kit import actor_of, not_found, render
+from fairserver.http.kit import actor_of, render
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.store import fairs as fair_store
+from fairserver.rooms.fairs import halls as fair_halls
+from fairserver.rooms.fairs.access import access_fair, visible_fairs
 
 routes = web.RouteTableDef()
 
 
 async def visible_fair(request: web.Request, slug: str) -> FairAccess:
     """The fair if the caller may see it; otherwise the same 404 as a missing one."""
-    async with request.app[DB].connect() as conn:
-        access = await fair_store.fair_access(conn, slug)
-    if access is None or not can(actor_of(request), Right.FAIR_VIEW, access):
-        not_found()
-    return access
+    return await access_fair(request.app[DB], actor_of(request), slug)
 
 
 @routes.get("/")
 async def index(request: web.Request) -> web.Response:
     actor = actor_of(request)
-    async with request.app[DB].connect() as conn:
-        every = await fair_store.all_fair_access(conn)
-    visible = [fa for fa in every if can(actor, Right.FAIR_VIEW, fa)]
+    visible = await visible_fairs(request.app[DB], actor)
     return render(
         request,
         "index.html",
@@ -41,18 +36,15 @@ async def index(request: web.Request) -> web.Response:
 async def lobby(request: web.Request) -> web.Response:
     access = await visible_fair(request, request.match_info["slug"])
     actor = actor_of(request)
-    async with request.app[DB].connect() as conn:
-        halls = await fair_store.halls(conn, access.id)
-        booths = await fair_store.booth_list(conn, access.id)
-        school = await fair_store.school(conn, access.school_id)
+    lobby = await fair_halls.lobby(request.app[DB], access)
     return render(
         request,
         "fair.html",
         {
             "fair": access.fair,
-            "school": school,
-            "halls": halls,
-            "booths": booths,
+            "school": lobby.school,
+            "halls": lobby.halls,
+            "booths": lobby.booths,
             "can_join": can(actor, Right.FAIR_JOIN, access),
             "can_manage": can(actor, Right.FAIR_MANAGE, access),
             "can_apply": can(actor, Right.FAIR_APPLY, access),

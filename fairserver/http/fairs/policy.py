@@ -14,9 +14,9 @@ from fairserver.http.kit import actor_of, not_found, render
 from fairserver.i18n import current_locale
 from fairserver.keys import DB, SETTINGS
 from fairserver.permissions import FairAccess, Right, can
+from fairserver.rooms.accounts import registration as accounts
+from fairserver.rooms.fairs import halls as fair_halls
 from fairserver.rooms.fairs.policy import PolicyLibrary, is_page_name
-from fairserver.store import accounts as account_store
-from fairserver.store import fairs as fair_store
 
 routes = web.RouteTableDef()
 
@@ -35,9 +35,7 @@ async def _loaded_library(request: web.Request) -> PolicyLibrary:
 
 
 async def _hall(request: web.Request, fa: FairAccess, kind: str) -> dict[str, Any] | None:
-    async with request.app[DB].connect() as conn:
-        halls = await fair_store.halls(conn, fa.id)
-    return next((hall for hall in halls if hall["kind"] == kind), None)
+    return await fair_halls.hall(request.app[DB], fa.id, kind)
 
 
 async def _policy_hall(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
@@ -75,8 +73,7 @@ async def _entry_schools(request: web.Request, fa: FairAccess) -> list[dict[str,
     """The schools whose students may enter; empty for an open fair (everyone may)."""
     if fa.fair["visibility"] == "open":
         return []
-    async with request.app[DB].connect() as conn:
-        schools = await account_store.schools(conn)
+    schools = await accounts.schools(request.app[DB])
     wanted = {fa.school_id} if fa.fair["visibility"] == "campus" else set(fa.school_ids)
     return [school for school in schools if school["id"] in wanted]
 
@@ -87,8 +84,7 @@ async def registration_hall(request: web.Request) -> web.Response:
     actor = actor_of(request)
     profile = None
     if actor.role == "student" and actor.user_id is not None:
-        async with request.app[DB].connect() as conn:
-            profile = await account_store.profile(conn, actor.user_id)
+        profile = await accounts.profile(request.app[DB], actor.user_id)
     return render(
         request,
         "registration.html",

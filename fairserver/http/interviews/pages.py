@@ -8,7 +8,8 @@ from aiohttp import web
 
 from fairserver.http.kit import not_found, render, require_login
 from fairserver.keys import DB
-from fairserver.store import interviews as store
+from fairserver.rooms.interviews import access as interviews
+from fairserver.rooms.interviews.access import CLOSED_STATES, access_interview
 
 routes = web.RouteTableDef()
 MAX_ID = 2**31 - 1
@@ -19,14 +20,13 @@ async def my_interviews(request: web.Request) -> web.Response:
     """The interviews the caller takes part in: where a colleague added to a panel, or a
     student who closed the booth page, finds the room again."""
     actor = require_login(request)
-    async with request.app[DB].connect() as conn:
-        rows = await store.interviews_of(conn, actor.user_id or 0)
+    rows = await interviews.interviews_of(request.app[DB], actor)
     return render(
         request,
         "interviews.html",
         {
-            "upcoming": [r for r in rows if r["state"] not in store.CLOSED_STATES],
-            "past": [r for r in rows if r["state"] in store.CLOSED_STATES],
+            "upcoming": [r for r in rows if r["state"] not in CLOSED_STATES],
+            "past": [r for r in rows if r["state"] in CLOSED_STATES],
         },
     )
 
@@ -37,13 +37,8 @@ async def interview_page(request: web.Request) -> web.Response:
     interview_id = int(request.match_info["interview_id"])
     if interview_id > MAX_ID:
         not_found()
-    async with request.app[DB].connect() as conn:
-        interview = await store.interview(conn, interview_id)
-        me = await store.participant(conn, interview_id, actor.user_id or 0) if interview else None
-        if interview is None or me is None:
-            not_found()
-        people = await store.participants(conn, interview_id)
-        staff = await store.colleagues(conn, int(interview["company_id"]))
+    interview, me = await access_interview(request.app[DB], actor, interview_id)
+    people, staff = await interviews.panel(request.app[DB], interview)
     taking_part = {p["user_id"] for p in people}
     return render(
         request,
@@ -56,6 +51,6 @@ async def interview_page(request: web.Request) -> web.Response:
                 if me["role"] == "interviewer"
                 else []
             ),
-            "ended": interview["state"] in store.CLOSED_STATES,
+            "ended": interview["state"] in CLOSED_STATES,
         },
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from fairserver.auth import Passwords
 from fairserver.clock import utcnow
 from fairserver.i18n import gettext as _
+from fairserver.rooms.errors import Refused
 from fairserver.store import accounts as store
 from fairserver.store import tables as t
 from fairserver.store.db import Database
@@ -61,15 +62,6 @@ class ProfileForm(ProfileFields):
     display_name: Line = Field(min_length=1, max_length=100)
 
 
-class Refused(Exception):
-    """A decision against the request, with the field it concerns and a message."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 async def register_student(db: Database, passwords: Passwords, form: RegisterForm) -> int:
     password_hash = await passwords.hash(form.password)
     async with db.begin() as conn:
@@ -77,9 +69,15 @@ async def register_student(db: Database, passwords: Passwords, form: RegisterFor
             await conn.execute(sa.select(t.schools.c.id).where(t.schools.c.slug == form.school))
         ).scalar()
         if school is None:
-            raise Refused("school", _("Choose your school from the list."))
+            raise Refused(
+                "school", _("Choose your school from the list."), code="account.unknown_school"
+            )
         if await store.user_by_email(conn, form.email) is not None:
-            raise Refused("email", _("An account with this e-mail already exists."))
+            raise Refused(
+                "email",
+                _("An account with this e-mail already exists."),
+                code="account.email_taken",
+            )
         taken = (
             await conn.execute(
                 sa.select(t.student_profiles.c.user_id).where(
@@ -89,7 +87,11 @@ async def register_student(db: Database, passwords: Passwords, form: RegisterFor
             )
         ).scalar()
         if taken is not None:
-            raise Refused("student_no", _("This student number is already registered."))
+            raise Refused(
+                "student_no",
+                _("This student number is already registered."),
+                code="account.student_no_taken",
+            )
         try:
             user_id = await store.insert_user(
                 conn,
@@ -114,7 +116,11 @@ async def register_student(db: Database, passwords: Passwords, form: RegisterFor
                 },
             )
         except IntegrityError as exc:  # a concurrent registration won the race
-            raise Refused("email", _("An account with this e-mail already exists.")) from exc
+            raise Refused(
+                "email",
+                _("An account with this e-mail already exists."),
+                code="account.email_taken",
+            ) from exc
     return user_id
 
 
@@ -157,3 +163,15 @@ async def update_profile(db: Database, user_id: int, form: ProfileForm) -> bool:
 async def set_locale(db: Database, user_id: int, locale: str) -> None:
     async with db.begin() as conn:
         await conn.execute(t.users.update().where(t.users.c.id == user_id).values(locale=locale))
+
+
+async def schools(db: Database) -> list[dict[str, Any]]:
+    """Every school, for the lists a form chooses from."""
+    async with db.connect() as conn:
+        return await store.schools(conn)
+
+
+async def profile(db: Database, user_id: int) -> dict[str, Any] | None:
+    """A student's profile; None for anyone else."""
+    async with db.connect() as conn:
+        return await store.profile(conn, user_id)

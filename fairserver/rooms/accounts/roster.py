@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fairserver.i18n import gettext as _
+from fairserver.rooms.errors import ServiceError
 from fairserver.store import accounts as account_store
 from fairserver.store import organiser as store
 from fairserver.store import tables as t
@@ -39,11 +40,11 @@ class Imported:
     newly_verified: int
 
 
-class RosterRejected(Exception):
+class RosterRejected(ServiceError):
     """The file was refused; nothing was imported."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
+        super().__init__("roster.rejected", f"{len(problems)} problem(s)")
         self.problems = problems
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from fairserver.i18n import gettext as _
-from fairserver.rooms.accounts.registration import Refused
+from fairserver.rooms.errors import Refused
 from fairserver.store import booths as booth_store
 from fairserver.store import job_search
 from fairserver.store import jobs as job_store
@@ -174,10 +174,16 @@ async def add_job(db: Database, booth: Mapping[str, Any], form: JobForm) -> int:
 async def edit_job(db: Database, booth: Mapping[str, Any], job_id: int, form: JobForm) -> None:
     async with db.begin() as conn:
         if await booth_store.job_in_booth(conn, int(booth["id"]), job_id) is None:
-            raise Refused("form", _("This job no longer exists."))
+            raise Refused("form", _("This job no longer exists."), code="job.gone")
         await job_store.update_job(conn, job_id, int(booth["company_id"]), form.model_dump())
 
 
 async def delete_job(db: Database, booth: Mapping[str, Any], job_id: int) -> bool:
     async with db.begin() as conn:
         return await booth_store.delete_job(conn, int(booth["id"]), job_id)
+
+
+async def fair_companies(db: Database, fair_id: int) -> list[dict[str, Any]]:
+    """The companies whose jobs the fair's search can filter by."""
+    async with db.connect() as conn:
+        return await job_search.fair_companies(conn, fair_id)

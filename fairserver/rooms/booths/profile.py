@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fairserver.i18n import gettext as _
-from fairserver.rooms.accounts.registration import Refused
+from fairserver.permissions import FairAccess
+from fairserver.rooms.errors import Refused
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
 from fairserver.store.db import Database
@@ -109,9 +110,11 @@ def _svg_is_inert(data: bytes) -> bool:
 def logo_kind(data: bytes) -> str:
     """The logo's file extension, judged by its content; Refused when it is not allowed."""
     if not data:
-        raise Refused("logo", _("The file is empty."))
+        raise Refused("logo", _("The file is empty."), code="booth.logo_empty")
     if len(data) > MAX_LOGO_BYTES:
-        raise Refused("logo", _("The logo is too large: at most 512 KiB."))
+        raise Refused(
+            "logo", _("The logo is too large: at most 512 KiB."), code="booth.logo_too_large"
+        )
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if data.startswith(b"\xff\xd8\xff"):
@@ -122,9 +125,13 @@ def logo_kind(data: bytes) -> str:
         if _svg_is_inert(data):
             return "svg"
         raise Refused(
-            "logo", _("This SVG contains scripts, event handlers or is not a valid SVG image.")
+            "logo",
+            _("This SVG contains scripts, event handlers or is not a valid SVG image."),
+            code="booth.logo_unsafe",
         )
-    raise Refused("logo", _("The logo must be a PNG, JPEG, WebP or SVG image."))
+    raise Refused(
+        "logo", _("The logo must be a PNG, JPEG, WebP or SVG image."), code="booth.logo_kind"
+    )
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,11 @@ async def apply_to_fair(db: Database, fair_id: int, company_id: int, message: st
     async with db.begin() as conn:
         status = await fair_store.participation_status(conn, fair_id, company_id)
         if status not in {None, "invited", "withdrawn"}:
-            raise Refused("form", _("Your company already takes part in this fair."))
+            raise Refused(
+                "form",
+                _("Your company already takes part in this fair."),
+                code="fair.already_participating",
+            )
         await fair_store.set_participation(conn, fair_id, company_id, "applied", message)
 
 
@@ -225,7 +236,11 @@ async def respond_to_invitation(db: Database, fair_id: int, company_id: int, acc
     async with db.begin() as conn:
         status = await fair_store.participation_status(conn, fair_id, company_id)
         if status != "invited":
-            raise Refused("form", _("There is no open invitation for your company."))
+            raise Refused(
+                "form",
+                _("There is no open invitation for your company."),
+                code="fair.no_invitation",
+            )
         new_status = "approved" if accept else "withdrawn"
         await fair_store.set_participation(conn, fair_id, company_id, new_status)
 
@@ -240,3 +255,33 @@ async def read_logo(
         return None if found is None else (found.path.read_bytes(), found.content_type)
 
     return await asyncio.to_thread(read)
+
+
+@dataclass(frozen=True)
+class CompanyFairs:
+    company: dict[str, Any] | None
+    # Every fair with its access context, newest first: the page sorts them by status.
+    fairs: list[FairAccess]
+    booth_ids: dict[int, int]  # fair_id -> the company's booth there
+
+
+async def company_fairs(db: Database, company_id: int) -> CompanyFairs:
+    async with db.connect() as conn:
+        return CompanyFairs(
+            company=await store.company(conn, company_id),
+            fairs=await fair_store.all_fair_access(conn),
+            booth_ids=await store.company_booths(conn, company_id),
+        )
+
+
+async def documents(db: Database, booth_id: int) -> list[dict[str, Any]]:
+    async with db.connect() as conn:
+        return await store.documents(conn, booth_id)
+
+
+async def booth_jobs(
+    db: Database, booth_id: int, viewer_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The booth's jobs, newest first, each saying whether the viewer is interested."""
+    async with db.connect() as conn:
+        return await store.booth_jobs(conn, booth_id, viewer_id)

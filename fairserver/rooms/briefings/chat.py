@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
-from fairserver.rooms.briefings.live import MessageView, Seat, is_moderator, message_view
+from fairserver.rooms.briefings.access import is_moderator
+from fairserver.rooms.briefings.live import MessageView, Seat, message_view
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ClientIdReused, NotFound, ServiceError
 from fairserver.rooms.notify import Outbound, moderators_room, user_room

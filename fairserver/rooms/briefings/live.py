@@ -8,13 +8,12 @@ the seats, rooms, views and ticks defined here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from fairserver.auth import Actor
-from fairserver.permissions import FairAccess, Right, can
+from fairserver.rooms.briefings.access import access_live_briefing, is_moderator
 from fairserver.rooms.briefings.ticks import (
     REACTIONS_PERIOD,
     VIEWERS_PERIOD,
@@ -28,7 +27,6 @@ from fairserver.rooms.fairs import attendance
 from fairserver.rooms.notify import Outbound
 from fairserver.store import briefing_live as store
 from fairserver.store import events as event_log
-from fairserver.store import fairs as fair_store
 from fairserver.store.briefing_live import MessageRow, QuestionRow
 
 PRESENCE_TTL = 60.0  # seconds; refreshed by the worker's heartbeat (on_heartbeat)
@@ -59,34 +57,11 @@ class Seat:
         return self.status in {"scheduled", "live"}
 
 
-def is_moderator(actor: Actor, fa: FairAccess, briefing: Mapping[str, Any]) -> bool:
-    if can(actor, Right.FAIR_MANAGE, fa):
-        return True
-    return (
-        actor.role == "recruiter"
-        and actor.company_id == briefing["company_id"]
-        and can(actor, Right.FAIR_VIEW, fa)
-    )
-
-
-def may_view(actor: Actor, fa: FairAccess, briefing: Mapping[str, Any]) -> bool:
-    """As the briefing page: approved companies' briefings, and every one for staff."""
-    if not can(actor, Right.FAIR_VIEW, fa):
-        return False
-    shown = fa.company_status(briefing["company_id"]) == "approved"
-    return shown or is_moderator(actor, fa, briefing)
-
-
 async def seat_for(services: Services, actor: Actor, briefing_id: int, fair_id: int) -> Seat:
     """The caller's seat in a briefing of the fair they joined; banned users find nothing."""
+    fa, briefing = await access_live_briefing(services, actor, fair_id, briefing_id)
+    moderator = is_moderator(actor, fa, briefing)
     async with services.db.connect() as conn:
-        briefing = await store.briefing_row(conn, briefing_id)
-        if briefing is None or briefing["fair_id"] != fair_id:
-            raise NotFound()
-        fa = await fair_store.fair_access_by_id(conn, fair_id)
-        if fa is None or not may_view(actor, fa, briefing):
-            raise NotFound()
-        moderator = is_moderator(actor, fa, briefing)
         limits = await store.restrictions(
             conn, briefing_room(briefing_id), actor.user_id or 0, services.clock()
         )

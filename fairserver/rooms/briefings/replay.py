@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fairserver.auth import Actor
-from fairserver.permissions import FairAccess, Right, can
+from fairserver.rooms.briefings.access import briefing_shown
 from fairserver.rooms.briefings.live import PUBLIC_STATES
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.notify import Outbound
@@ -80,16 +80,6 @@ async def briefing_timeline(db: Database, recording: Mapping[str, Any]) -> list[
     return timeline(rows, recording["started_at"], recording["ended_at"])
 
 
-def briefing_shown(actor: Actor, fa: FairAccess, briefing: Mapping[str, Any]) -> bool:
-    """As the briefing page (http/briefings/agenda.py): in a fair the caller may see, an approved
-    company's briefing, or any briefing for the fair's managers."""
-    if not can(actor, Right.FAIR_VIEW, fa):
-        return False
-    return fa.company_status(briefing["company_id"]) == "approved" or can(
-        actor, Right.FAIR_MANAGE, fa
-    )
-
-
 async def may_watch(db: Database, actor: Actor, recording: Mapping[str, Any]) -> bool:
     async with db.connect() as conn:
         if recording["kind"] == "briefing":
@@ -132,3 +122,9 @@ def duration(recording: Mapping[str, Any]) -> str:
     if recording["ended_at"] is None:
         return ""
     return clock((recording["ended_at"] - recording["started_at"]).total_seconds())
+
+
+async def briefing_replays(db: Database, briefing_id: int) -> list[dict[str, Any]]:
+    """A briefing's complete recordings, oldest first (the page chooses among them)."""
+    async with db.connect() as conn:
+        return await store.recordings_of(conn, "briefing", briefing_id)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from fairserver.i18n import current_locale
 from fairserver.i18n import gettext as _
 from fairserver.permissions import FairAccess
+from fairserver.rooms.errors import FormRefused
 from fairserver.store import briefings as store
 from fairserver.store.db import Database
 from fairserver.text import Line, Text, clean
@@ -104,12 +105,11 @@ class BriefingForm(BaseModel):
     status: Annotated[Literal["scheduled", "cancelled"], BeforeValidator(_status)] = "scheduled"
 
 
-class ScheduleRefused(Exception):
+class ScheduleRefused(FormRefused):
     """The request is well-formed but breaks a scheduling rule: messages by field."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+        super().__init__("briefing.schedule_refused", errors)
 
 
 def utc_window(form: BriefingForm, timezone: str) -> tuple[datetime, datetime]:
@@ -187,6 +187,19 @@ async def change_briefing(
             raise ScheduleRefused(errors)
         values = _values(fa, company_id, form, form.status)
         await store.update_briefing(conn, int(briefing["id"]), values, form.presenters)
+
+
+async def form_choices(
+    db: Database, fa: FairAccess, own_company: int | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(companies, their recruiters) a briefing may be scheduled for: the fair's approved
+    companies, or only the caller's own when a recruiter schedules."""
+    async with db.connect() as conn:
+        companies = await store.approved_companies(conn, fa.id)
+        if own_company is not None:
+            companies = [c for c in companies if c["id"] == own_company]
+        recruiters = await store.company_recruiters(conn, [c["id"] for c in companies])
+    return companies, recruiters
 
 
 def form_values(briefing: Mapping[str, Any], timezone: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from fairserver.rooms.errors import NotFound
 from fairserver.store import fairs as fair_store
 from fairserver.store import organiser as store
 from fairserver.store.db import Database
@@ -73,8 +74,12 @@ EXPORTS: dict[str, tuple[Query, tuple[str, ...]]] = {
 EXPORT_KINDS = tuple(EXPORTS)
 
 
-class UnknownExport(LookupError):
-    """No such export kind, or no such fair."""
+class UnknownExport(NotFound):
+    """No such export kind, or no such fair: the transport's usual not_found."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
 
 
 def _cell(value: object, zone: ZoneInfo) -> str:

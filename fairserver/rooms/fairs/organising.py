@@ -11,7 +11,8 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from sqlalchemy.exc import IntegrityError
 
 from fairserver.i18n import gettext as _
-from fairserver.rooms.accounts.registration import Form, Refused
+from fairserver.rooms.accounts.registration import Form
+from fairserver.rooms.errors import Refused
 from fairserver.store import fairs as fair_store
 from fairserver.store import organiser as store
 from fairserver.store.db import Database
@@ -182,10 +183,14 @@ def _guest_schools(form: FairForm, school_id: int, known: set[int]) -> set[int]:
         return set()
     chosen = set(form.schools)
     if not chosen <= known:
-        raise Refused("schools", _("Choose schools from the list."))
+        raise Refused("schools", _("Choose schools from the list."), code="fair.unknown_school")
     guests = chosen - {school_id}
     if not guests:
-        raise Refused("schools", _("Choose the other schools whose students may enter."))
+        raise Refused(
+            "schools",
+            _("Choose the other schools whose students may enter."),
+            code="fair.schools_required",
+        )
     return guests
 
 
@@ -197,10 +202,14 @@ async def save_fair(
         async with db.begin() as conn:
             known = await store.school_ids(conn)
             if school_id not in known:
-                raise Refused("school_id", _("Choose a school from the list."))
+                raise Refused(
+                    "school_id", _("Choose a school from the list."), code="fair.unknown_school"
+                )
             guests = _guest_schools(form, school_id, known)
             if await store.slug_taken(conn, form.slug, fair_id):
-                raise Refused("slug", _("Another fair already uses this address."))
+                raise Refused(
+                    "slug", _("Another fair already uses this address."), code="fair.slug_taken"
+                )
             row = _fair_row(form, school_id)
             if fair_id is None:
                 await fair_store.insert_fair(conn, row, form.hall_titles(), guests)
@@ -209,7 +218,9 @@ async def save_fair(
                 await fair_store.replace_halls(conn, fair_id, form.hall_titles())
                 await fair_store.replace_schools(conn, fair_id, guests)
     except IntegrityError as exc:  # a concurrent save took the slug first
-        raise Refused("slug", _("Another fair already uses this address.")) from exc
+        raise Refused(
+            "slug", _("Another fair already uses this address."), code="fair.slug_taken"
+        ) from exc
     return form.slug
 
 
@@ -237,9 +248,17 @@ async def decide(db: Database, fair_id: int, company_id: int, action: str) -> st
     async with db.begin() as conn:
         current = await fair_store.participation_status(conn, fair_id, company_id)
         if current is None:
-            raise Refused("company", _("This company does not take part in the fair."))
+            raise Refused(
+                "company",
+                _("This company does not take part in the fair."),
+                code="fair.not_participating",
+            )
         if current not in allowed_from:
-            raise Refused("company", _("This company's participation cannot change that way."))
+            raise Refused(
+                "company",
+                _("This company's participation cannot change that way."),
+                code="fair.participation_unchanged",
+            )
         await fair_store.set_participation(conn, fair_id, company_id, new_status)
     return new_status
 
@@ -247,10 +266,16 @@ async def decide(db: Database, fair_id: int, company_id: int, action: str) -> st
 async def invite(db: Database, fair_id: int, form: InviteForm) -> None:
     async with db.begin() as conn:
         if not await store.company_exists(conn, form.company_id):
-            raise Refused("company_id", _("Choose a company from the list."))
+            raise Refused(
+                "company_id", _("Choose a company from the list."), code="fair.unknown_company"
+            )
         current = await fair_store.participation_status(conn, fair_id, form.company_id)
         if current not in INVITABLE:
-            raise Refused("company_id", _("This company already takes part in the fair."))
+            raise Refused(
+                "company_id",
+                _("This company already takes part in the fair."),
+                code="fair.already_participating",
+            )
         await fair_store.set_participation(
             conn, fair_id, form.company_id, "invited", message=form.message
         )
@@ -263,3 +288,30 @@ async def invitable_companies(db: Database, fair_id: int) -> list[dict[str, Any]
             p["company_id"]: p["status"] for p in await store.participants(conn, fair_id)
         }
     return [c for c in every if taking_part.get(c["id"]) in INVITABLE]
+
+
+# What the organiser pages show ------------------------------------------------------------
+
+
+async def fairs_of(db: Database, school_id: int | None) -> list[dict[str, Any]]:
+    """The fairs of a school; every fair for None (an admin)."""
+    async with db.connect() as conn:
+        return await store.fairs_of(conn, school_id)
+
+
+async def participants(db: Database, fair_id: int) -> list[dict[str, Any]]:
+    async with db.connect() as conn:
+        return await store.participants(conn, fair_id)
+
+
+async def school_by_id(db: Database, school_id: int) -> dict[str, Any] | None:
+    async with db.connect() as conn:
+        return await store.school_by_id(conn, school_id)
+
+
+async def students(
+    db: Database, school_id: int, verified: bool | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a school's active students, by student number, and the total count."""
+    async with db.connect() as conn:
+        return await store.students(conn, school_id, verified, limit, offset)

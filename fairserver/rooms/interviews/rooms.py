@@ -21,6 +21,7 @@ from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.fairs import attendance
 from fairserver.rooms.interviews import chat as interview_chat
 from fairserver.rooms.interviews import media, recording
+from fairserver.rooms.interviews.access import access_interview
 from fairserver.rooms.interviews.media import InterviewRoom, interview_room
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import interviews as store
@@ -89,12 +90,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def seat_of(services: Services, actor: Actor, interview_id: int) -> Seat:
-    async with services.db.connect() as conn:
-        row = await store.interview(conn, interview_id)
-        me = await store.participant(conn, interview_id, actor.user_id or 0) if row else None
-    if row is None or me is None:
-        raise NotFound()
-    return Seat(row, me)
+    return Seat(*await access_interview(services, actor, interview_id))
 
 
 def require_interviewer(seat: Seat) -> None:

@@ -16,14 +16,13 @@ from fairserver.rooms.booths import calls as booth_calls
 from fairserver.rooms.booths import candidate as booth_candidate
 from fairserver.rooms.booths import live as booth_service
 from fairserver.rooms.booths import queue
+from fairserver.rooms.booths.access import access_booth_by_id
 from fairserver.rooms.booths.live import Booth, booth_room, is_staff
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.fairs import attendance
 from fairserver.socket.fairs.live import joined_fair
 from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
-from fairserver.store import booths as booth_store
-from fairserver.store import fairs as fair_store
 from fairserver.text import Line, Text
 
 events = EventRegistry()
@@ -77,21 +76,8 @@ async def visible_booth(
     services: Services, conn: Connection, booth_id: int
 ) -> tuple[Booth, FairAccess]:
     """The booth, in the fair this connection joined, when the caller may see it."""
-    fair_id = joined_fair(conn)
-    async with services.db.connect() as db_conn:
-        access = await fair_store.fair_access_by_id(db_conn, fair_id)
-        row = (
-            None if access is None else await booth_store.booth_in_fair(db_conn, fair_id, booth_id)
-        )
-    if access is None or row is None or not can(conn.actor, Right.BOOTH_VIEW, (access, row)):
-        raise NotFound()
-    booth = Booth(
-        id=int(row["id"]),
-        fair_id=fair_id,
-        company_id=int(row["company_id"]),
-        company_name=str(row["company_name"]),
-    )
-    return booth, access
+    found = await access_booth_by_id(services, conn.actor, joined_fair(conn), booth_id)
+    return found.booth, found.fair
 
 
 async def joined_booth(

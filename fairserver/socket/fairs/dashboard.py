@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fairserver.permissions import Right, can
+from fairserver.permissions import Right
 from fairserver.rooms.context import Services
-from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs import dashboard
 from fairserver.rooms.fairs import live as fairlive
+from fairserver.rooms.fairs.access import access_fair_by_id
 from fairserver.socket.fairs.live import joined_fair
 from fairserver.socket.kit import Connection, Empty, EventRegistry, Rate
-from fairserver.store import fairs as fair_store
 
 events = EventRegistry()
 MANAGERS = frozenset({"organiser", "admin"})
@@ -21,10 +20,7 @@ MANAGERS = frozenset({"organiser", "admin"})
 @events.on("fair.dashboard", Empty, roles=MANAGERS, rate=Rate(per_second=1, burst=5))
 async def watch_dashboard(services: Services, conn: Connection, payload: Empty) -> dict[str, Any]:
     fair_id = joined_fair(conn)
-    async with services.db.connect() as db_conn:
-        access = await fair_store.fair_access_by_id(db_conn, fair_id)
-    if access is None or not can(conn.actor, Right.FAIR_MANAGE, access):
-        raise NotFound()
+    access = await access_fair_by_id(services, conn.actor, fair_id, Right.FAIR_MANAGE)
     staff_room = fairlive.staff_room(fair_id)
     # fair.join put managers in the staff room already; entering again is harmless and
     # keeps this event correct on its own.

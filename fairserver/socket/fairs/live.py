@@ -11,8 +11,8 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs import attendance
 from fairserver.rooms.fairs import live as fairlive
+from fairserver.rooms.fairs.access import access_fair, access_fair_by_id
 from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
-from fairserver.store import fairs as fair_store
 from fairserver.text import Text
 
 events = EventRegistry()
@@ -34,11 +34,7 @@ class Announce(Payload):
 
 
 async def visible_fair(services: Services, conn: Connection, slug: str) -> FairAccess:
-    async with services.db.connect() as db_conn:
-        access = await fair_store.fair_access(db_conn, slug)
-    if access is None or not can(conn.actor, Right.FAIR_VIEW, access):
-        raise NotFound()
-    return access
+    return await access_fair(services, conn.actor, slug)
 
 
 def joined_fair(conn: Connection) -> int:
@@ -90,10 +86,7 @@ async def leave_fair(services: Services, conn: Connection, payload: FairLeave) -
 )
 async def announce(services: Services, conn: Connection, payload: Announce) -> dict[str, Any]:
     fair_id = joined_fair(conn)
-    async with services.db.connect() as db_conn:
-        access = await fair_store.fair_access_by_id(db_conn, fair_id)
-    if access is None or not can(conn.actor, Right.FAIR_MANAGE, access):
-        raise NotFound()
+    await access_fair_by_id(services, conn.actor, fair_id, Right.FAIR_MANAGE)
     return await fairlive.announce(services, conn.actor, fair_id, payload.body, payload.client_id)
 
 
