@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from fairserver.auth import Actor
+from fairserver.store.rows import FairRow
 
 
 class Right(StrEnum):
@@ -34,7 +35,7 @@ class Right(StrEnum):
 class FairAccess:
     """A fair with what its access rules need: who organises it and who takes part."""
 
-    fair: Mapping[str, Any]
+    fair: FairRow
     # Schools whose verified students may enter (organising school included).
     school_ids: frozenset[int] = frozenset()
     # company_id -> participation status (invited, applied, approved, ...).
@@ -42,11 +43,11 @@ class FairAccess:
 
     @property
     def id(self) -> int:
-        return int(self.fair["id"])
+        return self.fair.id
 
     @property
     def school_id(self) -> int:
-        return int(self.fair["school_id"])
+        return self.fair.school_id
 
     def company_status(self, company_id: int | None) -> str | None:
         return None if company_id is None else self.companies.get(company_id)
@@ -59,7 +60,7 @@ def _organises(actor: Actor, fa: FairAccess) -> bool:
 def _can_view_fair(actor: Actor, fa: FairAccess) -> bool:
     if actor.is_admin or _organises(actor, fa):
         return True
-    if not fa.fair["published"]:
+    if not fa.fair.published:
         return False
     if actor.role == "recruiter" and fa.company_status(actor.company_id) in {
         "invited",
@@ -67,7 +68,7 @@ def _can_view_fair(actor: Actor, fa: FairAccess) -> bool:
         "approved",
     }:
         return True
-    visibility = fa.fair["visibility"]
+    visibility = fa.fair.visibility
     if visibility == "open":
         return True
     # Campus-only and multi-school fairs are for verified students of their
@@ -78,9 +79,9 @@ def _can_view_fair(actor: Actor, fa: FairAccess) -> bool:
 
 
 def _can_join_fair(actor: Actor, fa: FairAccess) -> bool:
-    if actor.role != "student" or not fa.fair["published"]:
+    if actor.role != "student" or not fa.fair.published:
         return False
-    if fa.fair["visibility"] == "open":
+    if fa.fair.visibility == "open":
         return True
     return actor.verified and actor.school_id in fa.school_ids
 
@@ -104,7 +105,7 @@ def can(actor: Actor, right: Right, obj: Any = None) -> bool:
             fa = obj
             return (
                 actor.role == "recruiter"
-                and bool(fa.fair["published"])
+                and bool(fa.fair.published)
                 and fa.company_status(actor.company_id) in {None, "invited", "withdrawn"}
             )
         case Right.FAIR_JOIN:

@@ -145,7 +145,7 @@ async def test_a_missing_fair_is_missing_for_everyone(scene: Scene) -> None:
 
 async def test_visible_fairs_are_the_ones_access_fair_reaches(scene: Scene) -> None:
     for role, actor in scene.actors.items():
-        slugs = {fa.fair["slug"] for fa in await visible_fairs(scene.db, actor)}
+        slugs = {fa.fair.slug for fa in await visible_fairs(scene.db, actor)}
         reached = set()
         for slug in ("campus", "open", "draft"):
             try:

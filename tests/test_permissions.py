@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from fairserver.auth import ANONYMOUS, Actor
 from fairserver.permissions import FairAccess, Right, can
+from fairserver.store.rows import FairRow
 
 SCHOOL_A, SCHOOL_B, SCHOOL_C = 1, 2, 3
 COMPANY_A, COMPANY_B = 10, 20
@@ -23,9 +26,26 @@ ACTORS = {
 }
 
 
+def fair_row(visibility: str, published: bool) -> FairRow:
+    when = datetime(2027, 1, 10, tzinfo=UTC)
+    return FairRow(
+        id=1,
+        slug="f",
+        school_id=SCHOOL_A,
+        title="F",
+        description="",
+        starts_at=when,
+        ends_at=when + timedelta(hours=6),
+        timezone="Asia/Shanghai",
+        visibility=visibility,
+        published=published,
+        created_at=when,
+    )
+
+
 def fair(visibility: str, published: bool = True, schools: tuple[int, ...] = ()) -> FairAccess:
     return FairAccess(
-        fair={"id": 1, "school_id": SCHOOL_A, "visibility": visibility, "published": published},
+        fair=fair_row(visibility, published),
         school_ids=frozenset({SCHOOL_A, *schools}),
         companies={COMPANY_A: "approved"},
     )
@@ -82,7 +102,7 @@ def test_edit_booth_only_own_company() -> None:
 
 def test_booth_of_unapproved_company_is_hidden_from_visitors() -> None:
     access = FairAccess(
-        fair={"id": 1, "school_id": SCHOOL_A, "visibility": "open", "published": True},
+        fair=fair_row("open", True),
         school_ids=frozenset({SCHOOL_A}),
         companies={COMPANY_B: "applied"},
     )

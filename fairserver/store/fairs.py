@@ -10,21 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from fairserver.clock import utcnow
 from fairserver.permissions import FairAccess
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_one
+from fairserver.store.db import fetch_all, fetch_all_as, fetch_one, fetch_one_as
+from fairserver.store.rows import FairRow
 
 HALL_ORDER = {"booth": 0, "briefing": 1, "policy": 2, "registration": 3}
 
 
-async def _access_for(conn: AsyncConnection, fair: dict[str, Any]) -> FairAccess:
+async def _access_for(conn: AsyncConnection, fair: FairRow) -> FairAccess:
     schools = await conn.execute(
-        sa.select(t.fair_schools.c.school_id).where(t.fair_schools.c.fair_id == fair["id"])
+        sa.select(t.fair_schools.c.school_id).where(t.fair_schools.c.fair_id == fair.id)
     )
     companies = await conn.execute(
         sa.select(t.fair_companies.c.company_id, t.fair_companies.c.status).where(
-            t.fair_companies.c.fair_id == fair["id"]
+            t.fair_companies.c.fair_id == fair.id
         )
     )
-    school_ids = {int(r[0]) for r in schools} | {int(fair["school_id"])}
+    school_ids = {int(r[0]) for r in schools} | {int(fair.school_id)}
     return FairAccess(
         fair=fair,
         school_ids=frozenset(school_ids),
@@ -33,18 +34,20 @@ async def _access_for(conn: AsyncConnection, fair: dict[str, Any]) -> FairAccess
 
 
 async def fair_access(conn: AsyncConnection, slug: str) -> FairAccess | None:
-    fair = await fetch_one(conn, sa.select(t.fairs).where(t.fairs.c.slug == slug))
+    fair = await fetch_one_as(conn, sa.select(t.fairs).where(t.fairs.c.slug == slug), FairRow)
     return None if fair is None else await _access_for(conn, fair)
 
 
 async def fair_access_by_id(conn: AsyncConnection, fair_id: int) -> FairAccess | None:
-    fair = await fetch_one(conn, sa.select(t.fairs).where(t.fairs.c.id == fair_id))
+    fair = await fetch_one_as(conn, sa.select(t.fairs).where(t.fairs.c.id == fair_id), FairRow)
     return None if fair is None else await _access_for(conn, fair)
 
 
 async def all_fair_access(conn: AsyncConnection) -> list[FairAccess]:
     """Every fair with its access context, newest first: the caller filters with can()."""
-    fairs = await fetch_all(conn, sa.select(t.fairs).order_by(t.fairs.c.starts_at.desc()))
+    fairs = await fetch_all_as(
+        conn, sa.select(t.fairs).order_by(t.fairs.c.starts_at.desc()), FairRow
+    )
     schools = await fetch_all(conn, sa.select(t.fair_schools))
     companies = await fetch_all(conn, sa.select(t.fair_companies))
     by_fair_schools: dict[int, set[int]] = {}
@@ -56,8 +59,8 @@ async def all_fair_access(conn: AsyncConnection) -> list[FairAccess]:
     return [
         FairAccess(
             fair=f,
-            school_ids=frozenset(by_fair_schools.get(f["id"], set()) | {f["school_id"]}),
-            companies=by_fair_companies.get(f["id"], {}),
+            school_ids=frozenset(by_fair_schools.get(f.id, set()) | {f.school_id}),
+            companies=by_fair_companies.get(f.id, {}),
         )
         for f in fairs
     ]

@@ -73,7 +73,7 @@ async def search_page(request: web.Request) -> web.Response:
     if query is None:
         return render(request, "jobs.html", context, status=400)
     result = await jobs.search(request.app[DB], access.id, query, actor_of(request).user_id)
-    slug = access.fair["slug"]
+    slug = access.fair.slug
     context.update(result=result, page_links=_page_links(slug, query, result))
     return render(request, "jobs.html", context)
 
@@ -85,7 +85,7 @@ async def search_api(request: web.Request) -> web.Response:
     if query is None:
         return json_error("request.invalid", "the query is invalid", fields=errors)
     result = await jobs.search(request.app[DB], access.id, query, actor_of(request).user_id)
-    slug = access.fair["slug"]
+    slug = access.fair.slug
     return json_ok(
         {
             "jobs": [jobs.job_json(job, slug) for job in result.jobs],
@@ -131,7 +131,7 @@ async def interest(request: web.Request) -> web.Response:
     posted = await request.post()
     wanted = {"1": True, "0": False}.get(str(posted.get("interested", "")))
     await jobs.set_interest(request.app[DB], job["id"], actor.user_id, wanted)
-    default = f"/fairs/{access.fair['slug']}/jobs/{job['id']}"
+    default = f"/fairs/{access.fair.slug}/jobs/{job['id']}"
     raise web.HTTPSeeOther(safe_next(str(posted.get("next", "")), default))
 
 
@@ -166,7 +166,7 @@ def _job_form_page(
 
 
 def _back_to_booth(access: FairAccess, booth: dict[str, Any]) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(f"/fairs/{access.fair['slug']}/booths/{booth['id']}/edit?saved=1")
+    return web.HTTPSeeOther(f"/fairs/{access.fair.slug}/booths/{booth['id']}/edit?saved=1")
 
 
 @routes.get(BOOTH + "/jobs/new")

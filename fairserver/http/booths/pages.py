@@ -213,4 +213,4 @@ async def save(request: web.Request) -> web.Response:
         uploads_dir(request.app[SETTINGS]), logo_data, remove="remove_logo" in raw
     )
     await booths.save_booth(request.app[DB], booth, form, change)
-    raise web.HTTPSeeOther(f"/fairs/{access.fair['slug']}/booths/{booth['id']}/edit?saved=1")
+    raise web.HTTPSeeOther(f"/fairs/{access.fair.slug}/booths/{booth['id']}/edit?saved=1")

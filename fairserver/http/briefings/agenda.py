@@ -80,7 +80,7 @@ async def agenda(request: web.Request) -> web.Response:
         "agenda.html",
         {
             "fair": fa.fair,
-            "days": service.agenda_days(briefings, fa.fair["timezone"]),
+            "days": service.agenda_days(briefings, fa.fair.timezone),
             "editable": {b["id"] for b in briefings if _can_edit(actor, fa, b)},
             "can_schedule": _can_schedule_any(actor, fa),
         },
@@ -91,7 +91,7 @@ async def agenda(request: web.Request) -> web.Response:
 async def agenda_ics(request: web.Request) -> web.Response:
     fa = await visible_fair(request, request.match_info["slug"])
     briefings = [b for b in await _shown_briefings(request, fa) if b["status"] != "cancelled"]
-    slug = str(fa.fair["slug"])
+    slug = str(fa.fair.slug)
     body = service.briefing_calendar(fa.fair, briefings, _page_url(request, slug), utcnow())
     return _calendar_response(body, f"{slug}-agenda")
 
@@ -115,7 +115,7 @@ async def briefing_page(request: web.Request) -> web.Response:
 @routes.get(BRIEFING + ".ics")
 async def briefing_ics(request: web.Request) -> web.Response:
     fa, briefing = await _one_briefing(request)
-    slug = str(fa.fair["slug"])
+    slug = str(fa.fair.slug)
     body = service.briefing_calendar(fa.fair, [briefing], _page_url(request, slug), utcnow())
     return _calendar_response(body, f"{slug}-briefing-{briefing['id']}")
 
@@ -187,7 +187,7 @@ async def create_briefing(request: web.Request) -> web.Response:
         except service.ScheduleRefused as refused:
             errors = refused.errors
         else:
-            raise web.HTTPSeeOther(f"/fairs/{fa.fair['slug']}/briefings/{briefing_id}")
+            raise web.HTTPSeeOther(f"/fairs/{fa.fair.slug}/briefings/{briefing_id}")
     return await _render_form(request, fa, raw, errors)
 
 
@@ -200,7 +200,7 @@ async def _editable_briefing(request: web.Request) -> tuple[FairAccess, dict[str
 @routes.get(BRIEFING + "/edit")
 async def edit_briefing_page(request: web.Request) -> web.Response:
     fa, briefing = await _editable_briefing(request)
-    values = service.form_values(briefing, fa.fair["timezone"])
+    values = service.form_values(briefing, fa.fair.timezone)
     return await _render_form(request, fa, values, {}, briefing)
 
 
@@ -217,5 +217,5 @@ async def save_briefing(request: web.Request) -> web.Response:
         except service.ScheduleRefused as refused:
             errors = refused.errors
         else:
-            raise web.HTTPSeeOther(f"/fairs/{fa.fair['slug']}/briefings/{briefing['id']}")
+            raise web.HTTPSeeOther(f"/fairs/{fa.fair.slug}/briefings/{briefing['id']}")
     return await _render_form(request, fa, raw, errors, briefing)

@@ -22,7 +22,7 @@ async def questions_csv(request: web.Request) -> web.Response:
     fa, _briefing = await access_briefing(
         request.app[DB], actor_of(request), request.match_info["slug"], briefing_id, moderate=True
     )
-    text = await qa.questions_csv(request.app[DB], briefing_id, str(fa.fair["timezone"]))
+    text = await qa.questions_csv(request.app[DB], briefing_id, str(fa.fair.timezone))
     # The byte-order mark makes Excel read the file as UTF-8 (Chinese names).
     return web.Response(
         body=("\ufeff" + text).encode("utf-8"),

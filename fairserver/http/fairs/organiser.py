@@ -18,6 +18,7 @@ from fairserver.rooms.fairs import export
 from fairserver.rooms.fairs import halls as fair_halls
 from fairserver.rooms.fairs import organising as service
 from fairserver.rooms.fairs.access import access_fair
+from fairserver.store.rows import FairRow
 
 routes = web.RouteTableDef()
 
@@ -75,7 +76,7 @@ async def _fair_form_page(
     request: web.Request,
     values: dict[str, Any],
     errors: dict[str, str],
-    fair: dict[str, Any] | None = None,
+    fair: FairRow | None = None,
     status: int = 200,
 ) -> web.Response:
     schools = await accounts.schools(request.app[DB])
@@ -113,17 +114,17 @@ def _fair_school(actor: Actor, form: service.FairForm, current: int | None) -> i
     return form.school_id if form.school_id is not None else current
 
 
-async def _save(request: web.Request, actor: Actor, fair: dict[str, Any] | None) -> web.Response:
+async def _save(request: web.Request, actor: Actor, fair: FairRow | None) -> web.Response:
     form, errors, values = await _read_fair_form(request)
     if form is not None and not errors:
-        school_id = _fair_school(actor, form, None if fair is None else fair["school_id"])
+        school_id = _fair_school(actor, form, None if fair is None else fair.school_id)
         try:
             if school_id is None:
                 raise Refused(
                     "school_id", _("Choose a school from the list."), code="fair.unknown_school"
                 )
             slug = await service.save_fair(
-                request.app[DB], form, school_id, None if fair is None else fair["id"]
+                request.app[DB], form, school_id, None if fair is None else fair.id
             )
         except Refused as refused:
             errors = {refused.field: refused.message}
@@ -147,15 +148,15 @@ async def create_fair(request: web.Request) -> web.Response:
 async def edit_fair_page(request: web.Request) -> web.Response:
     _actor, access = await _managed_fair(request)
     halls = await fair_halls.halls(request.app[DB], access.id)
-    values = service.form_values(dict(access.fair), halls)
+    values = service.form_values(access.fair, halls)
     values["schools"] = {str(s) for s in access.school_ids - {access.school_id}}
-    return await _fair_form_page(request, values, {}, dict(access.fair))
+    return await _fair_form_page(request, values, {}, access.fair)
 
 
 @routes.post("/organiser/fairs/{slug}/edit")
 async def edit_fair(request: web.Request) -> web.Response:
     actor, access = await _managed_fair(request)
-    return await _save(request, actor, dict(access.fair))
+    return await _save(request, actor, access.fair)
 
 
 # Participation (F2)
@@ -216,7 +217,7 @@ async def decide_company(request: web.Request) -> web.Response:
         except Refused as refused:
             errors = {refused.field: refused.message}
         else:
-            raise web.HTTPSeeOther(f"/organiser/fairs/{access.fair['slug']}?{status}=1")
+            raise web.HTTPSeeOther(f"/organiser/fairs/{access.fair.slug}?{status}=1")
     return await _manage_page(request, access, errors, status=400)
 
 
@@ -230,7 +231,7 @@ async def invite_company(request: web.Request) -> web.Response:
         except Refused as refused:
             errors = {refused.field: refused.message}
         else:
-            raise web.HTTPSeeOther(f"/organiser/fairs/{access.fair['slug']}?invited=1")
+            raise web.HTTPSeeOther(f"/organiser/fairs/{access.fair.slug}?invited=1")
     return await _manage_page(request, access, errors, status=400)
 
 
@@ -245,7 +246,7 @@ async def export_csv(request: web.Request) -> web.Response:
         body=("\ufeff" + text).encode("utf-8"),
         content_type="text/csv",
         charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{access.fair["slug"]}-{kind}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{access.fair.slug}-{kind}.csv"'},
     )
 
 

@@ -71,10 +71,10 @@ async def policy_page(request: web.Request) -> web.Response:
 
 async def _entry_schools(request: web.Request, fa: FairAccess) -> list[dict[str, Any]]:
     """The schools whose students may enter; empty for an open fair (everyone may)."""
-    if fa.fair["visibility"] == "open":
+    if fa.fair.visibility == "open":
         return []
     schools = await accounts.schools(request.app[DB])
-    wanted = {fa.school_id} if fa.fair["visibility"] == "campus" else set(fa.school_ids)
+    wanted = {fa.school_id} if fa.fair.visibility == "campus" else set(fa.school_ids)
     return [school for school in schools if school["id"] in wanted]
 
 

@@ -19,6 +19,7 @@ from fairserver.permissions import FairAccess
 from fairserver.rooms.errors import FormRefused
 from fairserver.store import briefings as store
 from fairserver.store.db import Database
+from fairserver.store.rows import FairRow
 from fairserver.text import Line, Text, clean
 
 # P1: up to 4 co-presenters share one stage.
@@ -117,15 +118,15 @@ def utc_window(form: BriefingForm, timezone: str) -> tuple[datetime, datetime]:
     return starts, starts + timedelta(minutes=form.duration)
 
 
-def _window_message(fair: Mapping[str, Any]) -> str:
-    zone = ZoneInfo(fair["timezone"])
+def _window_message(fair: FairRow) -> str:
+    zone = ZoneInfo(fair.timezone)
     locale = current_locale()
     return _(
         "The briefing must start and end during the fair: from %(start)s to %(end)s (%(tz)s)."
     ) % {
-        "start": format_datetime(fair["starts_at"], "short", tzinfo=zone, locale=locale),
-        "end": format_datetime(fair["ends_at"], "short", tzinfo=zone, locale=locale),
-        "tz": fair["timezone"],
+        "start": format_datetime(fair.starts_at, "short", tzinfo=zone, locale=locale),
+        "end": format_datetime(fair.ends_at, "short", tzinfo=zone, locale=locale),
+        "tz": fair.timezone,
     }
 
 
@@ -133,8 +134,8 @@ async def _refusals(
     conn: AsyncConnection, fa: FairAccess, company_id: int | None, form: BriefingForm
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
-    starts, ends = utc_window(form, fa.fair["timezone"])
-    if not (fa.fair["starts_at"] <= starts and ends <= fa.fair["ends_at"]):
+    starts, ends = utc_window(form, fa.fair.timezone)
+    if not (fa.fair.starts_at <= starts and ends <= fa.fair.ends_at):
         errors["start"] = _window_message(fa.fair)
     if company_id is None or fa.company_status(company_id) != "approved":
         errors["company"] = _("Choose a company taking part in this fair.")
@@ -146,7 +147,7 @@ async def _refusals(
 
 
 def _values(fa: FairAccess, company_id: int, form: BriefingForm, status: str) -> dict[str, Any]:
-    starts, ends = utc_window(form, fa.fair["timezone"])
+    starts, ends = utc_window(form, fa.fair.timezone)
     return {
         "company_id": company_id,
         "title": form.title,
@@ -217,12 +218,12 @@ def form_values(briefing: Mapping[str, Any], timezone: str) -> dict[str, Any]:
     }
 
 
-def window_inputs(fair: Mapping[str, Any]) -> dict[str, str]:
+def window_inputs(fair: FairRow) -> dict[str, str]:
     """The fair's window as datetime-local bounds (min/max of the start field)."""
-    zone = ZoneInfo(fair["timezone"])
-    last_start = fair["ends_at"] - timedelta(minutes=MIN_MINUTES)
+    zone = ZoneInfo(fair.timezone)
+    last_start = fair.ends_at - timedelta(minutes=MIN_MINUTES)
     return {
-        "min": fair["starts_at"].astimezone(zone).strftime(LOCAL_INPUT_FORMAT),
+        "min": fair.starts_at.astimezone(zone).strftime(LOCAL_INPUT_FORMAT),
         "max": last_start.astimezone(zone).strftime(LOCAL_INPUT_FORMAT),
     }
 
@@ -287,7 +288,7 @@ def _event(briefing: Mapping[str, Any], url: str, now: datetime) -> Event:
 
 
 def briefing_calendar(
-    fair: Mapping[str, Any],
+    fair: FairRow,
     briefings: Iterable[Mapping[str, Any]],
     page_url: Callable[[int], str],
     now: datetime,
@@ -298,7 +299,7 @@ def briefing_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", fair["title"])
+    calendar.add("x-wr-calname", fair.title)
     for briefing in briefings:
         calendar.add_component(_event(briefing, page_url(briefing["id"]), now))
     return bytes(calendar.to_ical())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +29,7 @@ from fairserver.rooms.fairs import live as fairlive
 from fairserver.rooms.notify import Outbound
 from fairserver.store import dashboard as store
 from fairserver.store import fairs as fair_store
+from fairserver.store.rows import FairRow
 from fairserver.tasks import cancelling, stop_tasks
 
 log = logging.getLogger(__name__)
@@ -116,15 +117,15 @@ def _attention_first(booth: BoothLive) -> tuple[bool, bool, str, int]:
     return (not (booth.unstaffed and waiting), not booth.unstaffed, booth.company, booth.booth_id)
 
 
-async def snapshot(services: Services, fair: Mapping[str, Any]) -> Dashboard:
-    fair_id = int(fair["id"])
+async def snapshot(services: Services, fair: FairRow) -> Dashboard:
+    fair_id = int(fair.id)
     now = services.clock()
     async with services.db.connect() as conn:
         rows = await fair_store.booth_list(conn, fair_id)
         queues = await store.queue_counts(conn, (int(r["id"]) for r in rows))
         briefing_rows = await store.current_briefings(conn, fair_id, now, BRIEFINGS_SHOWN)
         visitors_today = await store.visitors_since(
-            conn, fair_id, day_start(now, str(fair["timezone"]))
+            conn, fair_id, day_start(now, str(fair.timezone))
         )
     booths = []
     for row in rows:
@@ -156,10 +157,10 @@ async def snapshot(services: Services, fair: Mapping[str, Any]) -> Dashboard:
     )
 
 
-async def publish(services: Services, fair: Mapping[str, Any]) -> bool:
+async def publish(services: Services, fair: FairRow) -> bool:
     """Sends the snapshot to the fair's managers when it changed; False when another
     worker has this tick or nothing changed."""
-    fair_id = int(fair["id"])
+    fair_id = int(fair.id)
     key = f"{fairlive.staff_room(fair_id)}:dashboard"
     if not await services.live.claim(f"{key}-tick", services.worker_id, TICK_SECONDS * 0.9):
         return False
@@ -179,7 +180,7 @@ StillWatching = Callable[[], bool]
 
 @dataclass
 class Watched:
-    fair: Mapping[str, Any]
+    fair: FairRow
     # connection id -> whether that connection still watches (it may have left the fair)
     watchers: dict[str, StillWatching] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
@@ -192,9 +193,9 @@ class Tickers:
     fairs: dict[int, Watched] = field(default_factory=dict)
 
     def watch(
-        self, services: Services, fair: Mapping[str, Any], connection_id: str, still: StillWatching
+        self, services: Services, fair: FairRow, connection_id: str, still: StillWatching
     ) -> None:
-        fair_id = int(fair["id"])
+        fair_id = int(fair.id)
         watched = self.fairs.setdefault(fair_id, Watched(fair=fair))
         watched.fair = fair
         watched.watchers[connection_id] = still

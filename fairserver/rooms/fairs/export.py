@@ -122,7 +122,7 @@ async def export_fair_csv(db: Database, fair_id: int, kind: str) -> str:
         if access is None:
             raise UnknownExport(f"fair {fair_id}")
         rows = await query(conn, fair_id)
-    zone = ZoneInfo(str(access.fair["timezone"]))
+    zone = ZoneInfo(str(access.fair.timezone))
     return _write(columns, (_shown(row, access.school_id) for row in rows), zone)
 
 

@@ -16,6 +16,7 @@ from fairserver.rooms.errors import Refused
 from fairserver.store import fairs as fair_store
 from fairserver.store import organiser as store
 from fairserver.store.db import Database
+from fairserver.store.rows import FairRow
 from fairserver.text import Line, Text
 
 HALL_KINDS = ("booth", "briefing", "policy", "registration")
@@ -145,16 +146,20 @@ class FairForm(Form):
         return errors
 
 
-def form_values(fair: dict[str, Any], halls: list[dict[str, Any]]) -> dict[str, Any]:
+def form_values(fair: FairRow, halls: list[dict[str, Any]]) -> dict[str, Any]:
     """An existing fair as the edit form's values (local times in the fair's zone)."""
-    zone = ZoneInfo(fair["timezone"])
+    zone = ZoneInfo(fair.timezone)
     values: dict[str, Any] = {
-        key: fair[key] for key in ("slug", "title", "description", "timezone", "visibility")
+        "slug": fair.slug,
+        "title": fair.title,
+        "description": fair.description,
+        "timezone": fair.timezone,
+        "visibility": fair.visibility,
     }
-    values["starts_at"] = fair["starts_at"].astimezone(zone).strftime(LOCAL_FORMAT)
-    values["ends_at"] = fair["ends_at"].astimezone(zone).strftime(LOCAL_FORMAT)
-    values["published"] = "1" if fair["published"] else ""
-    values["school_id"] = str(fair["school_id"])
+    values["starts_at"] = fair.starts_at.astimezone(zone).strftime(LOCAL_FORMAT)
+    values["ends_at"] = fair.ends_at.astimezone(zone).strftime(LOCAL_FORMAT)
+    values["published"] = "1" if fair.published else ""
+    values["school_id"] = str(fair.school_id)
     for hall in halls:
         values[f"hall_{hall['kind']}"] = "1"
         values[f"hall_{hall['kind']}_title"] = hall["title"]
