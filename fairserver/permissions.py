@@ -1,7 +1,7 @@
 """Roles to rights: one function, can(actor, right, obj), that every route asks.
 
-Objects are plain values the caller has already loaded (a FairAccess, a booth
-row). can() does no I/O, so it is cheap to call per event and easy to test
+Objects are plain values the caller has already loaded: a FairAccess for fair rights,
+(FairAccess, company id) for booth rights, a school id for school rights. can() does no I/O, so it is cheap to call per event and easy to test
 exhaustively. Callers turn a False into the same not_found as a missing object.
 """
 
@@ -86,9 +86,10 @@ def _can_join_fair(actor: Actor, fa: FairAccess) -> bool:
     return actor.verified and actor.school_id in fa.school_ids
 
 
-def _booth_fair(obj: Any) -> tuple[FairAccess, Mapping[str, Any]]:
-    fa, booth = obj
-    return fa, booth
+def _booth_fair(obj: Any) -> tuple[FairAccess, int]:
+    """A booth right's object: (the fair, the company whose booth it is)."""
+    fa, company_id = obj
+    return fa, int(company_id)
 
 
 def can(actor: Actor, right: Right, obj: Any = None) -> bool:
@@ -111,18 +112,18 @@ def can(actor: Actor, right: Right, obj: Any = None) -> bool:
         case Right.FAIR_JOIN:
             return _can_join_fair(actor, obj)
         case Right.BOOTH_VIEW:
-            fa, booth = _booth_fair(obj)
+            fa, company_id = _booth_fair(obj)
             if not _can_view_fair(actor, fa):
                 return False
-            own = actor.role == "recruiter" and actor.company_id == booth["company_id"]
+            own = actor.role == "recruiter" and actor.company_id == company_id
             return (
                 own
-                or fa.company_status(booth["company_id"]) == "approved"
+                or fa.company_status(company_id) == "approved"
                 or (actor.is_admin or _organises(actor, fa))
             )
         case Right.BOOTH_EDIT:
-            fa, booth = _booth_fair(obj)
-            own = actor.role == "recruiter" and actor.company_id == booth["company_id"]
+            fa, company_id = _booth_fair(obj)
+            own = actor.role == "recruiter" and actor.company_id == company_id
             return actor.is_admin or (own and fa.company_status(actor.company_id) is not None)
         case Right.JOB_INTEREST:
             return _can_join_fair(actor, obj)

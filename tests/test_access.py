@@ -182,7 +182,7 @@ async def test_a_booth_is_seen_by_the_fairs_viewers(scene: Scene) -> None:
         scene.db, scene.actors["student_a"], w.campus_fair, w.booth_a_campus
     )
     assert found.booth == Booth(w.booth_a_campus, w.campus_fair, w.company_a, "Company A")
-    assert found.fair.id == w.campus_fair and found.row["company_slug"] == "company-a"
+    assert found.fair.id == w.campus_fair and found.row.company_slug == "company-a"
 
 
 async def test_a_booth_is_edited_by_its_company_and_admins(scene: Scene) -> None:

@@ -97,7 +97,7 @@ def test_manage_fair() -> None:
 
 def test_edit_booth_only_own_company() -> None:
     booth = {"id": 5, "company_id": COMPANY_A}
-    assert who(Right.BOOTH_EDIT, (fair("campus"), booth)) == {"recruiter_a", "admin"}
+    assert who(Right.BOOTH_EDIT, (fair("campus"), booth["company_id"])) == {"recruiter_a", "admin"}
 
 
 def test_booth_of_unapproved_company_is_hidden_from_visitors() -> None:
@@ -107,7 +107,11 @@ def test_booth_of_unapproved_company_is_hidden_from_visitors() -> None:
         companies={COMPANY_B: "applied"},
     )
     booth = {"id": 6, "company_id": COMPANY_B}
-    assert who(Right.BOOTH_VIEW, (access, booth)) == {"recruiter_b", "organiser_a", "admin"}
+    assert who(Right.BOOTH_VIEW, (access, booth["company_id"])) == {
+        "recruiter_b",
+        "organiser_a",
+        "admin",
+    }
 
 
 def test_roster_import_only_own_school() -> None:

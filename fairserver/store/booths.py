@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_one
+from fairserver.store.db import fetch_all, fetch_one, fetch_one_as
+from fairserver.store.rows import BoothRow
 
 
 def interested_flag(viewer_id: int | None) -> sa.ColumnElement[bool]:
@@ -22,9 +23,7 @@ def interested_flag(viewer_id: int | None) -> sa.ColumnElement[bool]:
     )
 
 
-async def booth_in_fair(
-    conn: AsyncConnection, fair_id: int, booth_id: int
-) -> dict[str, Any] | None:
+async def booth_in_fair(conn: AsyncConnection, fair_id: int, booth_id: int) -> BoothRow | None:
     """The booth with its company's name, or None when it is not in this fair."""
     b, c = t.booths, t.companies
     stmt = (
@@ -37,7 +36,7 @@ async def booth_in_fair(
         .select_from(b.join(c, c.c.id == b.c.company_id))
         .where(b.c.id == booth_id, b.c.fair_id == fair_id)
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, BoothRow)
 
 
 async def documents(conn: AsyncConnection, booth_id: int) -> list[dict[str, Any]]:

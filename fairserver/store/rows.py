@@ -21,3 +21,20 @@ class FairRow:
     visibility: str  # campus | multi | open
     published: bool
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BoothRow:
+    """A booth as stored, with its company's name, slug and website."""
+
+    id: int
+    fair_id: int
+    company_id: int
+    tagline: str
+    description_md: str
+    video_url: str
+    logo: str
+    updated_at: datetime
+    company_name: str
+    company_slug: str
+    company_website: str

@@ -26,6 +26,7 @@ from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.booths import jobs
 from fairserver.rooms.booths.access import access_booth_job, access_job
 from fairserver.rooms.errors import Refused
+from fairserver.store.rows import BoothRow
 
 routes = web.RouteTableDef()
 
@@ -150,7 +151,7 @@ def _job_values(job: dict[str, Any]) -> dict[str, str]:
 def _job_form_page(
     request: web.Request,
     access: FairAccess,
-    booth: dict[str, Any],
+    booth: BoothRow,
     job_id: int | None,
     values: dict[str, str],
     errors: dict[str, str],
@@ -165,8 +166,8 @@ def _job_form_page(
     return render(request, "jobs_form.html", context, status=400 if errors else 200)
 
 
-def _back_to_booth(access: FairAccess, booth: dict[str, Any]) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(f"/fairs/{access.fair.slug}/booths/{booth['id']}/edit?saved=1")
+def _back_to_booth(access: FairAccess, booth: BoothRow) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"/fairs/{access.fair.slug}/booths/{booth.id}/edit?saved=1")
 
 
 @routes.get(BOOTH + "/jobs/new")
@@ -185,7 +186,7 @@ async def add_job(request: web.Request) -> web.Response:
     raise _back_to_booth(access, booth)
 
 
-async def _editable_job(request: web.Request) -> tuple[FairAccess, dict[str, Any], dict[str, Any]]:
+async def _editable_job(request: web.Request) -> tuple[FairAccess, BoothRow, dict[str, Any]]:
     found, job = await access_booth_job(
         request.app[DB],
         require_login(request),

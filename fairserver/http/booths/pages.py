@@ -27,6 +27,7 @@ from fairserver.rooms.booths.access import access_booth
 from fairserver.rooms.errors import NotFound, Refused
 from fairserver.rooms.fairs import halls as fair_halls
 from fairserver.settings import Settings
+from fairserver.store.rows import BoothRow
 
 routes = web.RouteTableDef()
 
@@ -43,7 +44,7 @@ def uploads_dir(settings: Settings) -> Path:
     return settings.web_dir.parent / "var" / "uploads" / "logos"
 
 
-async def booth_of(request: web.Request, right: Right) -> tuple[FairAccess, dict[str, Any]]:
+async def booth_of(request: web.Request, right: Right) -> tuple[FairAccess, BoothRow]:
     """The fair and the booth named in the URL, when the caller has `right` on the booth;
     a booth of another fair is missing."""
     found = await access_booth(
@@ -56,7 +57,7 @@ async def booth_of(request: web.Request, right: Right) -> tuple[FairAccess, dict
     return found.fair, found.row
 
 
-async def editable_booth(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
+async def editable_booth(request: web.Request) -> tuple[FairAccess, BoothRow]:
     """The booth, when the caller may edit it (its company's recruiters, admins)."""
     require_login(request)
     return await booth_of(request, Right.BOOTH_EDIT)
@@ -73,8 +74,8 @@ async def hall(request: web.Request) -> web.Response:
 async def booth_page(request: web.Request) -> web.Response:
     access, booth = await booth_of(request, Right.BOOTH_VIEW)
     actor = actor_of(request)
-    documents = await booths.documents(request.app[DB], booth["id"])
-    jobs = await booths.booth_jobs(request.app[DB], booth["id"], actor.user_id)
+    documents = await booths.documents(request.app[DB], booth.id)
+    jobs = await booths.booth_jobs(request.app[DB], booth.id, actor.user_id)
     links = [{"title": d["title"], "href": booths.link_href(d["url"])} for d in documents]
     return render(
         request,
@@ -83,10 +84,10 @@ async def booth_page(request: web.Request) -> web.Response:
             "fair": access.fair,
             "booth": booth,
             "documents": [d for d in links if d["href"]],
-            "video_href": booths.link_href(booth["video_url"]),
-            "website_href": booths.link_href(booth["company_website"]),
+            "video_href": booths.link_href(booth.video_url),
+            "website_href": booths.link_href(booth.company_website),
             "jobs": jobs,
-            "can_edit": can(actor, Right.BOOTH_EDIT, (access, booth)),
+            "can_edit": can(actor, Right.BOOTH_EDIT, (access, booth.company_id)),
         },
     )
 
@@ -99,7 +100,7 @@ async def logo(request: web.Request) -> web.Response:
         _access, booth = await booth_of(request, Right.BOOTH_EDIT)
     settings = request.app[SETTINGS]
     found = await booths.read_logo(
-        settings.booths_dir, uploads_dir(settings), booth["company_slug"], booth["logo"]
+        settings.booths_dir, uploads_dir(settings), booth.company_slug, booth.logo
     )
     if found is None:
         not_found()
@@ -111,8 +112,8 @@ async def logo(request: web.Request) -> web.Response:
     )
 
 
-def _edit_values(booth: dict[str, Any], documents: list[dict[str, Any]]) -> dict[str, str]:
-    values = {name: str(booth[name]) for name in PROFILE_FIELDS}
+def _edit_values(booth: BoothRow, documents: list[dict[str, Any]]) -> dict[str, str]:
+    values = {name: str(getattr(booth, name)) for name in PROFILE_FIELDS}
     for i, doc in enumerate(documents[: booths.MAX_DOCUMENTS]):
         values[f"doc_title_{i}"] = doc["title"]
         values[f"doc_url_{i}"] = doc["url"]
@@ -128,12 +129,12 @@ def _document_rows(values: dict[str, str]) -> int:
 async def _render_edit(
     request: web.Request,
     access: FairAccess,
-    booth: dict[str, Any],
+    booth: BoothRow,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> web.Response:
-    documents = await booths.documents(request.app[DB], booth["id"])
-    jobs = await booths.booth_jobs(request.app[DB], booth["id"])
+    documents = await booths.documents(request.app[DB], booth.id)
+    jobs = await booths.booth_jobs(request.app[DB], booth.id)
     values = values if values is not None else _edit_values(booth, documents)
     return render(
         request,
@@ -213,4 +214,4 @@ async def save(request: web.Request) -> web.Response:
         uploads_dir(request.app[SETTINGS]), logo_data, remove="remove_logo" in raw
     )
     await booths.save_booth(request.app[DB], booth, form, change)
-    raise web.HTTPSeeOther(f"/fairs/{access.fair.slug}/booths/{booth['id']}/edit?saved=1")
+    raise web.HTTPSeeOther(f"/fairs/{access.fair.slug}/booths/{booth.id}/edit?saved=1")

@@ -21,6 +21,7 @@ from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
 from fairserver.store import job_search
 from fairserver.store.db import Database
+from fairserver.store.rows import BoothRow
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,11 @@ class BoothAccess:
     """A booth with its fair: what the booth rules (and the pages) need."""
 
     fair: FairAccess
-    # The booth row, with company_name, company_slug and company_website.
-    row: dict[str, Any]
+    row: BoothRow
 
     @property
     def id(self) -> int:
-        return int(self.row["id"])
+        return self.row.id
 
     @property
     def booth(self) -> Booth:
@@ -41,17 +41,17 @@ class BoothAccess:
         return Booth(
             id=self.id,
             fair_id=self.fair.id,
-            company_id=int(self.row["company_id"]),
-            company_name=str(self.row["company_name"]),
+            company_id=self.row.company_id,
+            company_name=self.row.company_name,
         )
 
 
 def _checked(
-    actor: Actor, access: FairAccess | None, row: dict[str, Any] | None, right: Rights
+    actor: Actor, access: FairAccess | None, row: BoothRow | None, right: Rights
 ) -> BoothAccess:
     if access is None or row is None:
         raise NotFound()
-    require(actor, right, (access, row))
+    require(actor, right, (access, row.company_id))
     return BoothAccess(access, row)
 
 
@@ -92,7 +92,7 @@ async def access_job(
         job = await job_search.job_in_fair(conn, access.id, job_id, actor.user_id)
     if job is None:
         raise NotFound()
-    require(actor, Right.BOOTH_VIEW, (access, {"company_id": job["company_id"]}))
+    require(actor, Right.BOOTH_VIEW, (access, job["company_id"]))
     return access, job
 
 

@@ -17,6 +17,7 @@ from fairserver.store import booths as booth_store
 from fairserver.store import job_search
 from fairserver.store import jobs as job_store
 from fairserver.store.db import Database
+from fairserver.store.rows import BoothRow
 from fairserver.text import Line, Text
 
 PAGE_SIZE = 20
@@ -166,21 +167,22 @@ class JobForm(BaseModel):
         return value
 
 
-async def add_job(db: Database, booth: Mapping[str, Any], form: JobForm) -> int:
+async def add_job(db: Database, booth: BoothRow, form: JobForm) -> int:
     async with db.begin() as conn:
-        return await job_store.insert_job(conn, dict(booth), form.model_dump())
+        keys = {"id": booth.id, "fair_id": booth.fair_id, "company_id": booth.company_id}
+        return await job_store.insert_job(conn, keys, form.model_dump())
 
 
-async def edit_job(db: Database, booth: Mapping[str, Any], job_id: int, form: JobForm) -> None:
+async def edit_job(db: Database, booth: BoothRow, job_id: int, form: JobForm) -> None:
     async with db.begin() as conn:
-        if await booth_store.job_in_booth(conn, int(booth["id"]), job_id) is None:
+        if await booth_store.job_in_booth(conn, booth.id, job_id) is None:
             raise Refused("form", _("This job no longer exists."), code="job.gone")
-        await job_store.update_job(conn, job_id, int(booth["company_id"]), form.model_dump())
+        await job_store.update_job(conn, job_id, booth.company_id, form.model_dump())
 
 
-async def delete_job(db: Database, booth: Mapping[str, Any], job_id: int) -> bool:
+async def delete_job(db: Database, booth: BoothRow, job_id: int) -> bool:
     async with db.begin() as conn:
-        return await booth_store.delete_job(conn, int(booth["id"]), job_id)
+        return await booth_store.delete_job(conn, booth.id, job_id)
 
 
 async def fair_companies(db: Database, fair_id: int) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ import asyncio
 import re
 import secrets
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from fairserver.rooms.errors import Refused
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
 from fairserver.store.db import Database
+from fairserver.store.rows import BoothRow
 from fairserver.text import Line, Text, clean
 
 MAX_DOCUMENTS = 10
@@ -187,9 +187,7 @@ class LogoChange:
     remove: bool = False
 
 
-async def save_booth(
-    db: Database, booth: Mapping[str, Any], form: BoothForm, logo: LogoChange
-) -> None:
+async def save_booth(db: Database, booth: BoothRow, form: BoothForm, logo: LogoChange) -> None:
     """Saves the profile, documents and logo together; the old uploaded logo goes after."""
     values: dict[str, Any] = {
         "tagline": form.tagline,
@@ -200,23 +198,23 @@ async def save_booth(
     if logo.data is not None:
         kind = logo_kind(logo.data)
         new_name = await asyncio.to_thread(
-            _write_upload, logo.uploads_dir, int(booth["id"]), kind, logo.data
+            _write_upload, logo.uploads_dir, booth.id, kind, logo.data
         )
         values["logo"] = UPLOAD_PREFIX + new_name
     elif logo.remove:
         values["logo"] = ""
     try:
         async with db.begin() as conn:
-            await store.update_booth(conn, int(booth["id"]), values)
+            await store.update_booth(conn, booth.id, values)
             await store.replace_documents(
-                conn, int(booth["id"]), [(d.title, d.url) for d in form.documents]
+                conn, booth.id, [(d.title, d.url) for d in form.documents]
             )
     except BaseException:
         if new_name is not None:
             await asyncio.to_thread(_remove_upload, logo.uploads_dir, UPLOAD_PREFIX + new_name)
         raise
-    if "logo" in values and booth["logo"] != values["logo"]:
-        await asyncio.to_thread(_remove_upload, logo.uploads_dir, str(booth["logo"]))
+    if "logo" in values and booth.logo != values["logo"]:
+        await asyncio.to_thread(_remove_upload, logo.uploads_dir, booth.logo)
 
 
 async def apply_to_fair(db: Database, fair_id: int, company_id: int, message: str) -> None:
