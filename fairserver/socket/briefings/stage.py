@@ -14,7 +14,6 @@ from pydantic import Field
 
 from fairserver.rooms.briefings import stage as service
 from fairserver.rooms.briefings.live import Seat, briefing_room
-from fairserver.rooms.briefings.stage_lines import WatchMode
 from fairserver.rooms.context import Services
 from fairserver.rooms.media.homes import (
     Handler,
@@ -27,6 +26,7 @@ from fairserver.rooms.media.homes import (
 from fairserver.socket.briefings.live import BriefingRef, active_seat, seat_of
 from fairserver.socket.kit import Connection, EventRegistry, Rate
 from fairserver.webrtc.ice import browser_ice_servers
+from fairserver.webrtc.session import WatchMode
 
 events = EventRegistry()
 
@@ -48,7 +48,8 @@ class WatchOffer(Offer):
 
 
 def _still_seated(conn: Connection, briefing_id: int) -> service.StillSeated:
-    """For the stage's seat check: leaving the briefing or a ban removes the room."""
+    """Leaving the briefing or a ban removes the room (and says so: stage.seat_lost); this
+    check covers a seat lost while the offer was being answered, and remote homes."""
     room = briefing_room(briefing_id)
     return lambda: room in conn.rooms
 
@@ -100,7 +101,7 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
 
 
 def stage_home(briefing_id: int) -> str:
-    return f"stage:{briefing_id}"
+    return service.home_key(briefing_id)
 
 
 async def _at_home(
