@@ -32,13 +32,14 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from fairserver.auth import Actor
 from fairserver.rooms.briefings import live as briefing_service
 from fairserver.rooms.briefings.live import Seat, briefing_room
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
+from fairserver.rooms.media.homes import Caller, HomeCommand, HomeRoutes, Seated
 from fairserver.rooms.notify import Outbound
 from fairserver.store import briefings as briefing_store
 from fairserver.webrtc.forwarding import MediaRoom
@@ -344,3 +345,84 @@ async def leave(services: Services, connection_id: str) -> None:
     with contextlib.suppress(Exception):
         await stage.close(viewer_id(connection_id))
     await stage.close(publisher_id(connection_id))
+
+
+# --- on the media home (rooms/media/homes.py): typed calls, each run by the function above
+
+
+class StageCall(HomeCommand):
+    connection_id: str
+    caller: Caller
+    seat: Seat
+
+
+class StageState(StageCall):
+    call: ClassVar[str] = "stage.state"
+
+
+class StagePublish(StageCall):
+    call: ClassVar[str] = "stage.publish"
+    sdp: str
+
+
+class StageUnpublish(StageCall):
+    call: ClassVar[str] = "stage.unpublish"
+
+
+class StageWatch(StageCall):
+    call: ClassVar[str] = "stage.watch"
+    sdp: str
+    mode: WatchMode = "full"
+
+
+class StageUnwatch(StageCall):
+    call: ClassVar[str] = "stage.unwatch"
+
+
+class StageLeave(HomeCommand):
+    """Sent by a remote caller's worker when its socket loses the seat or disconnects."""
+
+    call: ClassVar[str] = "stage.leave"
+    connection_id: str
+
+
+HOME_ROUTES = HomeRoutes()
+
+
+@HOME_ROUTES.on(StageState)
+async def _state(services: Services, command: StageState, seated: Seated) -> dict[str, Any]:
+    return state(services, command.seat.briefing_id)
+
+
+@HOME_ROUTES.on(StagePublish)
+async def _publish(services: Services, command: StagePublish, seated: Seated) -> dict[str, str]:
+    actor = command.caller.actor()
+    return await publish(services, command.connection_id, actor, command.seat, command.sdp, seated)
+
+
+@HOME_ROUTES.on(StageUnpublish)
+async def _unpublish(services: Services, command: StageUnpublish, seated: Seated) -> None:
+    await unpublish(services, command.connection_id, command.caller.actor(), command.seat)
+
+
+@HOME_ROUTES.on(StageWatch)
+async def _watch(services: Services, command: StageWatch, seated: Seated) -> dict[str, Any]:
+    actor, seat = command.caller.actor(), command.seat
+    return await watch(
+        services, command.connection_id, actor, seat, command.sdp, seated, command.mode
+    )
+
+
+@HOME_ROUTES.on(StageUnwatch)
+async def _unwatch(services: Services, command: StageUnwatch, seated: Seated) -> None:
+    await unwatch(services, command.connection_id)
+
+
+@HOME_ROUTES.on(StageLeave)
+async def _leave(services: Services, command: StageLeave, seated: Seated) -> None:
+    await leave(services, command.connection_id)
+
+
+def live_here(services: Services, room: str) -> bool:
+    """For the home's lease: the stage ``room`` ("stage:<id>") has peers on this worker."""
+    return int(room.split(":", 1)[1]) in services.stage.rooms
