@@ -1,8 +1,9 @@
 """Roles to rights: one function, can(actor, right, obj), that every route asks.
 
 Objects are plain values the caller has already loaded: a FairAccess for fair rights,
-(FairAccess, company id) for booth rights, a school id for school rights. can() does no I/O, so it is cheap to call per event and easy to test
-exhaustively. Callers turn a False into the same not_found as a missing object.
+(FairAccess, company id) for booth rights, a school id for school rights. can() does no
+I/O, so it is cheap to call per event and easy to test exhaustively. Callers turn a False
+into the same not_found as a missing object.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from fairserver.auth import Actor
-from fairserver.store.rows import FairRow
+from fairserver.rows import FairRow
 
 
 class Right(StrEnum):

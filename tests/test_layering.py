@@ -108,3 +108,17 @@ def test_the_transports_do_not_import_the_store() -> None:
         "fairserver.socket", ("fairserver.store",)
     )
     assert offenders == []
+
+
+def test_rooms_import_no_transport_or_media_library() -> None:
+    # rooms/ keeps the policy; aiortc and PyAV stay in fairserver.webrtc, the web and
+    # socket servers in fairserver.http and fairserver.socket.
+    forbidden = ("aiohttp", "socketio", "engineio", "aiortc", "av")
+    assert _offenders("fairserver.rooms", forbidden) == []
+
+
+def test_the_rooms_rule_would_catch_an_offender() -> None:
+    # Guards the rule itself: webrtc imports aiortc and av, and is seen doing so.
+    found = _offenders("fairserver.webrtc", ("aiortc", "av"))
+    assert "fairserver.webrtc.session imports aiortc" in found
+    assert "fairserver.webrtc.recorder imports av" in found

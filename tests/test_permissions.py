@@ -8,7 +8,7 @@ import pytest
 
 from fairserver.auth import ANONYMOUS, Actor
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.store.rows import FairRow
+from fairserver.rows import FairRow
 
 SCHOOL_A, SCHOOL_B, SCHOOL_C = 1, 2, 3
 COMPANY_A, COMPANY_B = 10, 20

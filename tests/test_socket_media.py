@@ -166,6 +166,22 @@ async def test_third_parties_are_refused_and_leaving_closes_the_peer(
     await wait_until(lambda: len(registry_of(client)) == 0, 5, "every peer closed")
 
 
+async def test_a_lost_seat_closes_the_peers_before_the_ack(
+    client: TestClient[Any, Any], world: World, browsers: PeerRegistry
+) -> None:
+    # Seat loss is an event (stage.seat_lost), not a poll: nothing is left to wait for.
+    bid = await make_briefing(client, world)
+    async with live_presenter(client, world, bid, browsers) as pres:
+        async with seated(client, world, "student_a", bid) as (alice, _):
+            ok(await send_offer(alice, "media.watch", bid, viewer_browser(browsers, "v")[0]))
+            assert len(registry_of(client)) == 2
+            ok(await alice.call("briefing.leave", {"briefing_id": bid}))
+            assert len(registry_of(client)) == 1
+        ok(await pres.call("briefing.leave", {"briefing_id": bid}))
+        assert len(registry_of(client)) == 0
+        assert client.app[SOCKETS].services.stage.rooms == {}
+
+
 async def test_a_bad_offer_is_an_error_and_leaves_no_peer(
     client: TestClient[Any, Any], world: World
 ) -> None:

@@ -1,9 +1,9 @@
 """What every service needs, in one typed object the app builds once (rooms/wiring.py).
 
 The core (database, live state, notifier, clock, settings) is given; the components (the
-stage, interview rooms, media homes, recordings, ticks, dashboard tickers) are built from
-it by ``build_services``, never lazily, and every background task they start belongs to
-``tasks``, which the app stops on shutdown.
+media sessions, the stage, interview rooms, media homes, recordings, ticks, dashboard
+tickers) are built from it by ``build_services``, never lazily, and every background task
+they start belongs to ``tasks``, which the app stops on shutdown.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the components build on Services: their types only, never i
     from fairserver.rooms.interviews.media import InterviewRooms
     from fairserver.rooms.media.homes import MediaHomes
     from fairserver.rooms.media.recordings import Registry
+    from fairserver.webrtc.session import MediaSessions
 
 
 @dataclass(eq=False)
@@ -42,6 +43,8 @@ class Services:
     tasks: Supervisor = field(default_factory=Supervisor)
     # Components, set once by build_services.
     ticks: Ticks = field(init=False)
+    # Every live room's media session and the one registry of all peer connections.
+    media_sessions: MediaSessions = field(init=False)
     stage: Stage = field(init=False)
     interview_rooms: InterviewRooms = field(init=False)
     homes: MediaHomes = field(init=False)

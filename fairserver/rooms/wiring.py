@@ -8,7 +8,7 @@ from datetime import datetime
 from fairserver.clock import utcnow
 from fairserver.rooms.briefings.live import make_ticks
 from fairserver.rooms.briefings.recording import BriefingRecordings
-from fairserver.rooms.briefings.stage import Stage, stage_configuration
+from fairserver.rooms.briefings.stage import Stage
 from fairserver.rooms.context import Services
 from fairserver.rooms.fairs.dashboard import Tickers
 from fairserver.rooms.interviews import recording as interview_recording
@@ -19,6 +19,8 @@ from fairserver.rooms.notify import Notifier
 from fairserver.settings import Settings
 from fairserver.store.db import Database
 from fairserver.store.live import LiveState, MemoryLive
+from fairserver.webrtc.ice import bundled_configuration
+from fairserver.webrtc.session import MediaSessions
 
 
 async def live_backend(settings: Settings) -> LiveState:
@@ -49,11 +51,12 @@ def build_services(
         settings=settings or Settings(),
     )
     services.ticks = make_ticks(services)
-    services.stage = Stage(services, stage_configuration(services.settings))
-    # Interview peers live on the stage's registry: one owner for every peer connection.
+    # One owner for every peer connection, whichever room it is in.
+    services.media_sessions = MediaSessions(bundled_configuration(services.settings))
+    services.stage = Stage(services, services.media_sessions)
     services.interview_rooms = InterviewRooms(
         services,
-        services.stage.registry,
+        services.media_sessions,
         on_publisher_started=interview_recording.publisher_started,
         on_publisher_stopped=interview_recording.publisher_stopped,
     )

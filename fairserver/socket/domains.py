@@ -14,8 +14,9 @@ from fairserver.socket.kit import Domains
 
 # Each module has `events: EventRegistry` and may have `on_disconnect(services, conn,
 # reason)` and `on_heartbeat(services, conn)`. Hooks run in this order: fair first.
-# Media domains also name the calls their rooms' media home runs (`HOME_CALLS`) and say
-# which rooms are live on this worker (`HOME_ROOMS`: room kind -> activity check).
+# Media domains also give the typed calls their rooms' media home runs (`HOME_ROUTES`, the
+# services' commands and the functions registered to them) and say which rooms are live on
+# this worker (`HOME_ROOMS`: room kind -> activity check).
 DOMAIN_MODULES: tuple[ModuleType, ...] = (
     fair_live,
     booth_live,
@@ -38,6 +39,7 @@ def load_domains() -> Domains:
             domains.on_disconnect.append(module.on_disconnect)
         if hasattr(module, "on_heartbeat"):
             domains.on_heartbeat.append(module.on_heartbeat)
-        domains.home_calls.update(getattr(module, "HOME_CALLS", {}))
+        if hasattr(module, "HOME_ROUTES"):
+            domains.home_routes.update(module.HOME_ROUTES)
         domains.home_rooms.update(getattr(module, "HOME_ROOMS", {}))
     return domains

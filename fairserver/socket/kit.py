@@ -20,8 +20,7 @@ from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.briefings.live import Seat
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
-from fairserver.rooms.media.homes import Handler as HomeHandler
-from fairserver.rooms.media.homes import RoomActivity
+from fairserver.rooms.media.homes import HomeRoutes, RoomActivity
 
 log = logging.getLogger(__name__)
 
@@ -180,5 +179,5 @@ class Domains:
     registry: EventRegistry = field(default_factory=EventRegistry)
     on_disconnect: list[DisconnectHook] = field(default_factory=list)
     on_heartbeat: list[HeartbeatHook] = field(default_factory=list)
-    home_calls: dict[str, HomeHandler] = field(default_factory=dict)
+    home_routes: HomeRoutes = field(default_factory=HomeRoutes)
     home_rooms: dict[str, RoomActivity] = field(default_factory=dict)

@@ -73,7 +73,7 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
         if cut:
             log.info("closed %d recordings left running by the last run", cut)
     homes = services.homes
-    homes.install(layer.domains.home_calls, layer.domains.home_rooms)
+    homes.install(layer.domains.home_routes, layer.domains.home_rooms)
     await homes.start()
     services.tasks.every(
         attendance.HEARTBEAT_SECONDS, lambda: heartbeat(layer, services), name="heartbeat"

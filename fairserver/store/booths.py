@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
+from fairserver.rows import BoothRow
 from fairserver.store import tables as t
 from fairserver.store.db import fetch_all, fetch_one, fetch_one_as
-from fairserver.store.rows import BoothRow
 
 
 def interested_flag(viewer_id: int | None) -> sa.ColumnElement[bool]:

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
 from fairserver.permissions import FairAccess
+from fairserver.rows import FairRow
 from fairserver.store import tables as t
 from fairserver.store.db import fetch_all, fetch_all_as, fetch_one, fetch_one_as
-from fairserver.store.rows import FairRow
 
 HALL_ORDER = {"booth": 0, "briefing": 1, "policy": 2, "registration": 3}
 

@@ -16,14 +16,18 @@ per viewer. The modules, with no aiohttp or socketio (signalling lives elsewhere
   small encode per watched video source, shared by all its low viewers, on a worker thread.
 - ``peers``: ``PeerRegistry``, the one owner of every RTCPeerConnection, which closes each
   exactly once on every terminal path (failed/closed/disconnected, leave, removal, shutdown).
+- ``session``: ``MediaSession``, one per live room (a briefing's stage, an interview room),
+  and ``MediaSessions``, the app's manager holding the registry. A session owns the room's
+  ``MediaRoom``, its publishers and viewers, the one offer/answer exchange, and tells the
+  room's service when a peer has ended (``on_left``), so nothing polls. ``lines`` makes the
+  transceivers in the offer's m-line order (max-bundle, ``ice.bundled_configuration``).
+- ``recorder``: remuxes a room's sources into WebM (and ``is_playable`` after a crash).
 
-Typical wiring by a signalling handler (later work)::
+The services in fairserver/rooms/ keep the policy (who may publish, who may watch) and call
+a session with plain values; they never import aiortc or av::
 
-    peer = registry.open(participant)
-    peer.on_close.append(lambda p: room.leave(p.participant))
-    # publisher: after setRemoteDescription(offer), before createAnswer()
-    prefer_forwardable_codecs(transceiver)
-    source = room.publish(participant, transceiver.receiver, transceiver.kind)
-    # viewer: before createOffer()
-    forward_to(peer.pc, room.watch(participant, source.source_id))
+    session = sessions.open("stage:7", on_left=lambda participant: ...)
+    answer, sources = await session.publish("<conn>/pub", offer_sdp)  # {kind: source id}
+    answer, feeds = await session.watch("<conn>/view", [sources], offer_sdp, "full")
+    await session.close("<conn>/view")  # on_left("<conn>/view") follows, once
 """

@@ -19,7 +19,7 @@ import hmac
 import time
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCIceServer
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
 from fairserver.settings import Settings
 
@@ -56,3 +56,15 @@ def server_configuration(settings: Settings) -> RTCConfiguration:
     return RTCConfiguration(
         iceServers=[RTCIceServer(urls=list(settings.stun_urls))] if settings.stun_urls else []
     )
+
+
+def bundled_configuration(settings: Settings) -> RTCConfiguration:
+    """The media sessions' configuration: the server's ICE, every m-line on one transport.
+
+    aiortc 1.16's default (balanced) bundles a second m-line of a kind onto the first one's
+    transport before the offer is applied; applying the offer's BUNDLE group then moves that
+    first m-line to the bundle transport and discards the old one, so a second audio (a
+    viewer of two co-presenters) never flows. Browsers always offer BUNDLE (see lines.py).
+    """
+    ice = server_configuration(settings).iceServers
+    return RTCConfiguration(iceServers=ice, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)

@@ -324,3 +324,12 @@ class Recorder:
         packet.is_keyframe = item.keyframe
         container.mux_one(packet)
         self.stats.written += 1
+
+
+def is_playable(path: Path) -> bool:
+    """A WebM cut short by a crash has no index, but its header and clusters still play."""
+    try:
+        with av.open(str(path)) as container:
+            return any(s.type in {"video", "audio"} for s in container.streams)
+    except Exception:
+        return False

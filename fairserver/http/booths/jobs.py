@@ -26,7 +26,7 @@ from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.booths import jobs
 from fairserver.rooms.booths.access import access_booth_job, access_job
 from fairserver.rooms.errors import Refused
-from fairserver.store.rows import BoothRow
+from fairserver.rows import BoothRow
 
 routes = web.RouteTableDef()
 

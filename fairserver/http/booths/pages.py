@@ -26,8 +26,8 @@ from fairserver.rooms.booths import profile as booths
 from fairserver.rooms.booths.access import access_booth
 from fairserver.rooms.errors import NotFound, Refused
 from fairserver.rooms.fairs import halls as fair_halls
+from fairserver.rows import BoothRow
 from fairserver.settings import Settings
-from fairserver.store.rows import BoothRow
 
 routes = web.RouteTableDef()
 

@@ -18,7 +18,7 @@ from fairserver.rooms.fairs import export
 from fairserver.rooms.fairs import halls as fair_halls
 from fairserver.rooms.fairs import organising as service
 from fairserver.rooms.fairs.access import access_fair
-from fairserver.store.rows import FairRow
+from fairserver.rows import FairRow
 
 routes = web.RouteTableDef()
 

@@ -17,11 +17,11 @@ from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.context import Services, database_of
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs.access import Rights, access_fair, require
+from fairserver.rows import BoothRow
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
 from fairserver.store import job_search
 from fairserver.store.db import Database
-from fairserver.store.rows import BoothRow
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 
 from fairserver.i18n import gettext as _
 from fairserver.rooms.errors import Refused
+from fairserver.rows import BoothRow
 from fairserver.store import booths as booth_store
 from fairserver.store import job_search
 from fairserver.store import jobs as job_store
 from fairserver.store.db import Database
-from fairserver.store.rows import BoothRow
 from fairserver.text import Line, Text
 
 PAGE_SIZE = 20

@@ -16,10 +16,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from fairserver.i18n import gettext as _
 from fairserver.permissions import FairAccess
 from fairserver.rooms.errors import Refused
+from fairserver.rows import BoothRow
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
 from fairserver.store.db import Database
-from fairserver.store.rows import BoothRow
 from fairserver.text import Line, Text, clean
 
 MAX_DOCUMENTS = 10

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
@@ -19,6 +19,7 @@ from fairserver.rooms.briefings.stage import ensure_presenter
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
 from fairserver.rooms.media import recordings
+from fairserver.rooms.media.homes import Caller, HomeCommand, HomeRoutes, Seated
 from fairserver.rooms.media.recordings import ActiveRecording
 from fairserver.rooms.notify import Outbound
 
@@ -96,3 +97,41 @@ async def stop(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
     if running is not None:
         await recordings.stop_recording(services, running)
     return state(services, seat.briefing_id).model_dump(mode="json")
+
+
+# --- on the stage's media home (the recorder reads the stage's sources) -------------------
+
+
+class RecordingCall(HomeCommand):
+    caller: Caller
+    seat: Seat
+
+
+class RecordingStart(RecordingCall):
+    call: ClassVar[str] = "recording.start"
+
+
+class RecordingStop(RecordingCall):
+    call: ClassVar[str] = "recording.stop"
+
+
+class RecordingStatus(RecordingCall):
+    call: ClassVar[str] = "recording.status"
+
+
+HOME_ROUTES = HomeRoutes()
+
+
+@HOME_ROUTES.on(RecordingStart)
+async def _start(services: Services, command: RecordingStart, seated: Seated) -> dict[str, Any]:
+    return await start(services, command.caller.actor(), command.seat)
+
+
+@HOME_ROUTES.on(RecordingStop)
+async def _stop(services: Services, command: RecordingStop, seated: Seated) -> dict[str, Any]:
+    return await stop(services, command.caller.actor(), command.seat)
+
+
+@HOME_ROUTES.on(RecordingStatus)
+async def _status(services: Services, command: RecordingStatus, seated: Seated) -> dict[str, Any]:
+    return state(services, command.seat.briefing_id).model_dump(mode="json")

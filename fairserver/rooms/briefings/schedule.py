@@ -17,9 +17,9 @@ from fairserver.i18n import current_locale
 from fairserver.i18n import gettext as _
 from fairserver.permissions import FairAccess
 from fairserver.rooms.errors import FormRefused
+from fairserver.rows import FairRow
 from fairserver.store import briefings as store
 from fairserver.store.db import Database
-from fairserver.store.rows import FairRow
 from fairserver.text import Line, Text, clean
 
 # P1: up to 4 co-presenters share one stage.

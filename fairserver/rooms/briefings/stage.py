@@ -2,11 +2,15 @@
 media room of each briefing on this worker.
 
 Presenters of a briefing (rows in briefing_presenters) publish, at most MAX_PUBLISHERS at
-once; anyone seated in the briefing (briefing.join) watches. Media goes through the
-forwarding core (fairserver/webrtc): the server answers each browser's full SDP offer
-(aiortc has no trickle ICE) and forwards the publishers' encoded frames, never re-encoding
-per viewer. Every RTCPeerConnection belongs to the app's one PeerRegistry, which closes it
-exactly once; the stage only asks it to.
+once; anyone seated in the briefing (briefing.join) watches. This module is the policy; the
+media is the briefing's MediaSession (fairserver/webrtc/session.py, shared with interview
+rooms): it answers each browser's full SDP offer (aiortc has no trickle ICE), forwards the
+publishers' encoded frames, never re-encoding per viewer, and tells the stage when a peer
+has ended (``_left``), whatever ended it. Every RTCPeerConnection belongs to the app's one
+PeerRegistry (MediaSessions), which closes it exactly once.
+
+A connection that leaves the briefing or is banned loses its seat; the socket layer says so
+(``seat_lost``) and that connection's peers on the stage close at once.
 
 Participants in the media room are named per connection and role ("<conn id>/pub",
 "<conn id>/view"), so a presenter watching in another tab, or closing their viewer peer,
@@ -26,34 +30,29 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
-
-from aiortc import RTCBundlePolicy, RTCConfiguration, RTCSessionDescription
+from typing import Any, ClassVar
 
 from fairserver.auth import Actor
 from fairserver.rooms.briefings import live as briefing_service
 from fairserver.rooms.briefings.live import Seat, briefing_room
-from fairserver.rooms.briefings.stage_lines import (
-    WatchMode,
-    forward_sources,
-    mid_of,
-    offered_kinds,
-    receive_sources,
-)
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
+from fairserver.rooms.media.homes import Caller, HomeCommand, HomeRoutes, Seated
 from fairserver.rooms.notify import Outbound
-from fairserver.settings import Settings
 from fairserver.store import briefings as briefing_store
-from fairserver.webrtc.forwarding import MediaRoom, RoomPolicy
-from fairserver.webrtc.ice import server_configuration
-from fairserver.webrtc.peers import Peer, PeerRegistry
+from fairserver.webrtc.forwarding import MediaRoom
+from fairserver.webrtc.peers import PeerRegistry
+from fairserver.webrtc.session import (
+    BadOffer,
+    MediaSession,
+    MediaSessions,
+    WatchMode,
+    offered_kinds,
+)
 
 MAX_PUBLISHERS = 4
-# How often a room checks that its participants are still seated (leave, ban).
-SEAT_CHECK_SECONDS = 1.0
 # The viewer count is broadcast at most this often per briefing (viewers come in bursts).
 VIEWERS_EVERY_SECONDS = 1.0
 
@@ -81,30 +80,27 @@ class Publisher:
     participant: str
     user_id: int
     display_name: str
-    peer_id: str
     sources: dict[str, str] = field(default_factory=dict)  # kind -> source id
 
 
 @dataclass(eq=False)
-class Participant:
-    peer_id: str
-    seated: StillSeated
-
-
-@dataclass(eq=False)
 class StageRoom:
-    """One briefing's media room on this worker, with its publishers in arrival order."""
+    """One briefing's stage on this worker: its media session, publishers in arrival order."""
 
     briefing_id: int
-    media: MediaRoom
-    publishing: set[str]
-    watching: set[str]
+    session: MediaSession
     publishers: dict[str, Publisher] = field(default_factory=dict)
-    participants: dict[str, Participant] = field(default_factory=dict)
-    watchdog: asyncio.Task[None] | None = None
     viewers_sent: int = 0
     viewers_sent_at: float = float("-inf")
-    viewers_task: asyncio.Task[None] | None = None
+    viewers_task: asyncio.Task[Any] | None = None
+
+    @property
+    def media(self) -> MediaRoom:
+        return self.session.media
+
+    @property
+    def watching(self) -> set[str]:
+        return self.session.watching
 
     def primary(self) -> Publisher | None:
         return next(iter(self.publishers.values()), None)
@@ -129,51 +125,51 @@ class StageRoom:
 
 
 class Stage:
-    """This app's stages and the registry that owns every peer connection."""
+    """This app's stages, each a media session of the app's one MediaSessions."""
 
-    def __init__(self, services: Services, configuration: RTCConfiguration | None) -> None:
+    def __init__(self, services: Services, sessions: MediaSessions) -> None:
         self.services = services
-        self.registry = PeerRegistry(configuration)
+        self.sessions = sessions
         self.rooms: dict[int, StageRoom] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def registry(self) -> PeerRegistry:
+        return self.sessions.registry
 
     def room(self, briefing_id: int) -> StageRoom:
         found = self.rooms.get(briefing_id)
         if found is None:
-            publishing: set[str] = set()
-            watching: set[str] = set()
-            media = MediaRoom(RoomPolicy(publishers=publishing, watchers=watching))
-            found = StageRoom(briefing_id, media, publishing, watching)
-            self.rooms[briefing_id] = found
+
+            def left(participant: str) -> None:
+                self._left(made, participant)
+
+            made = StageRoom(briefing_id, self.sessions.open(home_key(briefing_id), left))
+            found = self.rooms[briefing_id] = made
         return found
 
-    def open_peer(self, room: StageRoom, participant: str, seated: StillSeated) -> Peer:
-        peer = self.registry.open(participant)
-        room.participants[participant] = Participant(peer.peer_id, seated)
-        peer.on_close.append(lambda p: self._closed(room, p))
-        if room.watchdog is None:
-            room.watchdog = asyncio.ensure_future(self._watch_seats(room))
-        return peer
-
     async def close(self, participant: str) -> None:
-        await self.registry.close_participant(participant)
+        await self.sessions.close(participant)
 
     async def close_all(self) -> None:
-        await self.registry.close_all()
+        await self.sessions.close_all()
 
-    def _closed(self, room: StageRoom, peer: Peer) -> None:
-        """on_close of every peer (any terminal path, exactly once)."""
-        participant = peer.participant
-        room.media.leave(participant)
-        room.participants.pop(participant, None)
-        room.watching.discard(participant)
-        room.publishing.discard(participant)
+    async def seat_lost(self, connection_id: str, briefing_id: int) -> None:
+        """The connection left the briefing or was banned: its peers here close now."""
+        room = self.rooms.get(briefing_id)
+        if room is None:
+            return
+        for participant in (viewer_id(connection_id), publisher_id(connection_id)):
+            if room.session.holds(participant):
+                await self.close(participant)
+
+    def _left(self, room: StageRoom, participant: str) -> None:
+        """The session's event: ``participant``'s peer ended (any terminal path, once)."""
         publisher = room.publishers.pop(participant, None)
         if publisher is not None:
-            self._spawn(self._publisher_left(room))
+            self._spawn(self._publisher_left(room), "stage publisher left")
         else:
             self.viewers_changed(room)
-        if not room.participants:
+        if room.session.idle:
             self._retire(room)
 
     async def _publisher_left(self, room: StageRoom) -> None:
@@ -188,9 +184,7 @@ class Stage:
     def viewers_changed(self, room: StageRoom) -> None:
         """Broadcast the new viewer count, at most once a second per briefing."""
         if room.viewers_task is None and room.audience() != room.viewers_sent:
-            room.viewers_task = asyncio.ensure_future(self._announce_viewers(room))
-            self._tasks.add(room.viewers_task)
-            room.viewers_task.add_done_callback(self._tasks.discard)
+            room.viewers_task = self._spawn(self._announce_viewers(room), "stage viewers")
 
     async def _announce_viewers(self, room: StageRoom) -> None:
         try:
@@ -204,38 +198,22 @@ class Stage:
     def _retire(self, room: StageRoom) -> None:
         if self.rooms.get(room.briefing_id) is room:
             del self.rooms[room.briefing_id]
-        room.media.close()
-        if room.watchdog is not None:
-            room.watchdog.cancel()
-            room.watchdog = None
+        room.session.end()
         if room.viewers_task is not None:
             room.viewers_task.cancel()
             room.viewers_task = None
 
-    async def _watch_seats(self, room: StageRoom) -> None:
-        """Leaving the briefing or a ban closes that connection's peers within a second."""
-        while True:
-            await asyncio.sleep(SEAT_CHECK_SECONDS)
-            for participant, held in list(room.participants.items()):
-                if not held.seated():
-                    self._spawn(self.close(participant))
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[Any] | None:
+        try:
+            return self.services.tasks.spawn(work, name=name)
+        except RuntimeError:  # shutting down: the supervisor has stopped
+            log.debug("%s not started: shutting down", name)
+            return None
 
 
-def stage_configuration(settings: Settings) -> RTCConfiguration:
-    """The server's ICE configuration, with every m-line on one transport (max-bundle).
-
-    aiortc 1.16's default (balanced) bundles a second m-line of a kind onto the first one's
-    transport before the offer is applied; applying the offer's BUNDLE group then moves that
-    first m-line to the bundle transport and discards the old one, so a second audio (a
-    viewer of two co-presenters) never flows. Browsers always offer BUNDLE.
-    """
-    ice = server_configuration(settings).iceServers
-    return RTCConfiguration(iceServers=ice, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+def home_key(briefing_id: int) -> str:
+    """The stage's media session, and its media home (rooms/media/homes.py)."""
+    return f"stage:{briefing_id}"
 
 
 def publisher_id(connection_id: str) -> str:
@@ -276,16 +254,6 @@ def _ensure_media(sdp: str) -> None:
         raise ServiceError("media.bad_offer", "the offer has no audio or video")
 
 
-async def _answer(peer: Peer, offer_sdp: str) -> dict[str, str]:
-    try:
-        await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        await peer.pc.setLocalDescription(await peer.pc.createAnswer())
-    except Exception as exc:  # aiortc raises ValueError and its own errors for bad SDP
-        raise ServiceError("media.bad_offer", "the offer could not be used") from exc
-    local = peer.pc.localDescription
-    return {"sdp": local.sdp, "type": local.type}
-
-
 async def publish(
     services: Services, connection_id: str, actor: Actor, seat: Seat, sdp: str, seated: StillSeated
 ) -> dict[str, str]:
@@ -297,18 +265,15 @@ async def publish(
     room = stage.room(seat.briefing_id)
     if len(room.publishers) >= MAX_PUBLISHERS:
         raise ServiceError("media.full", "four presenters are already live")
-    room.publishing.add(participant)
-    peer = stage.open_peer(room, participant, seated)
-    publisher = Publisher(participant, actor.user_id or 0, actor.display_name, peer.peer_id)
-    publisher.sources = receive_sources(room.media, peer.pc, participant, sdp)
+    publisher = Publisher(participant, actor.user_id or 0, actor.display_name)
     try:
-        answer = await _answer(peer, sdp)
-    except ServiceError:
-        await stage.close(participant)
-        raise
+        answer, publisher.sources = await room.session.publish(participant, sdp)
+    except BadOffer as exc:
+        raise ServiceError("media.bad_offer", "the offer could not be used") from exc
     room.publishers[participant] = publisher
     await announce(services, room)
-    return answer
+    await _unless_seat_lost(services, seated, participant)
+    return answer.as_dict()
 
 
 async def unpublish(services: Services, connection_id: str, actor: Actor, seat: Seat) -> None:
@@ -335,30 +300,43 @@ async def watch(
     on_stage = [p for p in room.publishers.values() if p.participant != own] if room else []
     if room is None or not on_stage:
         raise ServiceError("media.not_live", "nobody is live on this stage")
-    room.watching.add(participant)
-    peer = stage.open_peer(room, participant, seated)
     sources = [publisher.sources for publisher in on_stage]
-    senders = forward_sources(room.media, peer.pc, participant, sources, mode, sdp)
     try:
-        answer = await _answer(peer, sdp)
-    except ServiceError:
-        await stage.close(participant)
-        raise
+        answer, sent = await room.session.watch(participant, sources, sdp, mode)
+    except BadOffer as exc:
+        raise ServiceError("media.bad_offer", "the offer could not be used") from exc
     stage.viewers_changed(room)
+    await _unless_seat_lost(services, seated, participant)
     feeds = [
         {
             "user_id": publisher.user_id,
             "display_name": publisher.display_name,
-            "video": mid_of(peer.pc, sent.get("video")),
-            "audio": mid_of(peer.pc, sent.get("audio")),
+            "video": feed.video,
+            "audio": feed.audio,
         }
-        for publisher, sent in zip(on_stage, senders, strict=True)
+        for publisher, feed in zip(on_stage, sent, strict=True)
     ]
-    return {**answer, **state(services, seat.briefing_id), "mode": mode, "feeds": feeds}
+    return {**answer.as_dict(), **state(services, seat.briefing_id), "mode": mode, "feeds": feeds}
+
+
+async def _unless_seat_lost(services: Services, seated: StillSeated, participant: str) -> None:
+    """A seat lost while the offer was being answered (seat_lost found no peer yet)."""
+    if not seated():
+        await services.stage.close(participant)
 
 
 async def unwatch(services: Services, connection_id: str) -> None:
     await services.stage.close(viewer_id(connection_id))
+
+
+async def seat_lost(services: Services, connection_id: str, briefing_id: int) -> None:
+    """The socket layer's event: this connection left the briefing or was banned. Its peers
+    close here if this worker is the stage's media home, and on the home otherwise."""
+    await services.stage.seat_lost(connection_id, briefing_id)
+    home = home_key(briefing_id)
+    if home in services.homes.remote.get(connection_id, {}):
+        # Not awaited: a home that died would hold the caller for the call timeout.
+        services.tasks.spawn(services.homes.forget(connection_id, home), name="stage seat lost")
 
 
 async def leave(services: Services, connection_id: str) -> None:
@@ -367,3 +345,84 @@ async def leave(services: Services, connection_id: str) -> None:
     with contextlib.suppress(Exception):
         await stage.close(viewer_id(connection_id))
     await stage.close(publisher_id(connection_id))
+
+
+# --- on the media home (rooms/media/homes.py): typed calls, each run by the function above
+
+
+class StageCall(HomeCommand):
+    connection_id: str
+    caller: Caller
+    seat: Seat
+
+
+class StageState(StageCall):
+    call: ClassVar[str] = "stage.state"
+
+
+class StagePublish(StageCall):
+    call: ClassVar[str] = "stage.publish"
+    sdp: str
+
+
+class StageUnpublish(StageCall):
+    call: ClassVar[str] = "stage.unpublish"
+
+
+class StageWatch(StageCall):
+    call: ClassVar[str] = "stage.watch"
+    sdp: str
+    mode: WatchMode = "full"
+
+
+class StageUnwatch(StageCall):
+    call: ClassVar[str] = "stage.unwatch"
+
+
+class StageLeave(HomeCommand):
+    """Sent by a remote caller's worker when its socket loses the seat or disconnects."""
+
+    call: ClassVar[str] = "stage.leave"
+    connection_id: str
+
+
+HOME_ROUTES = HomeRoutes()
+
+
+@HOME_ROUTES.on(StageState)
+async def _state(services: Services, command: StageState, seated: Seated) -> dict[str, Any]:
+    return state(services, command.seat.briefing_id)
+
+
+@HOME_ROUTES.on(StagePublish)
+async def _publish(services: Services, command: StagePublish, seated: Seated) -> dict[str, str]:
+    actor = command.caller.actor()
+    return await publish(services, command.connection_id, actor, command.seat, command.sdp, seated)
+
+
+@HOME_ROUTES.on(StageUnpublish)
+async def _unpublish(services: Services, command: StageUnpublish, seated: Seated) -> None:
+    await unpublish(services, command.connection_id, command.caller.actor(), command.seat)
+
+
+@HOME_ROUTES.on(StageWatch)
+async def _watch(services: Services, command: StageWatch, seated: Seated) -> dict[str, Any]:
+    actor, seat = command.caller.actor(), command.seat
+    return await watch(
+        services, command.connection_id, actor, seat, command.sdp, seated, command.mode
+    )
+
+
+@HOME_ROUTES.on(StageUnwatch)
+async def _unwatch(services: Services, command: StageUnwatch, seated: Seated) -> None:
+    await unwatch(services, command.connection_id)
+
+
+@HOME_ROUTES.on(StageLeave)
+async def _leave(services: Services, command: StageLeave, seated: Seated) -> None:
+    await leave(services, command.connection_id)
+
+
+def live_here(services: Services, room: str) -> bool:
+    """For the home's lease: the stage ``room`` ("stage:<id>") has peers on this worker."""
+    return int(room.split(":", 1)[1]) in services.stage.rooms

@@ -27,9 +27,9 @@ from fairserver.rooms.briefings.live import viewer_count
 from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import live as fairlive
 from fairserver.rooms.notify import Outbound
+from fairserver.rows import FairRow
 from fairserver.store import dashboard as store
 from fairserver.store import fairs as fair_store
-from fairserver.store.rows import FairRow
 from fairserver.tasks import cancelling, stop_tasks
 
 log = logging.getLogger(__name__)

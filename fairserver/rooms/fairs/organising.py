@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from fairserver.i18n import gettext as _
 from fairserver.rooms.accounts.registration import Form
 from fairserver.rooms.errors import Refused
+from fairserver.rows import FairRow
 from fairserver.store import fairs as fair_store
 from fairserver.store import organiser as store
 from fairserver.store.db import Database
-from fairserver.store.rows import FairRow
 from fairserver.text import Line, Text
 
 HALL_KINDS = ("booth", "briefing", "policy", "registration")

@@ -7,10 +7,15 @@ home over live state's pub/sub and answered the same way, and the browser's medi
 flows to the home's UDP ports directly (docs/architecture.md, "Media homes"). With one process (the
 embedded default) every room's home is that process and nothing is sent anywhere.
 
-A call names a registered handler and carries JSON arguments. The handler runs on the home
-with a ``seated`` check: for a local caller that is the socket's own check; for a remote
-caller it always holds, and the caller's worker watches the seat instead, telling the home
-to close the peers (the call's ``leave``) when the socket leaves, is banned or disconnects.
+A call is a typed command (a ``HomeCommand``: a pydantic model whose class names the call)
+registered to the service function that runs it (``HomeRoutes.on``); the services declare
+their commands and routes (rooms/briefings/stage.py, rooms/briefings/recording.py,
+rooms/interviews/rooms.py). A local call runs the function with the command as it is; a
+remote one crosses as the command's JSON and is validated into the same model on the home
+before it runs. The function runs on the home with a ``seated`` check: for a local caller
+that is the socket's own check; for a remote caller it always holds, and the caller's
+worker watches the seat instead, telling the home to close the peers (the call's ``leave``
+command) when the socket leaves, is banned or disconnects.
 
 If the home does not answer (its worker died), its lease is taken over and the call runs
 here; the dead worker's peers died with it, so browsers reconnect to the new home.
@@ -26,7 +31,9 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fairserver.auth import Actor
 from fairserver.rooms.context import Services
@@ -41,7 +48,6 @@ SEAT_CHECK_SECONDS = 1.0
 log = logging.getLogger(__name__)
 
 Seated = Callable[[], bool]
-Handler = Callable[[Services, dict[str, Any], Seated], Awaitable[Any]]
 # Says whether this worker still holds a room with peers, for renewing its lease.
 Activity = Callable[[str], bool]
 RoomActivity = Callable[[Services, str], bool]
@@ -51,12 +57,84 @@ class HomeUnreachable(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Leave:
-    """What to call on the home when a remote caller's socket loses its seat."""
+class HomeCommand(BaseModel):
+    """A call to run on a room's media home; ``call`` names it on the wire."""
 
-    name: str
-    args: dict[str, Any]
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    call: ClassVar[str]
+
+
+class Caller(BaseModel):
+    """The caller, as a home on another worker needs it (never the session's secrets)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    user_id: int | None
+    role: str
+    display_name: str
+    school_id: int | None
+    company_id: int | None
+    verified: bool
+    locale: str | None
+
+    @classmethod
+    def of(cls, actor: Actor) -> Caller:
+        return cls(
+            user_id=actor.user_id,
+            role=actor.role,
+            display_name=actor.display_name,
+            school_id=actor.school_id,
+            company_id=actor.company_id,
+            verified=actor.verified,
+            locale=actor.locale,
+        )
+
+    def actor(self) -> Actor:
+        return Actor(**self.model_dump())
+
+
+C = TypeVar("C", bound=HomeCommand)
+# The service function a command runs: (services, command, seated) -> JSON-able result.
+Handler = Callable[[Services, Any, Seated], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    command: type[HomeCommand]
+    handler: Handler
+
+
+class HomeRoutes:
+    """Commands, each registered to the one function that runs it on the home."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+
+    def on(
+        self, command: type[C]
+    ) -> Callable[
+        [Callable[[Services, C, Seated], Awaitable[Any]]],
+        Callable[[Services, C, Seated], Awaitable[Any]],
+    ]:
+        def register(
+            handler: Callable[[Services, C, Seated], Awaitable[Any]],
+        ) -> Callable[[Services, C, Seated], Awaitable[Any]]:
+            self.add(Route(command, handler))
+            return handler
+
+        return register
+
+    def add(self, route: Route) -> None:
+        name = route.command.call
+        if name in self.routes:
+            raise ValueError(f"media home call {name} is registered twice")
+        self.routes[name] = route
+
+    def update(self, other: HomeRoutes) -> None:
+        for route in other.routes.values():
+            self.add(route)
+
+    def get(self, name: str) -> Route | None:
+        return self.routes.get(name)
 
 
 @dataclass(eq=False)
@@ -64,13 +142,13 @@ class _Remote:
     room: str
     home: str
     seated: Seated
-    leave: Leave
+    leave: HomeCommand
 
 
 @dataclass
 class MediaHomes:
     services: Services
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    routes: HomeRoutes = field(default_factory=HomeRoutes)
     activity: dict[str, Activity] = field(default_factory=dict)
     held: set[str] = field(default_factory=set)
     remote: dict[str, dict[str, _Remote]] = field(default_factory=dict)
@@ -84,11 +162,13 @@ class MediaHomes:
     def me(self) -> str:
         return self.services.worker_id
 
-    def register(self, name: str, handler: Handler) -> None:
-        self.handlers[name] = handler
+    def register(
+        self, command: type[C], handler: Callable[[Services, C, Seated], Awaitable[Any]]
+    ) -> None:
+        self.routes.add(Route(command, handler))
 
-    def install(self, calls: dict[str, Handler], rooms: dict[str, RoomActivity]) -> None:
-        self.handlers.update(calls)
+    def install(self, routes: HomeRoutes, rooms: dict[str, RoomActivity]) -> None:
+        self.routes.update(routes)
         for kind, active in rooms.items():
             self.track(kind, functools.partial(active, self.services))
 
@@ -114,19 +194,18 @@ class MediaHomes:
     async def call(
         self,
         room: str,
-        name: str,
-        args: dict[str, Any],
+        command: HomeCommand,
         *,
         seated: Seated,
         claim: bool = True,
         connection_id: str | None = None,
-        leave: Leave | None = None,
+        leave: HomeCommand | None = None,
     ) -> Any:
-        """Runs ``name`` on the room's home; claims the home first when ``claim``."""
+        """Runs ``command`` on the room's home; claims the home first when ``claim``."""
         home = await self._home(room, claim)
         if home is not None and home != self.me:
             try:
-                reply = await self._send(home, name, args)
+                reply = await self._send(home, command)
             except HomeUnreachable:
                 log.warning("media home %s of %s is gone: taking the room over", home, room)
                 await self.services.live.release(_lease(room), home)
@@ -138,8 +217,8 @@ class MediaHomes:
                     )
                 return _unwrap(reply)
         if home is not None and home != self.me:  # another worker won the takeover race
-            return _unwrap(await self._send(home, name, args))
-        return await self.handlers[name](self.services, args, seated)
+            return _unwrap(await self._send(home, command))
+        return await self._route(command.call).handler(self.services, command, seated)
 
     async def forget(self, connection_id: str, room: str | None = None) -> None:
         """The socket left (``room``) or disconnected (all rooms): close its remote peers."""
@@ -151,7 +230,7 @@ class MediaHomes:
             self.remote.pop(connection_id, None)
         for held in gone:
             with contextlib.suppress(Exception):
-                await self._send(held.home, held.leave.name, held.leave.args)
+                await self._send(held.home, held.leave)
 
     async def _home(self, room: str, claim: bool) -> str | None:
         live = self.services.live
@@ -163,11 +242,18 @@ class MediaHomes:
             return self.me
         return await live.get(_lease(room))  # another worker claimed it in between
 
-    async def _send(self, home: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _route(self, name: str) -> Route:
+        route = self.routes.get(name)
+        if route is None:
+            raise ServiceError("media.unknown_call", "unknown media call")
+        return route
+
+    async def _send(self, home: str, command: HomeCommand) -> dict[str, Any]:
         request_id = secrets.token_hex(8)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        message = {"id": request_id, "from": self.me, "name": name, "args": args}
+        args = command.model_dump(mode="json")
+        message = {"id": request_id, "from": self.me, "name": command.call, "args": args}
         try:
             await self.services.live.publish(_channel(home), json.dumps(message))
             return await asyncio.wait_for(future, self.call_timeout)
@@ -198,11 +284,13 @@ class MediaHomes:
 
     async def _serve(self, message: dict[str, Any]) -> None:
         reply: dict[str, Any] = {"reply_to": message.get("id")}
-        handler = self.handlers.get(message.get("name", ""))
         try:
-            if handler is None:
-                raise ServiceError("media.unknown_call", "unknown media call")
-            reply["data"] = await handler(self.services, message.get("args", {}), _always)
+            route = self._route(str(message.get("name", "")))
+            try:
+                command = route.command.model_validate(message.get("args", {}))
+            except ValidationError as exc:
+                raise ServiceError("media.bad_call", "the media call is invalid") from exc
+            reply["data"] = await route.handler(self.services, command, _always)
         except ServiceError as exc:
             reply["error"], reply["message"] = exc.code, exc.message
             reply["details"] = exc.details
@@ -258,20 +346,3 @@ def _lease(room: str) -> str:
 
 def _channel(worker: str) -> str:
     return f"media-home:{worker}"
-
-
-def actor_args(actor: Actor) -> dict[str, Any]:
-    """The caller, as a home on another worker needs it (never the session's secrets)."""
-    return {
-        "user_id": actor.user_id,
-        "role": actor.role,
-        "display_name": actor.display_name,
-        "school_id": actor.school_id,
-        "company_id": actor.company_id,
-        "verified": actor.verified,
-        "locale": actor.locale,
-    }
-
-
-def actor_of(args: dict[str, Any]) -> Actor:
-    return Actor(**args["actor"])

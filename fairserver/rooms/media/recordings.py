@@ -25,11 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import av
-
 from fairserver.rooms.context import Services
 from fairserver.store import recordings as store
-from fairserver.webrtc.recorder import Recorder, RecordingResult
+from fairserver.webrtc.recorder import Recorder, RecordingResult, is_playable
 from fairserver.webrtc.sources import Source
 
 log = logging.getLogger(__name__)
@@ -206,15 +204,6 @@ async def recording_by_id(services: Services, recording_id: int) -> dict[str, An
 # After a crash --------------------------------------------------------------------------
 
 
-def _playable(path: Path) -> bool:
-    """A WebM cut short by a crash has no index, but its header and clusters still play."""
-    try:
-        with av.open(str(path)) as container:
-            return any(s.type in {"video", "audio"} for s in container.streams)
-    except Exception:
-        return False
-
-
 async def close_after_crash(services: Services) -> int:
     """Rows a crashed process left as "recording": complete if the file still plays
     (truncated: its end is where the last write landed), failed otherwise."""
@@ -250,7 +239,7 @@ async def close_stale(services: Services, now: float | None = None) -> int:
 
 async def _close_dead(services: Services, row: dict[str, Any]) -> None:
     path = services.settings.recordings_dir / str(row["file_name"])
-    playable = path.is_file() and await asyncio.to_thread(_playable, path)
+    playable = path.is_file() and await asyncio.to_thread(is_playable, path)
     ended_at = services.clock()
     if playable:
         written = datetime.fromtimestamp(path.stat().st_mtime, UTC)

@@ -14,6 +14,7 @@ from pydantic import Field
 from fairserver.rooms.briefings import chat as chat_service
 from fairserver.rooms.briefings import live as service
 from fairserver.rooms.briefings import qa
+from fairserver.rooms.briefings import stage as stage_service
 from fairserver.rooms.briefings.live import Seat
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound
@@ -121,6 +122,8 @@ async def _leave_seat(services: Services, conn: Connection, seat: Seat, reason: 
     for room in (seat.room, moderators_room(seat.room)):
         await conn.leave(room)
     _seats(conn).pop(seat.briefing_id, None)
+    # The seat is gone (leave, ban): this connection's stage peers close now.
+    await stage_service.seat_lost(services, conn.id, seat.briefing_id)
 
 
 @events.on("briefing.leave", BriefingRef)

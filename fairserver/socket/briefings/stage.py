@@ -7,26 +7,18 @@ and needs the caller's seat in it (briefing.join); rooms/briefings/stage.py deci
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Literal
 
 from pydantic import Field
 
 from fairserver.rooms.briefings import stage as service
 from fairserver.rooms.briefings.live import Seat, briefing_room
-from fairserver.rooms.briefings.stage_lines import WatchMode
 from fairserver.rooms.context import Services
-from fairserver.rooms.media.homes import (
-    Handler,
-    Leave,
-    RoomActivity,
-    Seated,
-    actor_args,
-    actor_of,
-)
+from fairserver.rooms.media.homes import Caller, RoomActivity
 from fairserver.socket.briefings.live import BriefingRef, active_seat, seat_of
 from fairserver.socket.kit import Connection, EventRegistry, Rate
 from fairserver.webrtc.ice import browser_ice_servers
+from fairserver.webrtc.session import WatchMode
 
 events = EventRegistry()
 
@@ -48,7 +40,8 @@ class WatchOffer(Offer):
 
 
 def _still_seated(conn: Connection, briefing_id: int) -> service.StillSeated:
-    """For the stage's seat check: leaving the briefing or a ban removes the room."""
+    """Leaving the briefing or a ban removes the room (and says so: stage.seat_lost); this
+    check covers a seat lost while the offer was being answered, and remote homes."""
     room = briefing_room(briefing_id)
     return lambda: room in conn.rooms
 
@@ -56,37 +49,47 @@ def _still_seated(conn: Connection, briefing_id: int) -> service.StillSeated:
 @events.on("media.state", BriefingRef, rate=Rate(per_second=2, burst=10))
 async def media_state(services: Services, conn: Connection, payload: BriefingRef) -> dict[str, Any]:
     seat = seat_of(conn, payload.briefing_id)
-    stage = await _at_home(services, conn, seat, "state", {}, claim=False)
+    command = service.StageState(connection_id=conn.id, caller=caller_of(conn), seat=seat)
+    stage = await _at_home(services, conn, seat, command, claim=False)
     return {**stage, "ice_servers": browser_ice_servers(services.settings, conn.user_id)}
 
 
 @events.on("media.publish", Offer, rate=SIGNAL)
 async def publish(services: Services, conn: Connection, payload: Offer) -> dict[str, str]:
     seat = await active_seat(services, conn, payload.briefing_id)
-    answer: dict[str, str] = await _at_home(
-        services, conn, seat, "publish", {"sdp": payload.sdp}, watched=True
+    command = service.StagePublish(
+        connection_id=conn.id, caller=caller_of(conn), seat=seat, sdp=payload.sdp
     )
+    answer: dict[str, str] = await _at_home(services, conn, seat, command, watched=True)
     return answer
 
 
 @events.on("media.unpublish", BriefingRef, rate=Rate(per_second=2, burst=10))
 async def unpublish(services: Services, conn: Connection, payload: BriefingRef) -> None:
     seat = seat_of(conn, payload.briefing_id)
-    await _at_home(services, conn, seat, "unpublish", {}, claim=False)
+    command = service.StageUnpublish(connection_id=conn.id, caller=caller_of(conn), seat=seat)
+    await _at_home(services, conn, seat, command, claim=False)
 
 
 @events.on("media.watch", WatchOffer, rate=SIGNAL)
 async def watch(services: Services, conn: Connection, payload: WatchOffer) -> dict[str, Any]:
     seat = seat_of(conn, payload.briefing_id)
-    args = {"sdp": payload.sdp, "mode": payload.mode}
-    answer: dict[str, Any] = await _at_home(services, conn, seat, "watch", args, watched=True)
+    command = service.StageWatch(
+        connection_id=conn.id,
+        caller=caller_of(conn),
+        seat=seat,
+        sdp=payload.sdp,
+        mode=payload.mode,
+    )
+    answer: dict[str, Any] = await _at_home(services, conn, seat, command, watched=True)
     return answer
 
 
 @events.on("media.unwatch", BriefingRef, rate=Rate(per_second=2, burst=10))
 async def unwatch(services: Services, conn: Connection, payload: BriefingRef) -> None:
     seat = seat_of(conn, payload.briefing_id)
-    await _at_home(services, conn, seat, "unwatch", {}, claim=False)
+    command = service.StageUnwatch(connection_id=conn.id, caller=caller_of(conn), seat=seat)
+    await _at_home(services, conn, seat, command, claim=False)
 
 
 async def on_disconnect(services: Services, conn: Connection, reason: str) -> None:
@@ -97,35 +100,32 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
 
 
 # --- the media home: a stage's peers live on one worker (rooms/media/homes.py) -------------
+# The calls are typed commands run by rooms/briefings/stage.py (HOME_ROUTES).
 
 
 def stage_home(briefing_id: int) -> str:
-    return f"stage:{briefing_id}"
+    return service.home_key(briefing_id)
+
+
+def caller_of(conn: Connection) -> Caller:
+    return Caller.of(conn.actor)
 
 
 async def _at_home(
     services: Services,
     conn: Connection,
     seat: Seat,
-    call: str,
-    args: dict[str, Any],
+    command: service.StageCall,
     *,
     claim: bool = True,
     watched: bool = False,
 ) -> Any:
     """Runs a stage call on the briefing's media home. ``watched``: the call opens a peer
     there, so this worker watches the socket's seat and closes the peer when it goes."""
-    full = {
-        **args,
-        "connection_id": conn.id,
-        "actor": actor_args(conn.actor),
-        "seat": dataclasses.asdict(seat),
-    }
-    leave = Leave("stage.leave", {"connection_id": conn.id}) if watched else None
+    leave = service.StageLeave(connection_id=conn.id) if watched else None
     return await services.homes.call(
         stage_home(seat.briefing_id),
-        f"stage.{call}",
-        full,
+        command,
         seated=_still_seated(conn, seat.briefing_id),
         claim=claim,
         connection_id=conn.id if watched else None,
@@ -133,51 +133,5 @@ async def _at_home(
     )
 
 
-def home_seat(args: dict[str, Any]) -> Seat:
-    return Seat(**args["seat"])
-
-
-async def _state(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    return service.state(services, home_seat(args).briefing_id)
-
-
-async def _publish(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    return await service.publish(
-        services, args["connection_id"], actor_of(args), home_seat(args), args["sdp"], seated
-    )
-
-
-async def _unpublish(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    await service.unpublish(services, args["connection_id"], actor_of(args), home_seat(args))
-
-
-async def _watch(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    seat = home_seat(args)
-    return await service.watch(
-        services, args["connection_id"], actor_of(args), seat, args["sdp"], seated, args["mode"]
-    )
-
-
-async def _unwatch(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    await service.unwatch(services, args["connection_id"])
-
-
-async def _leave(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    await service.leave(services, args["connection_id"])
-
-
-HOME_CALLS: dict[str, Handler] = {
-    "stage.state": _state,
-    "stage.publish": _publish,
-    "stage.unpublish": _unpublish,
-    "stage.watch": _watch,
-    "stage.unwatch": _unwatch,
-    "stage.leave": _leave,
-}
-
-
-def _stage_live_here(services: Services, room: str) -> bool:
-    return int(room.split(":", 1)[1]) in services.stage.rooms
-
-
-HOME_ROOMS: dict[str, RoomActivity] = {"stage": _stage_live_here}
+HOME_ROUTES = service.HOME_ROUTES
+HOME_ROOMS: dict[str, RoomActivity] = {"stage": service.live_here}

@@ -20,13 +20,7 @@ from fairserver.rooms.interviews import chat as interview_chat
 from fairserver.rooms.interviews import opening as interview_open
 from fairserver.rooms.interviews import rooms as service
 from fairserver.rooms.interviews.media import interview_room
-from fairserver.rooms.media.homes import (
-    Handler,
-    RoomActivity,
-    Seated,
-    actor_args,
-    actor_of,
-)
+from fairserver.rooms.media.homes import Caller, RoomActivity
 from fairserver.socket.booths.live import staff_booth, visible_booth
 from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
 from fairserver.text import Text
@@ -135,7 +129,9 @@ async def join(services: Services, conn: Connection, payload: Join) -> dict[str,
     if found.admitted and not found.ended:
         await conn.enter(interview_room(found.id))
     ice = browser_ice_servers(services.settings, conn.user_id)
-    result: dict[str, Any] = await _at_home(services, conn, found.id, "join", {"ice": ice})
+    result: dict[str, Any] = await _at_home(
+        services, conn, found.id, service.InterviewJoin, ice=ice
+    )
     return result
 
 
@@ -145,17 +141,19 @@ async def leave(services: Services, conn: Connection, payload: InterviewRef) -> 
         raise NotFound()
     _joined(conn).discard(payload.interview_id)
     await conn.leave(interview_room(payload.interview_id))
-    await _at_home(services, conn, payload.interview_id, "leave", {"reason": "leave"}, claim=False)
+    await _at_home(
+        services, conn, payload.interview_id, service.InterviewLeave, claim=False, reason="leave"
+    )
 
 
 @events.on("interview.admit", InterviewRef, roles=RECRUITERS, rate=ACTION)
 async def admit(services: Services, conn: Connection, payload: InterviewRef) -> dict[str, Any]:
-    return await _seated_at_home(services, conn, payload.interview_id, "admit", {})
+    return await _seated_at_home(services, conn, payload.interview_id, service.InterviewAdmit)
 
 
 @events.on("interview.end", InterviewRef, roles=RECRUITERS, rate=ACTION)
 async def end(services: Services, conn: Connection, payload: InterviewRef) -> dict[str, Any]:
-    return await _seated_at_home(services, conn, payload.interview_id, "end", {})
+    return await _seated_at_home(services, conn, payload.interview_id, service.InterviewEnd)
 
 
 # --- media -------------------------------------------------------------------------------
@@ -163,14 +161,21 @@ async def end(services: Services, conn: Connection, payload: InterviewRef) -> di
 
 @events.on("interview.publish", Offer, roles=PEOPLE, rate=SIGNAL)
 async def publish(services: Services, conn: Connection, payload: Offer) -> dict[str, Any]:
-    args = {"sdp": payload.sdp}
-    return await _seated_at_home(services, conn, payload.interview_id, "publish", args)
+    return await _seated_at_home(
+        services, conn, payload.interview_id, service.InterviewPublish, sdp=payload.sdp
+    )
 
 
 @events.on("interview.watch", WatchOffer, roles=PEOPLE, rate=SIGNAL)
 async def watch(services: Services, conn: Connection, payload: WatchOffer) -> dict[str, Any]:
-    args = {"sdp": payload.sdp, "user_id": payload.user_id}
-    return await _seated_at_home(services, conn, payload.interview_id, "watch", args)
+    return await _seated_at_home(
+        services,
+        conn,
+        payload.interview_id,
+        service.InterviewWatch,
+        sdp=payload.sdp,
+        user_id=payload.user_id,
+    )
 
 
 # --- chat, consent, recording (I3) -------------------------------------------------------
@@ -189,26 +194,30 @@ async def chat(services: Services, conn: Connection, payload: Chat) -> dict[str,
 
 @events.on("interview.consent", Consent, roles=PEOPLE, rate=ACTION)
 async def consent(services: Services, conn: Connection, payload: Consent) -> dict[str, Any]:
-    args = {"consent": payload.consent}
-    return await _seated_at_home(services, conn, payload.interview_id, "consent", args)
+    return await _seated_at_home(
+        services, conn, payload.interview_id, service.InterviewConsent, consent=payload.consent
+    )
 
 
 @events.on("interview.record", Record, roles=RECRUITERS, rate=ACTION)
 async def record(services: Services, conn: Connection, payload: Record) -> dict[str, Any]:
-    args = {"on": payload.on}
-    return await _seated_at_home(services, conn, payload.interview_id, "record", args)
+    return await _seated_at_home(
+        services, conn, payload.interview_id, service.InterviewRecord, on=payload.on
+    )
 
 
 async def on_disconnect(services: Services, conn: Connection, reason: str) -> None:
     """Disconnect and graceful stop close this connection's peers in every interview."""
     for interview_id in list(_joined(conn)):
-        await _at_home(services, conn, interview_id, "leave", {"reason": reason}, claim=False)
+        await _at_home(
+            services, conn, interview_id, service.InterviewLeave, claim=False, reason=reason
+        )
     _joined(conn).clear()
 
 
 # --- the media home: an interview's live room runs on one worker (rooms/media/homes.py) ---
-# Everything that touches the room's in-memory state (presence, peers, recording) runs
-# there; the worker holding the socket decides joins and keeps the socket's rooms.
+# The calls are typed commands run by rooms/interviews/rooms.py (HOME_ROUTES); the worker
+# holding the socket decides joins and keeps the socket's rooms.
 
 
 def _home_key(interview_id: int) -> str:
@@ -219,29 +228,28 @@ async def _at_home(
     services: Services,
     conn: Connection,
     interview_id: int,
-    call: str,
-    args: dict[str, Any],
+    command: type[service.InterviewCall],
     *,
     claim: bool = True,
+    **args: Any,
 ) -> Any:
-    full = {
-        **args,
-        "interview_id": interview_id,
-        "connection_id": conn.id,
-        "actor": actor_args(conn.actor),
-    }
-    return await services.homes.call(
-        _home_key(interview_id), f"interview.{call}", full, seated=_always, claim=claim
+    call = command(
+        interview_id=interview_id, connection_id=conn.id, caller=Caller.of(conn.actor), **args
     )
+    return await services.homes.call(_home_key(interview_id), call, seated=_always, claim=claim)
 
 
 async def _seated_at_home(
-    services: Services, conn: Connection, interview_id: int, call: str, args: dict[str, Any]
+    services: Services,
+    conn: Connection,
+    interview_id: int,
+    command: type[service.InterviewCall],
+    **args: Any,
 ) -> dict[str, Any]:
     """For events after interview.join on this connection; the home reads the seat afresh."""
     if interview_id not in _joined(conn):
         raise NotFound()
-    result: dict[str, Any] = await _at_home(services, conn, interview_id, call, args)
+    result: dict[str, Any] = await _at_home(services, conn, interview_id, command, **args)
     return result
 
 
@@ -249,62 +257,5 @@ def _always() -> bool:
     return True
 
 
-async def _home_seat(services: Services, args: dict[str, Any]) -> service.Seat:
-    return await service.seat_of(services, actor_of(args), int(args["interview_id"]))
-
-
-async def _join(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    found = await _home_seat(services, args)
-    return await service.join(services, args["connection_id"], actor_of(args), found, args["ice"])
-
-
-async def _leave(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    await service.leave(services, args["connection_id"], args["interview_id"], args["reason"])
-
-
-async def _admit(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    return await service.admit(services, await _home_seat(services, args))
-
-
-async def _end(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    return await service.end(services, await _home_seat(services, args))
-
-
-async def _publish(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    found = await _home_seat(services, args)
-    return await service.publish(
-        services, args["connection_id"], actor_of(args), found, args["sdp"]
-    )
-
-
-async def _watch(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    found = await _home_seat(services, args)
-    return await service.watch(services, args["connection_id"], found, args["user_id"], args["sdp"])
-
-
-async def _consent(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    return await service.set_consent(services, await _home_seat(services, args), args["consent"])
-
-
-async def _record(services: Services, args: dict[str, Any], seated: Seated) -> Any:
-    found = await _home_seat(services, args)
-    return await service.set_recording(services, actor_of(args), found, args["on"])
-
-
-HOME_CALLS: dict[str, Handler] = {
-    "interview.join": _join,
-    "interview.leave": _leave,
-    "interview.admit": _admit,
-    "interview.end": _end,
-    "interview.publish": _publish,
-    "interview.watch": _watch,
-    "interview.consent": _consent,
-    "interview.record": _record,
-}
-
-
-def _interview_live_here(services: Services, room: str) -> bool:
-    return int(room.split(":", 1)[1]) in services.interview_rooms.rooms
-
-
-HOME_ROOMS: dict[str, RoomActivity] = {"interview": _interview_live_here}
+HOME_ROUTES = service.HOME_ROUTES
+HOME_ROOMS: dict[str, RoomActivity] = {"interview": service.live_here}

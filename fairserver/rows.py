@@ -1,4 +1,4 @@
-"""Rows that several layers share, as typed values (the store makes them, nobody else)."""
+"""Rows that several layers share (store, permissions, services, transports), as typed values."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""The stage's transceivers, made in the order of the browser's offer (aiortc 1.16).
+"""A media session's transceivers, made in the order of the browser's offer (aiortc 1.16).
 
-The stage's peers bundle every m-line on one transport (max-bundle, see
-stage.stage_configuration). aiortc puts each transceiver made after the first on the first
+Every session's peers bundle every m-line on one transport (max-bundle, see
+ice.bundled_configuration). aiortc puts each transceiver made after the first on the first
 one's transport; applying the offer keeps the transport of the m-line that heads the BUNDLE
 group (the offer's first) and stops the others. The two agree only when the first
 transceiver made takes the offer's first m-line. aiortc gives each m-line the first free
 transceiver of its kind, so the server makes exactly one transceiver per offered m-line, in
-the offer's order, with an inactive one where it has nothing to send or receive.
+the offer's order, with an inactive one where it has nothing to send or receive. Used by
+session.MediaSession for publishers and viewers alike (the stage and interview rooms).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def forward_sources(
     mode: WatchMode,
     sdp: str,
 ) -> list[dict[str, RTCRtpSender]]:
-    """Each publisher's sources ({kind: source id}, in stage order) on the viewer's peer.
+    """Each publisher's sources ({kind: source id}, in the room's order) on the viewer's peer.
 
     The n-th offered video m-line carries the n-th publisher's video, the n-th audio m-line
     its audio, while the offer has m-lines left; "audio" forwards no video, and "low" the
