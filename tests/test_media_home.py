@@ -75,6 +75,7 @@ async def workers() -> AsyncIterator[tuple[Worker, Worker]]:
     finally:
         for worker in pair:
             await worker.homes.stop()
+            await worker.homes.services.tasks.stop()
         await lives[0]._forget_everything()
         for live in lives:
             await live.close()
@@ -133,8 +134,10 @@ async def test_a_remote_caller_losing_its_seat_closes_its_peers_on_the_home(
     # On the home the remote caller's seat always holds: its own worker watches it.
     assert all(check() for check in a.seated_checks)
 
-    seated["sid-1"] = False  # left the briefing, or was banned
+    seated["sid-1"] = False  # left the briefing, or was banned: the event says so
+    await b.homes.forget("sid-1", "stage:1")
     await eventually(lambda: _ran(a, "stage.leave", "sid-1"), timeout=3)
+    assert "sid-2" in b.homes.remote  # the other caller's peers stay
     await b.homes.forget("sid-2")  # disconnected
     await eventually(lambda: _ran(a, "stage.leave", "sid-2"), timeout=3)
     assert b.homes.remote == {}

@@ -14,8 +14,9 @@ rooms/interviews/rooms.py). A local call runs the function with the command as i
 remote one crosses as the command's JSON and is validated into the same model on the home
 before it runs. The function runs on the home with a ``seated`` check: for a local caller
 that is the socket's own check; for a remote caller it always holds, and the caller's
-worker watches the seat instead, telling the home to close the peers (the call's ``leave``
-command) when the socket leaves, is banned or disconnects.
+worker tells the home to close the peers (the call's ``leave`` command, through ``forget``)
+as the event happens: the socket leaves, is banned (stage.seat_lost) or disconnects.
+Nothing polls seats.
 
 If the home does not answer (its worker died), its lease is taken over and the call runs
 here; the dead worker's peers died with it, so browsers reconnect to the new home.
@@ -43,7 +44,6 @@ from fairserver.tasks import cancelling, stop_tasks
 HOME_TTL = 30.0
 RENEW_EVERY = 10.0
 CALL_TIMEOUT = 8.0
-SEAT_CHECK_SECONDS = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,6 @@ class HomeRoutes:
 class _Remote:
     room: str
     home: str
-    seated: Seated
     leave: HomeCommand
 
 
@@ -155,8 +154,7 @@ class MediaHomes:
     call_timeout: float = CALL_TIMEOUT
     renew_every: float = RENEW_EVERY
     _pending: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _spawned: set[asyncio.Task[None]] = field(default_factory=set)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @property
     def me(self) -> str:
@@ -178,14 +176,14 @@ class MediaHomes:
 
     async def start(self) -> None:
         subscription = await self.services.live.subscribe(_channel(self.me))
+        tasks = self.services.tasks
         self._tasks = [
-            asyncio.create_task(self._listen(subscription)),
-            asyncio.create_task(self._keep_leases()),
-            asyncio.create_task(self._watch_remote_seats()),
+            tasks.spawn(self._listen(subscription), name="media home listener"),
+            tasks.every(self.renew_every, self._renew_leases, name="media home leases"),
         ]
 
     async def stop(self) -> None:
-        await stop_tasks((*self._tasks, *self._spawned))
+        await stop_tasks(self._tasks)  # calls in flight belong to the app's Supervisor
         for room in tuple(self.held):
             with contextlib.suppress(Exception):
                 await self.services.live.release(_lease(room), self.me)
@@ -212,9 +210,7 @@ class MediaHomes:
                 home = await self._home(room, claim)
             else:
                 if connection_id is not None and leave is not None and "error" not in reply:
-                    self.remote.setdefault(connection_id, {})[room] = _Remote(
-                        room, home, seated, leave
-                    )
+                    self.remote.setdefault(connection_id, {})[room] = _Remote(room, home, leave)
                 return _unwrap(reply)
         if home is not None and home != self.me:  # another worker won the takeover race
             return _unwrap(await self._send(home, command))
@@ -278,7 +274,7 @@ class MediaHomes:
                     if future is not None and not future.done():
                         future.set_result(message)
                 else:
-                    self._spawn(self._serve(message))
+                    self.services.tasks.spawn(self._serve(message), name="media home call")
         finally:
             await subscription.close()
 
@@ -299,35 +295,21 @@ class MediaHomes:
             reply["error"], reply["message"] = "media.failed", "the media server failed"
         await self.services.live.publish(_channel(str(message.get("from"))), json.dumps(reply))
 
-    async def _keep_leases(self) -> None:
-        while True:
-            await asyncio.sleep(self.renew_every)
-            for room in tuple(self.held):
-                active = self.activity.get(room.split(":", 1)[0])
-                try:
-                    if active is not None and active(room):
-                        if not await self.services.live.extend(_lease(room), self.me, HOME_TTL):
-                            self.held.discard(room)
-                    else:
+    async def _renew_leases(self) -> None:
+        """One round: extend the lease of every room still live here, let the others go."""
+        for room in tuple(self.held):
+            active = self.activity.get(room.split(":", 1)[0])
+            try:
+                if active is not None and active(room):
+                    if not await self.services.live.extend(_lease(room), self.me, HOME_TTL):
                         self.held.discard(room)
-                        await self.services.live.release(_lease(room), self.me)
-                except Exception:
-                    if cancelling():
-                        raise
-                    log.exception("media home lease of %s", room)
-
-    async def _watch_remote_seats(self) -> None:
-        while True:
-            await asyncio.sleep(SEAT_CHECK_SECONDS)
-            for connection_id, rooms in tuple(self.remote.items()):
-                for room, held in tuple(rooms.items()):
-                    if not held.seated():
-                        self._spawn(self.forget(connection_id, room))
-
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._spawned.add(task)
-        task.add_done_callback(self._spawned.discard)
+                else:
+                    self.held.discard(room)
+                    await self.services.live.release(_lease(room), self.me)
+            except Exception:
+                if cancelling():
+                    raise
+                log.exception("media home lease of %s", room)
 
 
 def _always() -> bool:
