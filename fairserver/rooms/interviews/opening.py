@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from fairserver.auth import Actor
 from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.context import Services
@@ -20,6 +22,7 @@ from fairserver.rooms.interviews.rooms import Seat, interview_url, summary
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import booth_live
 from fairserver.store import interviews as store
+from fairserver.store.interviews import NewInterview
 
 MAX_INTERVIEWERS = 4
 
@@ -57,32 +60,32 @@ async def open_for_booth(
     async with services.db.begin() as conn:
         found = await store.open_interview(conn, booth.fair_id, booth.company_id, student_id)
         if found is not None:
-            interview_id = int(found["id"])
+            interview_id = found.id
             if await store.participant(conn, interview_id, actor.user_id) is None:
                 await _add_interviewer(conn, interview_id, actor.user_id, now)
                 added = True
         else:
             interview_id = await store.insert_interview(
                 conn,
-                {
-                    "fair_id": booth.fair_id,
-                    "company_id": booth.company_id,
-                    "student_id": student_id,
-                    "origin": "chat",
-                    "state": "waiting",
-                    "created_at": now,
-                },
+                NewInterview(
+                    fair_id=booth.fair_id,
+                    company_id=booth.company_id,
+                    student_id=student_id,
+                    origin="chat",
+                    state="waiting",
+                    created_at=now,
+                ),
             )
             await store.add_participant(conn, interview_id, student_id, "candidate", None)
             await store.add_participant(conn, interview_id, actor.user_id, "interviewer", now)
         row = await store.interview(conn, interview_id)
     assert row is not None
     invited = Invited(
-        interview_id=row["id"],
+        interview_id=row.id,
         booth_id=booth.id,
-        url=interview_url(int(row["id"])),
-        company_name=row["company_name"],
-        student_name=row["student_name"],
+        url=interview_url(row.id),
+        company_name=row.company_name,
+        student_name=row.student_name,
         from_user_id=actor.user_id or 0,
         from_name=actor.display_name,
     )
@@ -92,8 +95,10 @@ async def open_for_booth(
     return {**summary(row), "created": found is None}
 
 
-async def _add_interviewer(conn: Any, interview_id: int, user_id: int, now: datetime) -> None:
-    panel = [p for p in await store.participants(conn, interview_id) if p["role"] == "interviewer"]
+async def _add_interviewer(
+    conn: AsyncConnection, interview_id: int, user_id: int, now: datetime
+) -> None:
+    panel = [p for p in await store.participants(conn, interview_id) if p.role == "interviewer"]
     if len(panel) >= MAX_INTERVIEWERS:
         raise ServiceError("interview.full", "an interview has at most four interviewers")
     await store.add_participant(conn, interview_id, user_id, "interviewer", now)
@@ -106,17 +111,17 @@ async def add_interviewer(
     interviews.require_interviewer(seat)
     interviews.require_open(seat)
     async with services.db.begin() as conn:
-        colleague = await booth_live.colleague(conn, int(seat.interview["company_id"]), user_id)
+        colleague = await booth_live.colleague(conn, seat.interview.company_id, user_id)
         if colleague is None:
             raise NotFound()
         if await store.participant(conn, seat.id, user_id) is None:
             await _add_interviewer(conn, seat.id, user_id, services.clock())
     invited = Invited(
         interview_id=seat.id,
-        booth_id=seat.interview["booth_id"],
+        booth_id=seat.interview.booth_id,
         url=interview_url(seat.id),
-        company_name=seat.interview["company_name"],
-        student_name=seat.interview["student_name"],
+        company_name=seat.interview.company_name,
+        student_name=seat.interview.student_name,
         from_user_id=actor.user_id or 0,
         from_name=actor.display_name,
     )

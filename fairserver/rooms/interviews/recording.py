@@ -24,6 +24,7 @@ from fairserver.rooms.interviews.media import (
 from fairserver.rooms.media import recordings
 from fairserver.rooms.media.recordings import ActiveRecording
 from fairserver.rooms.notify import Outbound
+from fairserver.store.interviews import ParticipantRow
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,9 @@ class RecordingChanged(Outbound):
     reason: str
 
 
-def missing_consent(participants: list[dict[str, Any]]) -> list[int]:
+def missing_consent(participants: list[ParticipantRow]) -> list[int]:
     """Admitted participants who have not consented (or withdrew)."""
-    return [
-        int(p["user_id"])
-        for p in participants
-        if p["admitted_at"] is not None and p["consented_at"] is None
-    ]
+    return [p.user_id for p in participants if p.admitted_at is not None and p.consented_at is None]
 
 
 def recording_view(room: InterviewRoom | None) -> dict[str, Any]:

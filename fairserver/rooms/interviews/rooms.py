@@ -26,6 +26,7 @@ from fairserver.rooms.interviews.media import InterviewRoom, interview_room
 from fairserver.rooms.media.homes import Caller, HomeCommand, HomeRoutes, Seated
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import interviews as store
+from fairserver.store.interviews import InterviewRow, ParticipantRow
 
 
 def interview_url(interview_id: int) -> str:
@@ -36,28 +37,28 @@ def interview_url(interview_id: int) -> str:
 class Seat:
     """The caller's place in an interview, as the database said when they asked."""
 
-    interview: dict[str, Any]
-    me: dict[str, Any]
+    interview: InterviewRow
+    me: ParticipantRow
 
     @property
     def id(self) -> int:
-        return int(self.interview["id"])
+        return self.interview.id
 
     @property
     def fair_id(self) -> int:
-        return int(self.interview["fair_id"])
+        return self.interview.fair_id
 
     @property
     def interviewer(self) -> bool:
-        return bool(self.me["role"] == "interviewer")
+        return self.me.role == "interviewer"
 
     @property
     def admitted(self) -> bool:
-        return self.me["admitted_at"] is not None
+        return self.me.admitted_at is not None
 
     @property
     def ended(self) -> bool:
-        return self.interview["state"] in store.CLOSED_STATES
+        return self.interview.state in store.CLOSED_STATES
 
 
 class ParticipantView(Outbound):
@@ -111,14 +112,14 @@ def require_admitted(seat: Seat) -> None:
         raise ServiceError("interview.not_admitted", "wait until an interviewer lets you in")
 
 
-def summary(row: dict[str, Any]) -> dict[str, Any]:
+def summary(row: InterviewRow) -> dict[str, Any]:
     return {
-        "interview_id": row["id"],
-        "url": interview_url(int(row["id"])),
-        "state": row["state"],
-        "company_name": row["company_name"],
-        "student_id": row["student_id"],
-        "student_name": row["student_name"],
+        "interview_id": row.id,
+        "url": interview_url(row.id),
+        "state": row.state,
+        "company_name": row.company_name,
+        "student_id": row.student_id,
+        "student_name": row.student_name,
     }
 
 
@@ -134,16 +135,16 @@ async def participants_event(services: Services, interview_id: int) -> Participa
     assert row is not None
     return Participants(
         interview_id=interview_id,
-        state=row["state"],
-        started_at=row["started_at"],
+        state=row.state,
+        started_at=row.started_at,
         participants=[
             ParticipantView(
-                user_id=p["user_id"],
-                display_name=p["display_name"],
-                role=p["role"],
-                admitted=p["admitted_at"] is not None,
-                consented=p["consented_at"] is not None,
-                present=p["user_id"] in present,
+                user_id=p.user_id,
+                display_name=p.display_name,
+                role=p.role,
+                admitted=p.admitted_at is not None,
+                consented=p.consented_at is not None,
+                present=p.user_id in present,
             )
             for p in people
         ],
@@ -164,13 +165,13 @@ async def snapshot(services: Services, seat: Seat, ice_servers: list[Any]) -> di
         **summary(seat.interview),
         "room": interview_room(seat.id),
         "now": services.clock().isoformat(),  # the page's timer corrects its clock by it
-        "started_at": _iso(seat.interview["started_at"]),
-        "ended_at": _iso(seat.interview["ended_at"]),
+        "started_at": _iso(seat.interview.started_at),
+        "ended_at": _iso(seat.interview.ended_at),
         "me": {
-            "user_id": seat.me["user_id"],
-            "role": seat.me["role"],
+            "user_id": seat.me.user_id,
+            "role": seat.me.role,
             "admitted": seat.admitted,
-            "consented": seat.me["consented_at"] is not None,
+            "consented": seat.me.consented_at is not None,
         },
         "participants": people["participants"],
         "recording": recording.recording_view(room),
@@ -222,7 +223,7 @@ async def admit(services: Services, seat: Seat) -> dict[str, Any]:
     """An interviewer lets the candidate in; the first admission makes the interview live."""
     require_interviewer(seat)
     require_open(seat)
-    candidate = int(seat.interview["student_id"])
+    candidate = seat.interview.student_id
     now = services.clock()
     async with services.db.begin() as conn:
         admitted = await store.admit(conn, seat.id, candidate, now)
@@ -256,7 +257,7 @@ async def set_consent(services: Services, seat: Seat, consent: bool) -> dict[str
     at = services.clock() if consent else None
     room = services.interview_rooms.rooms.get(seat.id)
     async with services.db.begin() as conn:
-        await store.set_consent(conn, seat.id, int(seat.me["user_id"]), at)
+        await store.set_consent(conn, seat.id, seat.me.user_id, at)
     if room is not None and not consent:
         async with room.lock:  # a recording starting right now sees the withdrawal
             await recording.stop(services, room, "consent_missing")
@@ -307,7 +308,7 @@ async def end(services: Services, seat: Seat) -> dict[str, Any]:
         event = Ended(interview_id=seat.id, ended_at=now)
         await services.notifier.emit(interview_room(seat.id), "interview.ended", event)
         # A candidate still knocking is not in the room: tell them in their own.
-        candidate = int(seat.interview["student_id"])
+        candidate = seat.interview.student_id
         await services.notifier.emit(user_room(candidate), "interview.ended", event)
     return {"interview_id": seat.id, "state": "ended", "ended_at": now.isoformat()}
 
@@ -332,7 +333,7 @@ async def watch(
     require_admitted(seat)
     async with services.db.connect() as conn:
         target = await store.participant(conn, seat.id, user_id)
-    if target is None or target["admitted_at"] is None or user_id == seat.me["user_id"]:
+    if target is None or target.admitted_at is None or user_id == seat.me.user_id:
         raise NotFound()
     rooms = services.interview_rooms
     room = rooms.room(seat.id, seat.fair_id)
