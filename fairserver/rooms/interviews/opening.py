@@ -9,7 +9,6 @@ fair: opening again returns it (and adds the caller to the panel).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +17,13 @@ from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.interviews import rooms as interviews
-from fairserver.rooms.interviews.rooms import Seat, interview_url, summary
+from fairserver.rooms.interviews.rooms import (
+    InterviewSummary,
+    Participants,
+    Seat,
+    interview_url,
+    summary,
+)
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import booth_live
 from fairserver.store import interviews as store
@@ -37,6 +42,19 @@ class Invited(Outbound):
     from_name: str
 
 
+class Opened(InterviewSummary):
+    """interview.open's answer: the interview, and whether this call created it."""
+
+    created: bool
+
+
+class MyInterviews(Outbound):
+    """interview.mine's answer."""
+
+    booth_id: int
+    interviews: list[InterviewSummary]
+
+
 async def _may_escalate(services: Services, booth: Booth, student_id: int) -> None:
     """Only with a student who queued at the booth or chatted privately with its staff."""
     async with services.db.connect() as conn:
@@ -50,9 +68,7 @@ async def _may_escalate(services: Services, booth: Booth, student_id: int) -> No
         raise NotFound()
 
 
-async def open_for_booth(
-    services: Services, actor: Actor, booth: Booth, student_id: int
-) -> dict[str, Any]:
+async def open_for_booth(services: Services, actor: Actor, booth: Booth, student_id: int) -> Opened:
     """A recruiter turns a booth chat into an interview room, or finds the open one."""
     assert actor.user_id is not None
     await _may_escalate(services, booth, student_id)
@@ -92,7 +108,7 @@ async def open_for_booth(
     await services.notifier.emit(user_room(student_id), "interview.invited", invited)
     if added:
         await interviews.after_panel_change(services, interview_id)
-    return {**summary(row), "created": found is None}
+    return Opened(**summary(row).model_dump(), created=found is None)
 
 
 async def _add_interviewer(
@@ -106,7 +122,7 @@ async def _add_interviewer(
 
 async def add_interviewer(
     services: Services, actor: Actor, seat: Seat, user_id: int
-) -> dict[str, Any]:
+) -> Participants:
     """An interviewer brings in a colleague (a recruiter of the same company)."""
     interviews.require_interviewer(seat)
     interviews.require_open(seat)
@@ -129,10 +145,10 @@ async def add_interviewer(
     return await interviews.after_panel_change(services, seat.id)
 
 
-async def mine(services: Services, actor: Actor, booth: Booth) -> list[dict[str, Any]]:
+async def mine(services: Services, actor: Actor, booth: Booth) -> MyInterviews:
     """The caller's interviews with this booth's company in its fair that have not ended."""
     async with services.db.connect() as conn:
         rows = await store.open_interviews_of(
             conn, actor.user_id or 0, booth.fair_id, booth.company_id
         )
-    return [summary(row) for row in rows]
+    return MyInterviews(booth_id=booth.id, interviews=[summary(row) for row in rows])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from fairserver.rooms.context import Services
 from fairserver.rooms.interviews.media import (
@@ -44,9 +43,16 @@ def missing_consent(participants: list[ParticipantRow]) -> list[int]:
     return [p.user_id for p in participants if p.admitted_at is not None and p.consented_at is None]
 
 
-def recording_view(room: InterviewRoom | None) -> dict[str, Any]:
+class RecordingView(Outbound):
+    """Whether the room records now (the join snapshot, interview.record's answer)."""
+
+    on: bool
+    started_at: str | None  # isoformat(), as the snapshot's other times
+
+
+def recording_view(room: InterviewRoom | None) -> RecordingView:
     since = room.recording_since if room is not None else None
-    return {"on": since is not None, "started_at": since.isoformat() if since else None}
+    return RecordingView(on=since is not None, started_at=since.isoformat() if since else None)
 
 
 async def _announce(services: Services, room: InterviewRoom, reason: str) -> None:
