@@ -333,14 +333,14 @@ async def test_an_interview_is_reached_by_its_participants_only(scene: Scene) ->
     async with scene.db.begin() as conn:
         interview_id = await interview_store.insert_interview(
             conn,
-            {
-                "fair_id": w.open_fair,
-                "company_id": w.company_a,
-                "student_id": w.users["student_a"],
-                "origin": "chat",
-                "state": "waiting",
-                "created_at": now,
-            },
+            interview_store.NewInterview(
+                fair_id=w.open_fair,
+                company_id=w.company_a,
+                student_id=w.users["student_a"],
+                origin="chat",
+                state="waiting",
+                created_at=now,
+            ),
         )
         await interview_store.add_participant(
             conn, interview_id, w.users["student_a"], "candidate", None
@@ -352,7 +352,7 @@ async def test_an_interview_is_reached_by_its_participants_only(scene: Scene) ->
     taking_part = await scene.who_may(lambda a: access_interview(scene.db, a, interview_id))
     assert taking_part == {"student_a", "recruiter_a"}
     row, me = await access_interview(scene.db, scene.actors["recruiter_a"], interview_id)
-    assert row["id"] == interview_id and me["role"] == "interviewer"
+    assert row.id == interview_id and me.role == "interviewer"
     await scene.nobody_reaches(lambda a: access_interview(scene.db, a, MISSING))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,11 +10,67 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_one
+from fairserver.store.db import fetch_all_as, fetch_one_as
 
 iv, ip, u, c = t.interviews, t.interview_participants, t.users, t.companies
 f, b = t.fairs, t.booths
 CLOSED_STATES = ("ended", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewRow:
+    """An interview with the names its pages and events show; ``booth_id`` is the
+    company's booth in the fair, if it has one."""
+
+    id: int
+    fair_id: int
+    company_id: int
+    student_id: int
+    origin: str
+    state: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_at: datetime
+    company_name: str
+    student_name: str
+    fair_slug: str
+    fair_title: str
+    booth_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MyInterviewRow(InterviewRow):
+    """An interview in a user's list: their own role in it and the fair's time zone."""
+
+    role: str
+    fair_timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewInterview:
+    fair_id: int
+    company_id: int
+    student_id: int
+    origin: str
+    state: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRow:
+    user_id: int
+    role: str  # candidate or interviewer
+    admitted_at: datetime | None
+    consented_at: datetime | None
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ColleagueRow:
+    """A recruiter of the interview's company."""
+
+    id: int
+    display_name: str
 
 
 def _select_interviews() -> sa.Select[Any]:
@@ -42,13 +99,15 @@ def _select_interviews() -> sa.Select[Any]:
     )
 
 
-async def interview(conn: AsyncConnection, interview_id: int) -> dict[str, Any] | None:
-    return await fetch_one(conn, _select_interviews().where(iv.c.id == interview_id))
+async def interview(conn: AsyncConnection, interview_id: int) -> InterviewRow | None:
+    return await fetch_one_as(
+        conn, _select_interviews().where(iv.c.id == interview_id), InterviewRow
+    )
 
 
 async def open_interview(
     conn: AsyncConnection, fair_id: int, company_id: int, student_id: int
-) -> dict[str, Any] | None:
+) -> InterviewRow | None:
     """The company's interview with the student in this fair that has not ended."""
     stmt = (
         _select_interviews()
@@ -61,12 +120,12 @@ async def open_interview(
         .order_by(iv.c.id.desc())
         .limit(1)
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, InterviewRow)
 
 
 async def open_interviews_of(
     conn: AsyncConnection, user_id: int, fair_id: int, company_id: int
-) -> list[dict[str, Any]]:
+) -> list[InterviewRow]:
     """The company's interviews in this fair, not ended, that the user takes part in."""
     stmt = (
         _select_interviews()
@@ -79,10 +138,10 @@ async def open_interviews_of(
         )
         .order_by(iv.c.id)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, InterviewRow)
 
 
-async def interviews_of(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+async def interviews_of(conn: AsyncConnection, user_id: int) -> list[MyInterviewRow]:
     """Every interview the user takes part in (as candidate or interviewer), newest first."""
     stmt = (
         _select_interviews()
@@ -92,11 +151,11 @@ async def interviews_of(conn: AsyncConnection, user_id: int) -> list[dict[str, A
         .order_by(iv.c.created_at.desc(), iv.c.id.desc())
         .limit(200)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, MyInterviewRow)
 
 
-async def insert_interview(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(iv.insert().values(**values).returning(iv.c.id))
+async def insert_interview(conn: AsyncConnection, new: NewInterview) -> int:
+    result = await conn.execute(iv.insert().values(**asdict(new)).returning(iv.c.id))
     return int(result.scalar_one())
 
 
@@ -110,7 +169,7 @@ async def add_participant(
     )
 
 
-async def participants(conn: AsyncConnection, interview_id: int) -> list[dict[str, Any]]:
+async def participants(conn: AsyncConnection, interview_id: int) -> list[ParticipantRow]:
     stmt = (
         sa.select(
             ip.c.user_id,
@@ -123,18 +182,18 @@ async def participants(conn: AsyncConnection, interview_id: int) -> list[dict[st
         .where(ip.c.interview_id == interview_id)
         .order_by(ip.c.role, u.c.display_name, ip.c.user_id)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, ParticipantRow)
 
 
 async def participant(
     conn: AsyncConnection, interview_id: int, user_id: int
-) -> dict[str, Any] | None:
+) -> ParticipantRow | None:
     stmt = (
         sa.select(ip.c.user_id, ip.c.role, ip.c.admitted_at, ip.c.consented_at, u.c.display_name)
         .join(u, u.c.id == ip.c.user_id)
         .where(ip.c.interview_id == interview_id, ip.c.user_id == user_id)
     )
-    return await fetch_one(conn, stmt)
+    return await fetch_one_as(conn, stmt, ParticipantRow)
 
 
 async def admit(conn: AsyncConnection, interview_id: int, user_id: int, at: datetime) -> bool:
@@ -199,11 +258,11 @@ async def queued_at(conn: AsyncConnection, booth_id: int, student_id: int) -> bo
     return bool((await conn.execute(stmt)).scalar())
 
 
-async def colleagues(conn: AsyncConnection, company_id: int) -> list[dict[str, Any]]:
+async def colleagues(conn: AsyncConnection, company_id: int) -> list[ColleagueRow]:
     """The company's active recruiters, who may join its interviews' panels."""
     stmt = (
         sa.select(u.c.id, u.c.display_name)
         .where(u.c.company_id == company_id, u.c.role == "recruiter", u.c.disabled_at.is_(None))
         .order_by(u.c.display_name, u.c.id)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, ColleagueRow)

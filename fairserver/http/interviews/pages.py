@@ -25,8 +25,8 @@ async def my_interviews(request: web.Request) -> web.Response:
         request,
         "interviews.html",
         {
-            "upcoming": [r for r in rows if r["state"] not in CLOSED_STATES],
-            "past": [r for r in rows if r["state"] in CLOSED_STATES],
+            "upcoming": [r for r in rows if r.state not in CLOSED_STATES],
+            "past": [r for r in rows if r.state in CLOSED_STATES],
         },
     )
 
@@ -39,7 +39,7 @@ async def interview_page(request: web.Request) -> web.Response:
         not_found()
     interview, me = await access_interview(request.app[DB], actor, interview_id)
     people, staff = await interviews.panel(request.app[DB], interview)
-    taking_part = {p["user_id"] for p in people}
+    taking_part = {p.user_id for p in people}
     return render(
         request,
         "interview.html",
@@ -47,10 +47,8 @@ async def interview_page(request: web.Request) -> web.Response:
             "interview": interview,
             "me": me,
             "colleagues": (
-                [c for c in staff if c["id"] not in taking_part]
-                if me["role"] == "interviewer"
-                else []
+                [c for c in staff if c.id not in taking_part] if me.role == "interviewer" else []
             ),
-            "ended": interview["state"] in CLOSED_STATES,
+            "ended": interview.state in CLOSED_STATES,
         },
     )

@@ -3,20 +3,19 @@ the same NotFound as a missing id (the page and every interview.* event alike)."
 
 from __future__ import annotations
 
-from typing import Any
-
 from fairserver.auth import Actor
 from fairserver.rooms.context import Services, database_of
 from fairserver.rooms.errors import NotFound
 from fairserver.store import interviews as store
 from fairserver.store.db import Database
+from fairserver.store.interviews import ColleagueRow, InterviewRow, MyInterviewRow, ParticipantRow
 
 CLOSED_STATES = store.CLOSED_STATES
 
 
 async def access_interview(
     source: Database | Services, actor: Actor, interview_id: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[InterviewRow, ParticipantRow]:
     """The interview and the caller's own participant row in it."""
     async with database_of(source).connect() as conn:
         row = await store.interview(conn, interview_id)
@@ -26,17 +25,17 @@ async def access_interview(
     return row, me
 
 
-async def interviews_of(source: Database | Services, actor: Actor) -> list[dict[str, Any]]:
+async def interviews_of(source: Database | Services, actor: Actor) -> list[MyInterviewRow]:
     """The interviews the caller takes part in."""
     async with database_of(source).connect() as conn:
         return await store.interviews_of(conn, actor.user_id or 0)
 
 
 async def panel(
-    source: Database | Services, interview: dict[str, Any]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    source: Database | Services, interview: InterviewRow
+) -> tuple[list[ParticipantRow], list[ColleagueRow]]:
     """(participants, the company's recruiters) of an interview reached with access_interview."""
     async with database_of(source).connect() as conn:
-        people = await store.participants(conn, int(interview["id"]))
-        staff = await store.colleagues(conn, int(interview["company_id"]))
+        people = await store.participants(conn, interview.id)
+        staff = await store.colleagues(conn, interview.company_id)
     return people, staff

@@ -8,7 +8,7 @@ interview's admitted connections are in the room, so only they hear it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +33,18 @@ class ChatMessage(Outbound):
     created_at: datetime
 
 
+class Posted(ChatMessage):
+    """interview.chat's answer for a new message."""
+
+    duplicate: Literal[False] = False
+
+
+class PostedBefore(ChatMessage):
+    """interview.chat's answer for a retry: the message as first stored."""
+
+    duplicate: Literal[True] = True
+
+
 def _message(interview_id: int, row: BoothMessageRow) -> ChatMessage:
     return ChatMessage(
         interview_id=interview_id,
@@ -44,15 +56,15 @@ def _message(interview_id: int, row: BoothMessageRow) -> ChatMessage:
     )
 
 
-async def history(services: Services, interview_id: int) -> list[dict[str, Any]]:
+async def history(services: Services, interview_id: int) -> list[ChatMessage]:
     async with services.db.connect() as conn:
         rows = await chat_store.recent_messages(conn, interview_room(interview_id), HISTORY)
-    return [_message(interview_id, row).model_dump(mode="json") for row in rows]
+    return [_message(interview_id, row) for row in rows]
 
 
 async def post(
     services: Services, actor: Actor, interview_id: int, fair_id: int, body: str, client_id: str
-) -> dict[str, Any]:
+) -> Posted | PostedBefore:
     assert actor.user_id is not None
     room, now = interview_room(interview_id), services.clock()
     try:
@@ -74,7 +86,7 @@ async def post(
             row = await chat_store.message_by_client_id(conn, room, actor.user_id, client_id)
         if row is None:  # this client_id was used in another room
             raise ClientIdReused() from None
-        return {**_message(interview_id, row).model_dump(mode="json"), "duplicate": True}
+        return PostedBefore(**_message(interview_id, row).model_dump())
     message = ChatMessage(
         interview_id=interview_id,
         id=message_id,
@@ -84,4 +96,4 @@ async def post(
         created_at=now,
     )
     await services.notifier.emit(room, "interview.chat", message)
-    return {**message.model_dump(mode="json"), "duplicate": False}
+    return Posted(**message.model_dump())

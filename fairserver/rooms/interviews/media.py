@@ -29,6 +29,7 @@ from typing import Any
 
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
+from fairserver.rooms.media.recordings import ActiveRecording
 from fairserver.rooms.notify import Outbound
 from fairserver.webrtc.forwarding import MediaRoom
 from fairserver.webrtc.session import BadOffer, MediaSession, MediaSessions
@@ -53,6 +54,13 @@ class MediaChanged(Outbound):
     publishers: list[PublisherView]
 
 
+class SdpAnswer(Outbound):
+    """The server's answer to a browser's offer (interview.publish)."""
+
+    sdp: str
+    type: str
+
+
 @dataclass(eq=False)
 class Publisher:
     participant: str
@@ -73,7 +81,7 @@ class InterviewRoom:
     viewers: dict[str, str] = field(default_factory=dict)  # viewer -> publisher watched
     recording_since: datetime | None = None
     recording_by: int | None = None
-    recordings: dict[str, Any] = field(default_factory=dict)  # publisher -> ActiveRecording
+    recordings: dict[str, ActiveRecording] = field(default_factory=dict)  # by publisher
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     serials: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -202,7 +210,7 @@ async def publish(
     user_id: int,
     display_name: str,
     sdp: str,
-) -> dict[str, str]:
+) -> SdpAnswer:
     """Camera and microphone of an admitted participant; publishing again replaces."""
     participant = f"{room.prefix}{connection_id}/pub"
     publisher = Publisher(participant, connection_id, user_id, display_name, next(room.serials))
@@ -214,12 +222,12 @@ async def publish(
     if rooms.on_publisher_started is not None:
         await rooms.on_publisher_started(rooms, room, publisher)
     await rooms.announce(room)
-    return answer.as_dict()
+    return SdpAnswer(sdp=answer.sdp, type=answer.type)
 
 
 async def watch(
     rooms: InterviewRooms, room: InterviewRoom, connection_id: str, target_user_id: int, sdp: str
-) -> dict[str, str]:
+) -> SdpAnswer:
     """A recvonly offer gets the target participant's forwarded video and audio."""
     participant = f"{room.prefix}{connection_id}/watch:{target_user_id}"
     await rooms.sessions.close(participant)
@@ -231,4 +239,4 @@ async def watch(
         answer, _ = await room.session.watch(participant, [target.sources], sdp)
     except BadOffer as exc:
         raise _bad_offer() from exc
-    return answer.as_dict()
+    return SdpAnswer(sdp=answer.sdp, type=answer.type)

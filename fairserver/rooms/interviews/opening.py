@@ -9,17 +9,25 @@ fair: opening again returns it (and adds the caller to the panel).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.auth import Actor
 from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.interviews import rooms as interviews
-from fairserver.rooms.interviews.rooms import Seat, interview_url, summary
+from fairserver.rooms.interviews.rooms import (
+    InterviewSummary,
+    Participants,
+    Seat,
+    interview_url,
+    summary,
+)
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import booth_live
 from fairserver.store import interviews as store
+from fairserver.store.interviews import NewInterview
 
 MAX_INTERVIEWERS = 4
 
@@ -32,6 +40,19 @@ class Invited(Outbound):
     student_name: str
     from_user_id: int
     from_name: str
+
+
+class Opened(InterviewSummary):
+    """interview.open's answer: the interview, and whether this call created it."""
+
+    created: bool
+
+
+class MyInterviews(Outbound):
+    """interview.mine's answer."""
+
+    booth_id: int
+    interviews: list[InterviewSummary]
 
 
 async def _may_escalate(services: Services, booth: Booth, student_id: int) -> None:
@@ -47,9 +68,7 @@ async def _may_escalate(services: Services, booth: Booth, student_id: int) -> No
         raise NotFound()
 
 
-async def open_for_booth(
-    services: Services, actor: Actor, booth: Booth, student_id: int
-) -> dict[str, Any]:
+async def open_for_booth(services: Services, actor: Actor, booth: Booth, student_id: int) -> Opened:
     """A recruiter turns a booth chat into an interview room, or finds the open one."""
     assert actor.user_id is not None
     await _may_escalate(services, booth, student_id)
@@ -57,43 +76,45 @@ async def open_for_booth(
     async with services.db.begin() as conn:
         found = await store.open_interview(conn, booth.fair_id, booth.company_id, student_id)
         if found is not None:
-            interview_id = int(found["id"])
+            interview_id = found.id
             if await store.participant(conn, interview_id, actor.user_id) is None:
                 await _add_interviewer(conn, interview_id, actor.user_id, now)
                 added = True
         else:
             interview_id = await store.insert_interview(
                 conn,
-                {
-                    "fair_id": booth.fair_id,
-                    "company_id": booth.company_id,
-                    "student_id": student_id,
-                    "origin": "chat",
-                    "state": "waiting",
-                    "created_at": now,
-                },
+                NewInterview(
+                    fair_id=booth.fair_id,
+                    company_id=booth.company_id,
+                    student_id=student_id,
+                    origin="chat",
+                    state="waiting",
+                    created_at=now,
+                ),
             )
             await store.add_participant(conn, interview_id, student_id, "candidate", None)
             await store.add_participant(conn, interview_id, actor.user_id, "interviewer", now)
         row = await store.interview(conn, interview_id)
     assert row is not None
     invited = Invited(
-        interview_id=row["id"],
+        interview_id=row.id,
         booth_id=booth.id,
-        url=interview_url(int(row["id"])),
-        company_name=row["company_name"],
-        student_name=row["student_name"],
+        url=interview_url(row.id),
+        company_name=row.company_name,
+        student_name=row.student_name,
         from_user_id=actor.user_id or 0,
         from_name=actor.display_name,
     )
     await services.notifier.emit(user_room(student_id), "interview.invited", invited)
     if added:
         await interviews.after_panel_change(services, interview_id)
-    return {**summary(row), "created": found is None}
+    return Opened(**summary(row).model_dump(), created=found is None)
 
 
-async def _add_interviewer(conn: Any, interview_id: int, user_id: int, now: datetime) -> None:
-    panel = [p for p in await store.participants(conn, interview_id) if p["role"] == "interviewer"]
+async def _add_interviewer(
+    conn: AsyncConnection, interview_id: int, user_id: int, now: datetime
+) -> None:
+    panel = [p for p in await store.participants(conn, interview_id) if p.role == "interviewer"]
     if len(panel) >= MAX_INTERVIEWERS:
         raise ServiceError("interview.full", "an interview has at most four interviewers")
     await store.add_participant(conn, interview_id, user_id, "interviewer", now)
@@ -101,22 +122,22 @@ async def _add_interviewer(conn: Any, interview_id: int, user_id: int, now: date
 
 async def add_interviewer(
     services: Services, actor: Actor, seat: Seat, user_id: int
-) -> dict[str, Any]:
+) -> Participants:
     """An interviewer brings in a colleague (a recruiter of the same company)."""
     interviews.require_interviewer(seat)
     interviews.require_open(seat)
     async with services.db.begin() as conn:
-        colleague = await booth_live.colleague(conn, int(seat.interview["company_id"]), user_id)
+        colleague = await booth_live.colleague(conn, seat.interview.company_id, user_id)
         if colleague is None:
             raise NotFound()
         if await store.participant(conn, seat.id, user_id) is None:
             await _add_interviewer(conn, seat.id, user_id, services.clock())
     invited = Invited(
         interview_id=seat.id,
-        booth_id=seat.interview["booth_id"],
+        booth_id=seat.interview.booth_id,
         url=interview_url(seat.id),
-        company_name=seat.interview["company_name"],
-        student_name=seat.interview["student_name"],
+        company_name=seat.interview.company_name,
+        student_name=seat.interview.student_name,
         from_user_id=actor.user_id or 0,
         from_name=actor.display_name,
     )
@@ -124,10 +145,10 @@ async def add_interviewer(
     return await interviews.after_panel_change(services, seat.id)
 
 
-async def mine(services: Services, actor: Actor, booth: Booth) -> list[dict[str, Any]]:
+async def mine(services: Services, actor: Actor, booth: Booth) -> MyInterviews:
     """The caller's interviews with this booth's company in its fair that have not ended."""
     async with services.db.connect() as conn:
         rows = await store.open_interviews_of(
             conn, actor.user_id or 0, booth.fair_id, booth.company_id
         )
-    return [summary(row) for row in rows]
+    return MyInterviews(booth_id=booth.id, interviews=[summary(row) for row in rows])

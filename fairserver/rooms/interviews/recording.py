@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from fairserver.rooms.context import Services
 from fairserver.rooms.interviews.media import (
@@ -24,6 +23,7 @@ from fairserver.rooms.interviews.media import (
 from fairserver.rooms.media import recordings
 from fairserver.rooms.media.recordings import ActiveRecording
 from fairserver.rooms.notify import Outbound
+from fairserver.store.interviews import ParticipantRow
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +38,21 @@ class RecordingChanged(Outbound):
     reason: str
 
 
-def missing_consent(participants: list[dict[str, Any]]) -> list[int]:
+def missing_consent(participants: list[ParticipantRow]) -> list[int]:
     """Admitted participants who have not consented (or withdrew)."""
-    return [
-        int(p["user_id"])
-        for p in participants
-        if p["admitted_at"] is not None and p["consented_at"] is None
-    ]
+    return [p.user_id for p in participants if p.admitted_at is not None and p.consented_at is None]
 
 
-def recording_view(room: InterviewRoom | None) -> dict[str, Any]:
+class RecordingView(Outbound):
+    """Whether the room records now (the join snapshot, interview.record's answer)."""
+
+    on: bool
+    started_at: str | None  # isoformat(), as the snapshot's other times
+
+
+def recording_view(room: InterviewRoom | None) -> RecordingView:
     since = room.recording_since if room is not None else None
-    return {"on": since is not None, "started_at": since.isoformat() if since else None}
+    return RecordingView(on=since is not None, started_at=since.isoformat() if since else None)
 
 
 async def _announce(services: Services, room: InterviewRoom, reason: str) -> None:

@@ -22,10 +22,18 @@ from fairserver.rooms.fairs import attendance
 from fairserver.rooms.interviews import chat as interview_chat
 from fairserver.rooms.interviews import media, recording
 from fairserver.rooms.interviews.access import access_interview
-from fairserver.rooms.interviews.media import InterviewRoom, interview_room
+from fairserver.rooms.interviews.chat import ChatMessage
+from fairserver.rooms.interviews.media import (
+    InterviewRoom,
+    PublisherView,
+    SdpAnswer,
+    interview_room,
+)
+from fairserver.rooms.interviews.recording import RecordingView
 from fairserver.rooms.media.homes import Caller, HomeCommand, HomeRoutes, Seated
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import interviews as store
+from fairserver.store.interviews import InterviewRow, ParticipantRow
 
 
 def interview_url(interview_id: int) -> str:
@@ -36,28 +44,39 @@ def interview_url(interview_id: int) -> str:
 class Seat:
     """The caller's place in an interview, as the database said when they asked."""
 
-    interview: dict[str, Any]
-    me: dict[str, Any]
+    interview: InterviewRow
+    me: ParticipantRow
 
     @property
     def id(self) -> int:
-        return int(self.interview["id"])
+        return self.interview.id
 
     @property
     def fair_id(self) -> int:
-        return int(self.interview["fair_id"])
+        return self.interview.fair_id
 
     @property
     def interviewer(self) -> bool:
-        return bool(self.me["role"] == "interviewer")
+        return self.me.role == "interviewer"
 
     @property
     def admitted(self) -> bool:
-        return self.me["admitted_at"] is not None
+        return self.me.admitted_at is not None
 
     @property
     def ended(self) -> bool:
-        return self.interview["state"] in store.CLOSED_STATES
+        return self.interview.state in store.CLOSED_STATES
+
+
+class InterviewSummary(Outbound):
+    """An interview as listed (interview.mine) and opened (interview.open)."""
+
+    interview_id: int
+    url: str
+    state: str
+    company_name: str
+    student_id: int
+    student_name: str
 
 
 class ParticipantView(Outbound):
@@ -76,6 +95,37 @@ class Participants(Outbound):
     participants: list[ParticipantView]
 
 
+class Me(Outbound):
+    user_id: int
+    role: str
+    admitted: bool
+    consented: bool
+
+
+class Snapshot(InterviewSummary):
+    """interview.join's answer: the room as this participant finds it. Its times are
+    ``isoformat()`` strings, as the page has always read them."""
+
+    room: str
+    now: str  # the page's timer corrects its clock by it
+    started_at: str | None
+    ended_at: str | None
+    me: Me
+    participants: list[ParticipantView]
+    recording: RecordingView
+    publishers: list[PublisherView]
+    messages: list[ChatMessage]
+    # Stays a list of dicts: RTCIceServer entries passed to the browser as they are
+    # (webrtc/ice.py); a STUN entry has only "urls", a TURN one adds username and credential.
+    ice_servers: list[dict[str, Any]]
+
+
+class ConsentSet(Participants):
+    """interview.consent's answer: the participants, and the caller's consent now."""
+
+    consent: bool
+
+
 class Admitted(Outbound):
     interview_id: int
     url: str
@@ -84,6 +134,20 @@ class Admitted(Outbound):
 class Ended(Outbound):
     interview_id: int
     ended_at: datetime | None
+
+
+class EndedReply(Outbound):
+    """interview.end's answer."""
+
+    interview_id: int
+    state: str
+    ended_at: str  # isoformat()
+
+
+class WatchAnswer(SdpAnswer):
+    """interview.watch's answer: the server's answer and whom it carries."""
+
+    user_id: int
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -111,15 +175,15 @@ def require_admitted(seat: Seat) -> None:
         raise ServiceError("interview.not_admitted", "wait until an interviewer lets you in")
 
 
-def summary(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "interview_id": row["id"],
-        "url": interview_url(int(row["id"])),
-        "state": row["state"],
-        "company_name": row["company_name"],
-        "student_id": row["student_id"],
-        "student_name": row["student_name"],
-    }
+def summary(row: InterviewRow) -> InterviewSummary:
+    return InterviewSummary(
+        interview_id=row.id,
+        url=interview_url(row.id),
+        state=row.state,
+        company_name=row.company_name,
+        student_id=row.student_id,
+        student_name=row.student_name,
+    )
 
 
 # --- the room: presence, the waiting room, state ---------------------------------------
@@ -134,16 +198,16 @@ async def participants_event(services: Services, interview_id: int) -> Participa
     assert row is not None
     return Participants(
         interview_id=interview_id,
-        state=row["state"],
-        started_at=row["started_at"],
+        state=row.state,
+        started_at=row.started_at,
         participants=[
             ParticipantView(
-                user_id=p["user_id"],
-                display_name=p["display_name"],
-                role=p["role"],
-                admitted=p["admitted_at"] is not None,
-                consented=p["consented_at"] is not None,
-                present=p["user_id"] in present,
+                user_id=p.user_id,
+                display_name=p.display_name,
+                role=p.role,
+                admitted=p.admitted_at is not None,
+                consented=p.consented_at is not None,
+                present=p.user_id in present,
             )
             for p in people
         ],
@@ -156,35 +220,37 @@ async def broadcast_participants(services: Services, interview_id: int) -> Parti
     return event
 
 
-async def snapshot(services: Services, seat: Seat, ice_servers: list[Any]) -> dict[str, Any]:
-    people = (await participants_event(services, seat.id)).model_dump(mode="json")
+async def snapshot(services: Services, seat: Seat, ice_servers: list[dict[str, Any]]) -> Snapshot:
+    people = await participants_event(services, seat.id)
     room = services.interview_rooms.rooms.get(seat.id)
     active = seat.admitted and not seat.ended
-    return {
-        **summary(seat.interview),
-        "room": interview_room(seat.id),
-        "now": services.clock().isoformat(),  # the page's timer corrects its clock by it
-        "started_at": _iso(seat.interview["started_at"]),
-        "ended_at": _iso(seat.interview["ended_at"]),
-        "me": {
-            "user_id": seat.me["user_id"],
-            "role": seat.me["role"],
-            "admitted": seat.admitted,
-            "consented": seat.me["consented_at"] is not None,
-        },
-        "participants": people["participants"],
-        "recording": recording.recording_view(room),
-        "publishers": (
-            [p.model_dump(mode="json") for p in room.publisher_views()] if room and active else []
+    return Snapshot(
+        **summary(seat.interview).model_dump(),
+        room=interview_room(seat.id),
+        now=services.clock().isoformat(),
+        started_at=_iso(seat.interview.started_at),
+        ended_at=_iso(seat.interview.ended_at),
+        me=Me(
+            user_id=seat.me.user_id,
+            role=seat.me.role,
+            admitted=seat.admitted,
+            consented=seat.me.consented_at is not None,
         ),
-        "messages": await interview_chat.history(services, seat.id) if active else [],
-        "ice_servers": ice_servers if active else [],
-    }
+        participants=people.participants,
+        recording=recording.recording_view(room),
+        publishers=room.publisher_views() if room and active else [],
+        messages=await interview_chat.history(services, seat.id) if active else [],
+        ice_servers=ice_servers if active else [],
+    )
 
 
 async def join(
-    services: Services, connection_id: str, actor: Actor, seat: Seat, ice_servers: list[Any]
-) -> dict[str, Any]:
+    services: Services,
+    connection_id: str,
+    actor: Actor,
+    seat: Seat,
+    ice_servers: list[dict[str, Any]],
+) -> Snapshot:
     """Present in the room (knocking, for a candidate not yet admitted) and its state."""
     if not seat.ended:
         room = services.interview_rooms.room(seat.id, seat.fair_id)
@@ -218,11 +284,11 @@ async def leave(services: Services, connection_id: str, interview_id: int, reaso
         await broadcast_participants(services, interview_id)
 
 
-async def admit(services: Services, seat: Seat) -> dict[str, Any]:
+async def admit(services: Services, seat: Seat) -> Participants:
     """An interviewer lets the candidate in; the first admission makes the interview live."""
     require_interviewer(seat)
     require_open(seat)
-    candidate = int(seat.interview["student_id"])
+    candidate = seat.interview.student_id
     now = services.clock()
     async with services.db.begin() as conn:
         admitted = await store.admit(conn, seat.id, candidate, now)
@@ -233,13 +299,13 @@ async def admit(services: Services, seat: Seat) -> dict[str, Any]:
     return await after_panel_change(services, seat.id)
 
 
-async def after_panel_change(services: Services, interview_id: int) -> dict[str, Any]:
+async def after_panel_change(services: Services, interview_id: int) -> Participants:
     """Someone was admitted or added: a recording runs only if they consented too."""
     room = services.interview_rooms.rooms.get(interview_id)
     if room is not None:
         async with room.lock:
             await enforce_consent(services, room)
-    return (await broadcast_participants(services, interview_id)).model_dump(mode="json")
+    return await broadcast_participants(services, interview_id)
 
 
 async def enforce_consent(services: Services, room: InterviewRoom) -> None:
@@ -251,20 +317,20 @@ async def enforce_consent(services: Services, room: InterviewRoom) -> None:
         await recording.stop(services, room, "consent_missing")
 
 
-async def set_consent(services: Services, seat: Seat, consent: bool) -> dict[str, Any]:
+async def set_consent(services: Services, seat: Seat, consent: bool) -> ConsentSet:
     require_open(seat)
     at = services.clock() if consent else None
     room = services.interview_rooms.rooms.get(seat.id)
     async with services.db.begin() as conn:
-        await store.set_consent(conn, seat.id, int(seat.me["user_id"]), at)
+        await store.set_consent(conn, seat.id, seat.me.user_id, at)
     if room is not None and not consent:
         async with room.lock:  # a recording starting right now sees the withdrawal
             await recording.stop(services, room, "consent_missing")
     event = await broadcast_participants(services, seat.id)
-    return {**event.model_dump(mode="json"), "consent": consent}
+    return ConsentSet(**event.model_dump(), consent=consent)
 
 
-async def set_recording(services: Services, actor: Actor, seat: Seat, on: bool) -> dict[str, Any]:
+async def set_recording(services: Services, actor: Actor, seat: Seat, on: bool) -> RecordingView:
     """An interviewer starts or stops recording; starting needs everyone's consent."""
     require_interviewer(seat)
     require_admitted(seat)
@@ -286,7 +352,7 @@ async def set_recording(services: Services, actor: Actor, seat: Seat, on: bool) 
     return recording.recording_view(room)
 
 
-async def end(services: Services, seat: Seat) -> dict[str, Any]:
+async def end(services: Services, seat: Seat) -> EndedReply:
     """An interviewer ends the interview: every peer closes and everyone is told."""
     require_interviewer(seat)
     now = services.clock()
@@ -307,9 +373,9 @@ async def end(services: Services, seat: Seat) -> dict[str, Any]:
         event = Ended(interview_id=seat.id, ended_at=now)
         await services.notifier.emit(interview_room(seat.id), "interview.ended", event)
         # A candidate still knocking is not in the room: tell them in their own.
-        candidate = int(seat.interview["student_id"])
+        candidate = seat.interview.student_id
         await services.notifier.emit(user_room(candidate), "interview.ended", event)
-    return {"interview_id": seat.id, "state": "ended", "ended_at": now.isoformat()}
+    return EndedReply(interview_id=seat.id, state="ended", ended_at=now.isoformat())
 
 
 # --- media -----------------------------------------------------------------------------
@@ -317,7 +383,7 @@ async def end(services: Services, seat: Seat) -> dict[str, Any]:
 
 async def publish(
     services: Services, connection_id: str, actor: Actor, seat: Seat, sdp: str
-) -> dict[str, Any]:
+) -> SdpAnswer:
     require_admitted(seat)
     rooms = services.interview_rooms
     room = rooms.room(seat.id, seat.fair_id)
@@ -328,21 +394,30 @@ async def publish(
 
 async def watch(
     services: Services, connection_id: str, seat: Seat, user_id: int, sdp: str
-) -> dict[str, Any]:
+) -> WatchAnswer:
     require_admitted(seat)
     async with services.db.connect() as conn:
         target = await store.participant(conn, seat.id, user_id)
-    if target is None or target["admitted_at"] is None or user_id == seat.me["user_id"]:
+    if target is None or target.admitted_at is None or user_id == seat.me.user_id:
         raise NotFound()
     rooms = services.interview_rooms
     room = rooms.room(seat.id, seat.fair_id)
     answer = await media.watch(rooms, room, connection_id, user_id, sdp)
-    return {**answer, "user_id": user_id}
+    return WatchAnswer(sdp=answer.sdp, type=answer.type, user_id=user_id)
 
 
 # --- on the media home (rooms/media/homes.py): typed calls, each run by a function above ---
 # Everything that touches the room's in-memory state (presence, peers, recording) runs
 # there; the home reads the caller's seat afresh from the database.
+
+# A home's reply may cross pub/sub to the worker holding the socket, as JSON
+# (rooms/media/homes.py): so each call answers with its function's Outbound model dumped,
+# and the socket layer reads it back into that model (socket/interviews/rooms.py).
+HomeReply = dict[str, Any]
+
+
+def _reply(model: Outbound) -> HomeReply:
+    return model.model_dump(mode="json")
 
 
 class InterviewCall(HomeCommand):
@@ -397,10 +472,10 @@ HOME_ROUTES = HomeRoutes()
 
 
 @HOME_ROUTES.on(InterviewJoin)
-async def _join(services: Services, command: InterviewJoin, seated: Seated) -> dict[str, Any]:
+async def _join(services: Services, command: InterviewJoin, seated: Seated) -> HomeReply:
     found = await command.seat(services)
     actor = command.caller.actor()
-    return await join(services, command.connection_id, actor, found, command.ice)
+    return _reply(await join(services, command.connection_id, actor, found, command.ice))
 
 
 @HOME_ROUTES.on(InterviewLeave)
@@ -409,37 +484,37 @@ async def _leave(services: Services, command: InterviewLeave, seated: Seated) ->
 
 
 @HOME_ROUTES.on(InterviewAdmit)
-async def _admit(services: Services, command: InterviewAdmit, seated: Seated) -> dict[str, Any]:
-    return await admit(services, await command.seat(services))
+async def _admit(services: Services, command: InterviewAdmit, seated: Seated) -> HomeReply:
+    return _reply(await admit(services, await command.seat(services)))
 
 
 @HOME_ROUTES.on(InterviewEnd)
-async def _end(services: Services, command: InterviewEnd, seated: Seated) -> dict[str, Any]:
-    return await end(services, await command.seat(services))
+async def _end(services: Services, command: InterviewEnd, seated: Seated) -> HomeReply:
+    return _reply(await end(services, await command.seat(services)))
 
 
 @HOME_ROUTES.on(InterviewPublish)
-async def _publish(services: Services, command: InterviewPublish, seated: Seated) -> dict[str, Any]:
+async def _publish(services: Services, command: InterviewPublish, seated: Seated) -> HomeReply:
     found = await command.seat(services)
     actor = command.caller.actor()
-    return await publish(services, command.connection_id, actor, found, command.sdp)
+    return _reply(await publish(services, command.connection_id, actor, found, command.sdp))
 
 
 @HOME_ROUTES.on(InterviewWatch)
-async def _watch(services: Services, command: InterviewWatch, seated: Seated) -> dict[str, Any]:
+async def _watch(services: Services, command: InterviewWatch, seated: Seated) -> HomeReply:
     found = await command.seat(services)
-    return await watch(services, command.connection_id, found, command.user_id, command.sdp)
+    return _reply(await watch(services, command.connection_id, found, command.user_id, command.sdp))
 
 
 @HOME_ROUTES.on(InterviewConsent)
-async def _consent(services: Services, command: InterviewConsent, seated: Seated) -> dict[str, Any]:
-    return await set_consent(services, await command.seat(services), command.consent)
+async def _consent(services: Services, command: InterviewConsent, seated: Seated) -> HomeReply:
+    return _reply(await set_consent(services, await command.seat(services), command.consent))
 
 
 @HOME_ROUTES.on(InterviewRecord)
-async def _record(services: Services, command: InterviewRecord, seated: Seated) -> dict[str, Any]:
+async def _record(services: Services, command: InterviewRecord, seated: Seated) -> HomeReply:
     found = await command.seat(services)
-    return await set_recording(services, command.caller.actor(), found, command.on)
+    return _reply(await set_recording(services, command.caller.actor(), found, command.on))
 
 
 def live_here(services: Services, room: str) -> bool:

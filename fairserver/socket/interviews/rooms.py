@@ -10,7 +10,7 @@ Decisions live in rooms/interviews/rooms.py and rooms/interviews/opening.py.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field
 
@@ -19,8 +19,12 @@ from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.interviews import chat as interview_chat
 from fairserver.rooms.interviews import opening as interview_open
 from fairserver.rooms.interviews import rooms as service
-from fairserver.rooms.interviews.media import interview_room
+from fairserver.rooms.interviews.chat import Posted, PostedBefore
+from fairserver.rooms.interviews.media import SdpAnswer, interview_room
+from fairserver.rooms.interviews.opening import MyInterviews, Opened
+from fairserver.rooms.interviews.recording import RecordingView
 from fairserver.rooms.media.homes import Caller, RoomActivity
+from fairserver.rooms.notify import Outbound
 from fairserver.socket.booths.live import staff_booth, visible_booth
 from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
 from fairserver.text import Text
@@ -35,6 +39,7 @@ MAX_SDP = 32 * 1024
 Id = Field(ge=1, le=MAX_ID)
 SIGNAL = Rate(per_second=2, burst=10)  # a panel's browser watches up to four at once
 ACTION = Rate(per_second=2, burst=10)
+R = TypeVar("R", bound=Outbound)
 
 
 class InterviewRef(Payload):
@@ -97,24 +102,21 @@ async def seat(services: Services, conn: Connection, interview_id: int) -> servi
 
 
 @events.on("interview.open", Open, roles=RECRUITERS, rate=Rate(per_second=1, burst=5))
-async def open_interview(services: Services, conn: Connection, payload: Open) -> dict[str, Any]:
+async def open_interview(services: Services, conn: Connection, payload: Open) -> Opened:
     booth = await staff_booth(services, conn, payload.booth_id)
     return await interview_open.open_for_booth(services, conn.actor, booth, payload.student_id)
 
 
 @events.on("interview.mine", BoothRef, roles=PEOPLE, rate=ACTION)
-async def mine(services: Services, conn: Connection, payload: BoothRef) -> dict[str, Any]:
+async def mine(services: Services, conn: Connection, payload: BoothRef) -> MyInterviews:
     booth, _ = await visible_booth(services, conn, payload.booth_id)
-    return {
-        "booth_id": booth.id,
-        "interviews": await interview_open.mine(services, conn.actor, booth),
-    }
+    return await interview_open.mine(services, conn.actor, booth)
 
 
 @events.on("interview.add_interviewer", AddInterviewer, roles=RECRUITERS, rate=ACTION)
 async def add_interviewer(
     services: Services, conn: Connection, payload: AddInterviewer
-) -> dict[str, Any]:
+) -> service.Participants:
     found = await seat(services, conn, payload.interview_id)
     return await interview_open.add_interviewer(services, conn.actor, found, payload.user_id)
 
@@ -123,16 +125,14 @@ async def add_interviewer(
 
 
 @events.on("interview.join", Join, rate=ACTION)
-async def join(services: Services, conn: Connection, payload: Join) -> dict[str, Any]:
+async def join(services: Services, conn: Connection, payload: Join) -> service.Snapshot:
     found = await service.seat_of(services, conn.actor, payload.interview_id)
     _joined(conn).add(found.id)
     if found.admitted and not found.ended:
         await conn.enter(interview_room(found.id))
     ice = browser_ice_servers(services.settings, conn.user_id)
-    result: dict[str, Any] = await _at_home(
-        services, conn, found.id, service.InterviewJoin, ice=ice
-    )
-    return result
+    reply = await _at_home(services, conn, found.id, service.InterviewJoin, ice=ice)
+    return service.Snapshot.model_validate(reply)
 
 
 @events.on("interview.leave", InterviewRef, rate=ACTION)
@@ -147,32 +147,39 @@ async def leave(services: Services, conn: Connection, payload: InterviewRef) -> 
 
 
 @events.on("interview.admit", InterviewRef, roles=RECRUITERS, rate=ACTION)
-async def admit(services: Services, conn: Connection, payload: InterviewRef) -> dict[str, Any]:
-    return await _seated_at_home(services, conn, payload.interview_id, service.InterviewAdmit)
+async def admit(
+    services: Services, conn: Connection, payload: InterviewRef
+) -> service.Participants:
+    return await _seated_at_home(
+        services, conn, payload.interview_id, service.InterviewAdmit, service.Participants
+    )
 
 
 @events.on("interview.end", InterviewRef, roles=RECRUITERS, rate=ACTION)
-async def end(services: Services, conn: Connection, payload: InterviewRef) -> dict[str, Any]:
-    return await _seated_at_home(services, conn, payload.interview_id, service.InterviewEnd)
+async def end(services: Services, conn: Connection, payload: InterviewRef) -> service.EndedReply:
+    return await _seated_at_home(
+        services, conn, payload.interview_id, service.InterviewEnd, service.EndedReply
+    )
 
 
 # --- media -------------------------------------------------------------------------------
 
 
 @events.on("interview.publish", Offer, roles=PEOPLE, rate=SIGNAL)
-async def publish(services: Services, conn: Connection, payload: Offer) -> dict[str, Any]:
+async def publish(services: Services, conn: Connection, payload: Offer) -> SdpAnswer:
     return await _seated_at_home(
-        services, conn, payload.interview_id, service.InterviewPublish, sdp=payload.sdp
+        services, conn, payload.interview_id, service.InterviewPublish, SdpAnswer, sdp=payload.sdp
     )
 
 
 @events.on("interview.watch", WatchOffer, roles=PEOPLE, rate=SIGNAL)
-async def watch(services: Services, conn: Connection, payload: WatchOffer) -> dict[str, Any]:
+async def watch(services: Services, conn: Connection, payload: WatchOffer) -> service.WatchAnswer:
     return await _seated_at_home(
         services,
         conn,
         payload.interview_id,
         service.InterviewWatch,
+        service.WatchAnswer,
         sdp=payload.sdp,
         user_id=payload.user_id,
     )
@@ -182,7 +189,7 @@ async def watch(services: Services, conn: Connection, payload: WatchOffer) -> di
 
 
 @events.on("interview.chat", Chat, roles=PEOPLE, rate=Rate(per_second=2, burst=10))
-async def chat(services: Services, conn: Connection, payload: Chat) -> dict[str, Any]:
+async def chat(services: Services, conn: Connection, payload: Chat) -> Posted | PostedBefore:
     found = await seat(services, conn, payload.interview_id)
     service.require_admitted(found)
     if not payload.text:  # only invisible characters, removed by cleaning
@@ -193,16 +200,21 @@ async def chat(services: Services, conn: Connection, payload: Chat) -> dict[str,
 
 
 @events.on("interview.consent", Consent, roles=PEOPLE, rate=ACTION)
-async def consent(services: Services, conn: Connection, payload: Consent) -> dict[str, Any]:
+async def consent(services: Services, conn: Connection, payload: Consent) -> service.ConsentSet:
     return await _seated_at_home(
-        services, conn, payload.interview_id, service.InterviewConsent, consent=payload.consent
+        services,
+        conn,
+        payload.interview_id,
+        service.InterviewConsent,
+        service.ConsentSet,
+        consent=payload.consent,
     )
 
 
 @events.on("interview.record", Record, roles=RECRUITERS, rate=ACTION)
-async def record(services: Services, conn: Connection, payload: Record) -> dict[str, Any]:
+async def record(services: Services, conn: Connection, payload: Record) -> RecordingView:
     return await _seated_at_home(
-        services, conn, payload.interview_id, service.InterviewRecord, on=payload.on
+        services, conn, payload.interview_id, service.InterviewRecord, RecordingView, on=payload.on
     )
 
 
@@ -244,13 +256,14 @@ async def _seated_at_home(
     conn: Connection,
     interview_id: int,
     command: type[service.InterviewCall],
+    reply: type[R],
     **args: Any,
-) -> dict[str, Any]:
-    """For events after interview.join on this connection; the home reads the seat afresh."""
+) -> R:
+    """For events after interview.join on this connection; the home reads the seat afresh.
+    Its answer (JSON, service.HomeReply) is read back into the service's model ``reply``."""
     if interview_id not in _joined(conn):
         raise NotFound()
-    result: dict[str, Any] = await _at_home(services, conn, interview_id, command, **args)
-    return result
+    return reply.model_validate(await _at_home(services, conn, interview_id, command, **args))
 
 
 def _always() -> bool:
