@@ -237,7 +237,7 @@ async def announce(services: Services, room: StageRoom) -> None:
 async def ensure_presenter(services: Services, actor: Actor, seat: Seat) -> None:
     async with services.db.connect() as conn:
         presenters = await briefing_store.presenters_of(conn, [seat.briefing_id])
-    if actor.user_id not in {p["id"] for p in presenters.get(seat.briefing_id, [])}:
+    if actor.user_id not in {p.id for p in presenters.get(seat.briefing_id, ())}:
         raise NotFound()
 
 
