@@ -41,6 +41,7 @@ from fairserver.store import briefings as briefing_store
 from fairserver.store import fairs as fair_store
 from fairserver.store import interviews as interview_store
 from fairserver.store import tables as t
+from fairserver.store.briefings import NewBriefing
 from fairserver.store.db import Database
 from tests.factories import CAMPUS_VIEWERS, ROLES_WITH_UNVERIFIED, World, build_world
 
@@ -262,14 +263,14 @@ async def _briefing(db: Database, fair_id: int, company_id: int, presenter: int)
         return await briefing_store.insert_briefing(
             conn,
             fair_id,
-            {
-                "company_id": company_id,
-                "title": "Offshore careers",
-                "description": "",
-                "starts_at": START,
-                "ends_at": START + timedelta(minutes=45),
-                "status": "scheduled",
-            },
+            NewBriefing(
+                company_id=company_id,
+                title="Offshore careers",
+                description="",
+                starts_at=START,
+                ends_at=START + timedelta(minutes=45),
+                status="scheduled",
+            ),
             [presenter],
         )
 
@@ -287,7 +288,7 @@ async def test_a_briefing_is_seen_like_its_fair_and_moderated_by_its_staff(
     )
     assert moderators == {"recruiter_a", "organiser_a", "admin"}
     _fa, row = await access_briefing(scene.db, scene.actors["student_a"], "campus", briefing)
-    assert row["company_name"] == "Company A" and len(row["presenters"]) == 1
+    assert row.company_name == "Company A" and len(row.presenters) == 1
 
 
 async def test_a_briefing_of_a_company_not_taking_part_is_for_the_fairs_staff(
@@ -303,7 +304,7 @@ async def test_a_briefing_of_a_company_not_taking_part_is_for_the_fairs_staff(
     assert live == staff
     for role, actor in scene.actors.items():
         fa = await fair_store_access(scene.db, w.campus_fair)
-        shown = {b["id"] for b in await visible_briefings(scene.db, actor, fa)}
+        shown = {b.id for b in await visible_briefings(scene.db, actor, fa)}
         assert (briefing in shown) == (role in staff), role
 
 

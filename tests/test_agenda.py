@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from fairserver.keys import DB
 from fairserver.rooms.briefings import schedule as service
 from fairserver.store import briefings as store
 from fairserver.store import tables as t
+from fairserver.store.briefings import BriefingChange, NewBriefing
 from fairserver.store.db import Database
 from tests.factories import CAMPUS_VIEW, ROLES, World, build_world
 
@@ -50,14 +52,14 @@ async def _insert(
         return await store.insert_briefing(
             conn,
             fair_id,
-            {
-                "company_id": company_id,
-                "title": title,
-                "description": description,
-                "starts_at": start,
-                "ends_at": start + timedelta(minutes=minutes),
-                "status": status,
-            },
+            NewBriefing(
+                company_id=company_id,
+                title=title,
+                description=description,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=minutes),
+                status=status,
+            ),
             [world.users[f"recruiter_{company}"]],
         )
 
@@ -125,12 +127,18 @@ async def test_agenda_lists_briefings_by_day_in_fair_time(
     assert "/briefings/new" not in html and "/edit" not in html
 
 
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    id: int
+    starts_at: datetime
+
+
 def test_agenda_days_follow_the_fair_timezone() -> None:
     late = datetime(2027, 1, 10, 17, 0, tzinfo=UTC)  # 01:00 on the 11th in Shanghai
     early = datetime(2027, 1, 10, 3, 0, tzinfo=UTC)
-    rows = [{"id": 2, "starts_at": late}, {"id": 1, "starts_at": early}]
+    rows = [_Slot(id=2, starts_at=late), _Slot(id=1, starts_at=early)]
     days = service.agenda_days(rows, "Asia/Shanghai")
-    assert [(day.isoformat(), [b["id"] for b in items]) for day, items in days] == [
+    assert [(day.isoformat(), [b.id for b in items]) for day, items in days] == [
         ("2027-01-10", [1]),
         ("2027-01-11", [2]),
     ]
@@ -469,12 +477,12 @@ async def test_briefing_store_round_trip(db: Database) -> None:
         briefing_id = await store.insert_briefing(
             conn,
             world.campus_fair,
-            {
-                "company_id": world.company_a,
-                "title": "Round trip",
-                "starts_at": start,
-                "ends_at": start + timedelta(minutes=30),
-            },
+            NewBriefing(
+                company_id=world.company_a,
+                title="Round trip",
+                starts_at=start,
+                ends_at=start + timedelta(minutes=30),
+            ),
             [world.users["recruiter_a"]],
         )
     async with db.connect() as conn:
@@ -482,13 +490,13 @@ async def test_briefing_store_round_trip(db: Database) -> None:
         assert await store.fair_briefing(conn, world.open_fair, briefing_id) is None
         recruiters = await store.company_recruiters(conn, [world.company_a])
         companies = await store.approved_companies(conn, world.campus_fair)
-    assert listed["company_name"] == "Company A" and listed["status"] == "scheduled"
-    assert listed["starts_at"] == start
-    assert [p["display_name"] for p in listed["presenters"]] == ["recruiter_a"]
-    assert [r["id"] for r in recruiters] == [world.users["recruiter_a"]]
-    assert [c["name"] for c in companies] == ["Company A"]
+    assert listed.company_name == "Company A" and listed.status == "scheduled"
+    assert listed.starts_at == start
+    assert [p.display_name for p in listed.presenters] == ["recruiter_a"]
+    assert [r.id for r in recruiters] == [world.users["recruiter_a"]]
+    assert [c.name for c in companies] == ["Company A"]
     async with db.begin() as conn:
-        await store.update_briefing(conn, briefing_id, {"status": "cancelled"}, [])
+        await store.update_briefing(conn, briefing_id, BriefingChange(status="cancelled"), [])
     async with db.connect() as conn:
         row = await store.fair_briefing(conn, world.campus_fair, briefing_id)
-    assert row is not None and row["status"] == "cancelled" and row["presenters"] == []
+    assert row is not None and row.status == "cancelled" and row.presenters == ()

@@ -20,6 +20,7 @@ from fairserver.rooms.wiring import build_services
 from fairserver.store import briefings as briefing_store
 from fairserver.store import events as event_log
 from fairserver.store import tables as t
+from fairserver.store.briefings import NewBriefing
 from fairserver.store.db import Database
 from fairserver.store.live import MemoryLive
 from tests.factories import World, build_world
@@ -81,12 +82,12 @@ async def setup(db: Database) -> Setup:
         briefing_id = await briefing_store.insert_briefing(
             conn,
             world.open_fair,
-            {
-                "company_id": world.company_a,
-                "title": "Air briefing",
-                "starts_at": fair.starts_at,
-                "ends_at": fair.starts_at + timedelta(hours=1),
-            },
+            NewBriefing(
+                company_id=world.company_a,
+                title="Air briefing",
+                starts_at=fair.starts_at,
+                ends_at=fair.starts_at + timedelta(hours=1),
+            ),
             [world.users["recruiter_a"]],
         )
     return Setup(db, world, briefing_id)

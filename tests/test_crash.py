@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
+from fairserver.store.briefings import NewBriefing
 from fairserver.store.db import Database
 from tests.factories import CAMPUS_VIEWERS, World, build_world
 from tests.servers import start_server
@@ -130,12 +131,12 @@ async def _campus_briefing(db: Database, world: World) -> int:
         return await briefing_store.insert_briefing(
             conn,
             world.campus_fair,
-            {
-                "company_id": world.company_a,
-                "title": "Crash briefing",
-                "starts_at": now - timedelta(minutes=10),
-                "ends_at": now + timedelta(minutes=50),
-            },
+            NewBriefing(
+                company_id=world.company_a,
+                title="Crash briefing",
+                starts_at=now - timedelta(minutes=10),
+                ends_at=now + timedelta(minutes=50),
+            ),
             [world.users["recruiter_a"]],
         )
 

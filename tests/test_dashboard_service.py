@@ -22,6 +22,7 @@ from fairserver.rooms.notify import RecordingNotifier
 from fairserver.rooms.wiring import build_services
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
+from fairserver.store.briefings import NewBriefing
 from fairserver.store.db import Database
 from fairserver.store.live import MemoryLive
 from tests.clock import FakeTime
@@ -171,13 +172,13 @@ async def test_live_and_upcoming_briefings_with_viewers(stage: Stage) -> None:
             return await briefing_store.insert_briefing(
                 conn,
                 stage.world.open_fair,
-                {
-                    "company_id": stage.world.company_a,
-                    "title": title,
-                    "status": status,
-                    "starts_at": start,
-                    "ends_at": start + timedelta(hours=1),
-                },
+                NewBriefing(
+                    company_id=stage.world.company_a,
+                    title=title,
+                    status=status,
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=1),
+                ),
                 [],
             )
 

@@ -9,7 +9,6 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import av
 import pytest
@@ -18,10 +17,12 @@ from aiortc import RTCConfiguration
 from fairserver.rooms.media import recordings
 from fairserver.rooms.notify import RecordingNotifier
 from fairserver.rooms.wiring import build_services
+from fairserver.rows import RecordingRow
 from fairserver.settings import Settings
 from fairserver.store import recordings as store
 from fairserver.store.db import Database
 from fairserver.store.live import MemoryLive
+from fairserver.store.recordings import NewRecording
 from fairserver.webrtc.forwarding import MediaRoom, RoomPolicy
 from fairserver.webrtc.peers import PeerRegistry
 from fairserver.webrtc.sources import Source
@@ -68,7 +69,7 @@ class Setup:
             sources=sources,
         )
 
-    async def row(self, recording_id: int) -> dict[str, Any]:
+    async def row(self, recording_id: int) -> RecordingRow:
         async with self.db.connect() as conn:
             found = await store.recording(conn, recording_id)
         assert found is not None
@@ -88,11 +89,11 @@ async def test_start_commits_the_row_and_stop_finalises_file_and_row(setup: Setu
     sources = await setup.live_sources()
     active = await setup.start(sources)
     row = await setup.row(active.id)
-    assert row["state"] == "recording" and row["started_at"] == active.started_at
-    assert row["ended_at"] is None and row["kind"] == "briefing" and row["subject_id"] == 42
+    assert row.state == "recording" and row.started_at == active.started_at
+    assert row.ended_at is None and row.kind == "briefing" and row.subject_id == 42
     # A server-chosen, unguessable name inside the recordings directory.
     assert active.path.parent == setup.services.settings.recordings_dir
-    assert row["file_name"] == active.path.name and len(active.path.stem) > 30
+    assert row.file_name == active.path.name and len(active.path.stem) > 30
     assert active.id in setup.services.recordings.active
 
     await asyncio.sleep(1.5)
@@ -107,15 +108,15 @@ async def test_start_commits_the_row_and_stop_finalises_file_and_row(setup: Setu
     await recordings.stop_recording(setup.services, active)  # twice: nothing more happens
 
     row = await setup.row(active.id)
-    assert row["state"] == "complete" and stopped == [active.id]
-    assert row["ended_at"] - row["started_at"] == timedelta(seconds=90)
-    assert row["bytes"] == active.path.stat().st_size > 1000
+    assert row.state == "complete" and stopped == [active.id]
+    assert row.ended_at - row.started_at == timedelta(seconds=90)
+    assert row.bytes == active.path.stat().st_size > 1000
     assert not setup.services.recordings.active
     assert all(not s.listeners and not s.end_listeners for s in sources)
     with av.open(str(active.path)) as container:
         assert sorted(s.type for s in container.streams) == ["audio", "video"]
     found = await recordings.recordings_of_briefing(setup.services, 42)
-    assert [r["id"] for r in found] == [active.id]
+    assert [r.id for r in found] == [active.id]
     assert (await recordings.recording_by_id(setup.services, active.id)) == row
 
 
@@ -126,7 +127,7 @@ async def test_the_publisher_leaving_stops_and_completes_the_recording(setup: Se
     await wait_until(lambda: active.state != "recording", 5, "the recording to stop")
     await asyncio.sleep(0.1)
     row = await setup.row(active.id)
-    assert row["state"] == "complete" and row["bytes"] > 0
+    assert row.state == "complete" and row.bytes > 0
     assert not setup.services.recordings.active
 
 
@@ -137,7 +138,7 @@ async def test_a_recording_stopped_as_failed_or_with_nothing_written_is_failed(
     failed = await setup.start(sources)
     await asyncio.sleep(0.5)
     await recordings.stop_recording(setup.services, failed, failed=True)
-    assert (await setup.row(failed.id))["state"] == "failed"
+    assert (await setup.row(failed.id)).state == "failed"
     # A silent source: nothing ever reaches the file.
     silent = MediaRoom(RoomPolicy(publishers={"x"}, watchers=set()))
     _, quiet_id = await publish(silent, setup.server, setup.browsers, "x", CounterVideoSource())
@@ -146,7 +147,7 @@ async def test_a_recording_stopped_as_failed_or_with_nothing_written_is_failed(
     quiet.end()  # before any keyframe reached the recorder
     await wait_until(lambda: empty.state != "recording", 5, "the empty recording to stop")
     await asyncio.sleep(0.1)
-    assert (await setup.row(empty.id))["state"] == "failed"
+    assert (await setup.row(empty.id)).state == "failed"
 
 
 async def test_recordings_left_running_by_a_crash_are_closed_at_start_up(setup: Setup) -> None:
@@ -165,23 +166,23 @@ async def test_recordings_left_running_by_a_crash_are_closed_at_start_up(setup: 
         for name in ("briefing-cut.webm", "briefing-missing.webm", "briefing-garbage.webm"):
             ids[name] = await store.insert_recording(
                 conn,
-                {
-                    "fair_id": setup.world.open_fair,
-                    "kind": "briefing",
-                    "subject_id": 42,
-                    "started_by": setup.world.users["recruiter_a"],
-                    "file_name": name,
-                    "state": "recording",
-                    "started_at": setup.time.wall() - timedelta(hours=1),
-                },
+                NewRecording(
+                    fair_id=setup.world.open_fair,
+                    kind="briefing",
+                    subject_id=42,
+                    started_by=setup.world.users["recruiter_a"],
+                    file_name=name,
+                    state="recording",
+                    started_at=setup.time.wall() - timedelta(hours=1),
+                ),
             )
     assert await recordings.close_after_crash(setup.services) == 3
     cut = await setup.row(ids["briefing-cut.webm"])
-    assert cut["state"] == "complete" and cut["bytes"] == good.stat().st_size
-    assert cut["started_at"] <= cut["ended_at"] <= setup.time.wall()
-    assert (await setup.row(ids["briefing-missing.webm"]))["state"] == "failed"
-    assert (await setup.row(ids["briefing-garbage.webm"]))["state"] == "failed"
-    assert (await setup.row(active.id))["state"] == "complete"  # untouched
+    assert cut.state == "complete" and cut.bytes == good.stat().st_size
+    assert cut.started_at <= cut.ended_at <= setup.time.wall()
+    assert (await setup.row(ids["briefing-missing.webm"])).state == "failed"
+    assert (await setup.row(ids["briefing-garbage.webm"])).state == "failed"
+    assert (await setup.row(active.id)).state == "complete"  # untouched
     assert await recordings.close_after_crash(setup.services) == 0
 
 
@@ -193,7 +194,7 @@ async def test_stop_all_finalises_every_running_recording(setup: Setup) -> None:
     assert not setup.services.recordings.active
     for active in (first, second):
         row = await setup.row(active.id)
-        assert row["state"] == "complete" and row["bytes"] == active.path.stat().st_size
+        assert row.state == "complete" and row.bytes == active.path.stat().st_size
 
 
 async def test_a_dead_workers_recordings_are_closed_once_their_files_stop_growing(
@@ -210,34 +211,34 @@ async def test_a_dead_workers_recordings_are_closed_once_their_files_stop_growin
     async with setup.db.begin() as conn:
         orphan_id = await store.insert_recording(
             conn,
-            {
-                "fair_id": setup.world.open_fair,
-                "kind": "briefing",
-                "subject_id": 43,
-                "started_by": setup.world.users["recruiter_a"],
-                "file_name": orphan.name,
-                "state": "recording",
-                "started_at": setup.time.wall() - timedelta(minutes=5),
-            },
+            NewRecording(
+                fair_id=setup.world.open_fair,
+                kind="briefing",
+                subject_id=43,
+                started_by=setup.world.users["recruiter_a"],
+                file_name=orphan.name,
+                state="recording",
+                started_at=setup.time.wall() - timedelta(minutes=5),
+            ),
         )
         elsewhere_id = await store.insert_recording(  # another machine's disk: not visible
             conn,
-            {
-                "fair_id": setup.world.open_fair,
-                "kind": "briefing",
-                "subject_id": 44,
-                "started_by": setup.world.users["recruiter_a"],
-                "file_name": "briefing-elsewhere.webm",
-                "state": "recording",
-                "started_at": setup.time.wall() - timedelta(minutes=5),
-            },
+            NewRecording(
+                fair_id=setup.world.open_fair,
+                kind="briefing",
+                subject_id=44,
+                started_by=setup.world.users["recruiter_a"],
+                file_name="briefing-elsewhere.webm",
+                state="recording",
+                started_at=setup.time.wall() - timedelta(minutes=5),
+            ),
         )
     written = orphan.stat().st_mtime
     # Still growing (written just now): its writer may be alive on another worker.
     assert await recordings.close_stale(setup.services, now=written + 5) == 0
     later = written + recordings.STALE_AFTER_SECONDS + 1
     assert await recordings.close_stale(setup.services, now=later) == 1
-    assert (await setup.row(orphan_id))["state"] == "complete"
-    assert (await setup.row(elsewhere_id))["state"] == "recording"
-    assert (await setup.row(mine.id))["state"] == "recording"
+    assert (await setup.row(orphan_id)).state == "complete"
+    assert (await setup.row(elsewhere_id)).state == "recording"
+    assert (await setup.row(mine.id)).state == "recording"
     await recordings.stop_recording(setup.services, mine)

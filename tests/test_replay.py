@@ -19,6 +19,7 @@ from fairserver.rooms.briefings.replay import clock, timeline
 from fairserver.store import recordings as store
 from fairserver.store import tables as t
 from fairserver.store.briefing_live import QuestionRow
+from fairserver.store.recordings import NewRecording
 from tests.factories import World
 from tests.test_socket_briefing import make_briefing
 
@@ -47,7 +48,7 @@ async def add_recording(
         **extra,
     }
     async with client.app[DB].begin() as conn:
-        return await store.insert_recording(conn, values)
+        return await store.insert_recording(conn, NewRecording(**values))
 
 
 async def add_question(
@@ -186,7 +187,7 @@ async def test_unfinished_missing_and_escaping_recordings_are_not_found(
     async with client.app[DB].connect() as conn:
         row = await store.recording(conn, gone)
     assert row is not None
-    (client.app[SETTINGS].recordings_dir / row["file_name"]).unlink()
+    (client.app[SETTINGS].recordings_dir / row.file_name).unlink()
     for recording_id in (running, escaping, gone, 999999, 2**31):
         assert (await client.get(f"/recordings/{recording_id}/file")).status == 404
 

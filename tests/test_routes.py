@@ -20,6 +20,7 @@ from fairserver.clock import utcnow
 from fairserver.keys import DB, SETTINGS
 from fairserver.store import recordings as recording_store
 from fairserver.store import tables as t
+from fairserver.store.recordings import NewRecording
 from tests.factories import CAMPUS_VIEWERS, ROLES, World
 
 ALL = dict.fromkeys(ROLES, 200)
@@ -174,17 +175,17 @@ async def _recording(client: TestClient[Any, Any], world: World, briefing_id: in
     async with client.app[DB].begin() as conn:
         return await recording_store.insert_recording(
             conn,
-            {
-                "fair_id": world.campus_fair,
-                "kind": "briefing",
-                "subject_id": briefing_id,
-                "started_by": world.users["recruiter_a"],
-                "file_name": name,
-                "state": "complete",
-                "started_at": utcnow(),
-                "ended_at": utcnow(),
-                "bytes": 64,
-            },
+            NewRecording(
+                fair_id=world.campus_fair,
+                kind="briefing",
+                subject_id=briefing_id,
+                started_by=world.users["recruiter_a"],
+                file_name=name,
+                state="complete",
+                started_at=utcnow(),
+                ended_at=utcnow(),
+                bytes=64,
+            ),
         )
 
 

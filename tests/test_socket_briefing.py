@@ -24,6 +24,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import attendance
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
+from fairserver.store.briefings import NewBriefing
 from tests.factories import ROLES, World
 from tests.sockets import Client, connected
 
@@ -37,12 +38,12 @@ async def make_briefing(client: TestClient[Any, Any], world: World, fair: str = 
         return await briefing_store.insert_briefing(
             conn,
             fair_id,
-            {
-                "company_id": world.company_a,
-                "title": "Air briefing",
-                "starts_at": row.starts_at,
-                "ends_at": row.starts_at + timedelta(hours=1),
-            },
+            NewBriefing(
+                company_id=world.company_a,
+                title="Air briefing",
+                starts_at=row.starts_at,
+                ends_at=row.starts_at + timedelta(hours=1),
+            ),
             [world.users["recruiter_a"]],
         )
 

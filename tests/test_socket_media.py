@@ -25,6 +25,7 @@ from fairserver.keys import DB, SOCKETS
 from fairserver.rooms.briefings import stage
 from fairserver.store import briefings as briefing_store
 from fairserver.store import tables as t
+from fairserver.store.briefings import NewBriefing
 from fairserver.webrtc import passthrough
 from fairserver.webrtc.passthrough import EncodedFrame
 from fairserver.webrtc.peers import Peer, PeerRegistry
@@ -76,12 +77,12 @@ async def two_presenter_briefing(client: TestClient[Any, Any], world: World) -> 
         return await briefing_store.insert_briefing(
             conn,
             world.open_fair,
-            {
-                "company_id": world.company_a,
-                "title": "Panel briefing",
-                "starts_at": fair.starts_at,
-                "ends_at": fair.starts_at + timedelta(hours=1),
-            },
+            NewBriefing(
+                company_id=world.company_a,
+                title="Panel briefing",
+                starts_at=fair.starts_at,
+                ends_at=fair.starts_at + timedelta(hours=1),
+            ),
             [world.users["recruiter_a"], world.users["recruiter_b"]],
         )
 

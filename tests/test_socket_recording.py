@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from fairserver.app import create_app
 from fairserver.keys import DB, SETTINGS, SOCKETS
 from fairserver.rooms.media import recordings
+from fairserver.rows import RecordingRow
 from fairserver.settings import Settings
 from fairserver.store import recordings as store
 from fairserver.store.db import Database
@@ -37,7 +38,7 @@ def running(client: TestClient[Any, Any]) -> dict[int, recordings.ActiveRecordin
     return client.app[SOCKETS].services.recordings.active
 
 
-async def rows(client: TestClient[Any, Any], bid: int) -> list[dict[str, Any]]:
+async def rows(client: TestClient[Any, Any], bid: int) -> list[RecordingRow]:
     async with client.app[DB].connect() as conn:
         states = ("recording", "complete", "failed")
         return await store.recordings_of(conn, "briefing", bid, states=states)
@@ -60,7 +61,7 @@ async def test_a_presenter_records_and_everyone_sees_the_indicator(
         event = await alice.wait_for("recording.state", lambda e: e["on"])
         assert event == {**started, "room": f"briefing:{bid}"}
         # Committed before the ack; starting again changes nothing.
-        assert [r["state"] for r in await rows(client, bid)] == ["recording"]
+        assert [r.state for r in await rows(client, bid)] == ["recording"]
         assert ok(await presenter.call("recording.start", b)) == started
         assert len(running(client)) == 1
         # A page that joins now asks, and sees the indicator too.
@@ -76,9 +77,9 @@ async def test_a_presenter_records_and_everyone_sees_the_indicator(
         await alice.wait_for("recording.state", lambda e: not e["on"])
         assert ok(await presenter.call("recording.stop", b))["on"] is False  # again: no-op
     [row] = await rows(client, bid)
-    assert row["state"] == "complete" and row["started_by"] == world.users["recruiter_a"]
-    path = client.app[SETTINGS].recordings_dir / row["file_name"]
-    assert row["bytes"] == path.stat().st_size > 0
+    assert row.state == "complete" and row.started_by == world.users["recruiter_a"]
+    path = client.app[SETTINGS].recordings_dir / row.file_name
+    assert row.bytes == path.stat().st_size > 0
     with av.open(str(path)) as container:
         assert sorted(s.type for s in container.streams) == ["audio", "video"]
 
@@ -96,7 +97,7 @@ async def test_the_presenter_leaving_stops_the_recording(
         assert not running(client)
         assert ok(await alice.call("recording.status", {"briefing_id": bid}))["on"] is False
     [row] = await rows(client, bid)
-    assert row["state"] in {"complete", "failed"} and row["ended_at"] is not None
+    assert row.state in {"complete", "failed"} and row.ended_at is not None
 
 
 async def test_shutdown_finalises_a_running_recording(
@@ -119,7 +120,7 @@ async def test_shutdown_finalises_a_running_recording(
             row = await store.recording(conn, active.id)
     finally:
         await db.dispose()
-    assert row is not None and row["state"] == "complete" and row["ended_at"] is not None
+    assert row is not None and row.state == "complete" and row.ended_at is not None
     with av.open(str(active.path)) as container:  # finalised: it has its duration
         assert container.duration is not None and container.duration > 0
 

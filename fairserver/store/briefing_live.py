@@ -11,10 +11,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all_as, fetch_one, fetch_one_as
+from fairserver.store.db import fetch_all_as, fetch_one_as
 
 q, qv, u, cm, rb = t.questions, t.question_votes, t.users, t.chat_messages, t.room_bans
 RECENT_MESSAGES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBriefingRow:
+    """What the live room needs of a briefing: whose it is and whether it is open."""
+
+    id: int
+    fair_id: int
+    company_id: int
+    status: str
+    title: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +119,14 @@ def _question_select() -> sa.Select[Any]:
     )
 
 
-async def briefing_row(conn: AsyncConnection, briefing_id: int) -> dict[str, Any] | None:
+async def briefing_row(conn: AsyncConnection, briefing_id: int) -> LiveBriefingRow | None:
     b = t.briefings
-    return await fetch_one(
+    return await fetch_one_as(
         conn,
         sa.select(b.c.id, b.c.fair_id, b.c.company_id, b.c.status, b.c.title).where(
             b.c.id == briefing_id
         ),
+        LiveBriefingRow,
     )
 
 

@@ -17,6 +17,7 @@ from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.briefings import schedule as service
 from fairserver.rooms.briefings.access import access_briefing, visible_briefings
 from fairserver.rooms.briefings.replay import briefing_replays
+from fairserver.rows import BriefingRow
 
 routes = web.RouteTableDef()
 
@@ -32,16 +33,16 @@ def _briefing_id(request: web.Request) -> int:
     return briefing_id
 
 
-def _can_edit(actor: Actor, fa: FairAccess, briefing: dict[str, Any]) -> bool:
-    return can(actor, Right.BRIEFING_SCHEDULE, (fa, briefing["company_id"]))
+def _can_edit(actor: Actor, fa: FairAccess, briefing: BriefingRow) -> bool:
+    return can(actor, Right.BRIEFING_SCHEDULE, (fa, briefing.company_id))
 
 
-async def _shown_briefings(request: web.Request, fa: FairAccess) -> list[dict[str, Any]]:
+async def _shown_briefings(request: web.Request, fa: FairAccess) -> list[BriefingRow]:
     """Attendees see briefings of approved companies; organisers see every one."""
     return await visible_briefings(request.app[DB], actor_of(request), fa)
 
 
-async def _one_briefing(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
+async def _one_briefing(request: web.Request) -> tuple[FairAccess, BriefingRow]:
     """The briefing of the URL, or the 404 for a missing, hidden or other fair's one."""
     return await access_briefing(
         request.app[DB], actor_of(request), request.match_info["slug"], _briefing_id(request)
@@ -81,7 +82,7 @@ async def agenda(request: web.Request) -> web.Response:
         {
             "fair": fa.fair,
             "days": service.agenda_days(briefings, fa.fair.timezone),
-            "editable": {b["id"] for b in briefings if _can_edit(actor, fa, b)},
+            "editable": {b.id for b in briefings if _can_edit(actor, fa, b)},
             "can_schedule": _can_schedule_any(actor, fa),
         },
     )
@@ -90,7 +91,7 @@ async def agenda(request: web.Request) -> web.Response:
 @routes.get("/fairs/{slug}/agenda.ics")
 async def agenda_ics(request: web.Request) -> web.Response:
     fa = await visible_fair(request, request.match_info["slug"])
-    briefings = [b for b in await _shown_briefings(request, fa) if b["status"] != "cancelled"]
+    briefings = [b for b in await _shown_briefings(request, fa) if b.status != "cancelled"]
     slug = str(fa.fair.slug)
     body = service.briefing_calendar(fa.fair, briefings, _page_url(request, slug), utcnow())
     return _calendar_response(body, f"{slug}-agenda")
@@ -99,7 +100,7 @@ async def agenda_ics(request: web.Request) -> web.Response:
 @routes.get(BRIEFING)
 async def briefing_page(request: web.Request) -> web.Response:
     fa, briefing = await _one_briefing(request)
-    replays = await briefing_replays(request.app[DB], briefing["id"])
+    replays = await briefing_replays(request.app[DB], briefing.id)
     return render(
         request,
         "briefing.html",
@@ -117,7 +118,7 @@ async def briefing_ics(request: web.Request) -> web.Response:
     fa, briefing = await _one_briefing(request)
     slug = str(fa.fair.slug)
     body = service.briefing_calendar(fa.fair, [briefing], _page_url(request, slug), utcnow())
-    return _calendar_response(body, f"{slug}-briefing-{briefing['id']}")
+    return _calendar_response(body, f"{slug}-briefing-{briefing.id}")
 
 
 # Scheduling -------------------------------------------------------------------
@@ -133,11 +134,11 @@ async def _render_form(
     fa: FairAccess,
     values: dict[str, Any],
     errors: dict[str, str],
-    briefing: dict[str, Any] | None = None,
+    briefing: BriefingRow | None = None,
 ) -> web.Response:
     own = _own_company(actor_of(request))
     companies, recruiters = await service.form_choices(request.app[DB], fa, own)
-    groups = [(c, [r for r in recruiters if r["company_id"] == c["id"]]) for c in companies]
+    groups = [(c, [r for r in recruiters if r.company_id == c.id]) for c in companies]
     return render(
         request,
         "briefing_form.html",
@@ -191,9 +192,9 @@ async def create_briefing(request: web.Request) -> web.Response:
     return await _render_form(request, fa, raw, errors)
 
 
-async def _editable_briefing(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
+async def _editable_briefing(request: web.Request) -> tuple[FairAccess, BriefingRow]:
     fa, briefing = await _one_briefing(request)
-    require(actor_of(request), Right.BRIEFING_SCHEDULE, (fa, briefing["company_id"]))
+    require(actor_of(request), Right.BRIEFING_SCHEDULE, (fa, briefing.company_id))
     return fa, briefing
 
 
@@ -210,12 +211,12 @@ async def save_briefing(request: web.Request) -> web.Response:
     actor = actor_of(request)
     form, errors, raw = await parse_form(request, service.BriefingForm)
     if form is not None:
-        company_id = _own_company(actor) or form.company or int(briefing["company_id"])
+        company_id = _own_company(actor) or form.company or briefing.company_id
         try:
             require(actor, Right.BRIEFING_SCHEDULE, (fa, company_id))
             await service.change_briefing(request.app[DB], fa, briefing, company_id, form)
         except service.ScheduleRefused as refused:
             errors = refused.errors
         else:
-            raise web.HTTPSeeOther(f"/fairs/{fa.fair.slug}/briefings/{briefing['id']}")
+            raise web.HTTPSeeOther(f"/fairs/{fa.fair.slug}/briefings/{briefing.id}")
     return await _render_form(request, fa, raw, errors, briefing)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
 
 from aiohttp import web
 
@@ -10,6 +10,7 @@ from fairserver.http.kit import actor_of, not_found, render
 from fairserver.keys import DB, SETTINGS
 from fairserver.rooms.briefings import replay as service
 from fairserver.rooms.briefings.access import access_briefing
+from fairserver.rows import RecordingRow
 
 routes = web.RouteTableDef()
 MAX_ID = 2**31 - 1
@@ -22,11 +23,11 @@ def _id(request: web.Request, key: str) -> int:
     return value
 
 
-def _chosen(request: web.Request, recordings: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _chosen(request: web.Request, recordings: list[RecordingRow]) -> RecordingRow | None:
     """?recording=<id> among the briefing's recordings, or the latest one."""
     wanted = request.query.get("recording", "")
     for row in recordings:
-        if str(row["id"]) == wanted:
+        if str(row.id) == wanted:
             return row
     return recordings[-1] if recordings else None
 
@@ -46,7 +47,8 @@ async def replay_page(request: web.Request) -> web.Response:
         {
             "fair": fa.fair,
             "briefing": briefing,
-            "recordings": [{**r, "duration": service.duration(r)} for r in recordings],
+            # Template context: each recording with its duration beside its columns.
+            "recordings": [{**asdict(r), "duration": service.duration(r)} for r in recordings],
             "chosen": chosen,
             "timeline": [e.model_dump() for e in entries],
         },

@@ -191,7 +191,7 @@ async def _target(services: Services, actor: Actor, seat: Seat, user_id: int) ->
         school_id=row.school_id,
         company_id=row.company_id,
     )
-    if is_moderator(target, fa, {"company_id": seat.company_id}):
+    if is_moderator(target, fa, seat.company_id):
         raise ServiceError("briefing.moderator", _("Moderators cannot be muted or banned."))
     return row
 

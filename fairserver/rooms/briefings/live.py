@@ -60,14 +60,14 @@ class Seat:
 async def seat_for(services: Services, actor: Actor, briefing_id: int, fair_id: int) -> Seat:
     """The caller's seat in a briefing of the fair they joined; banned users find nothing."""
     fa, briefing = await access_live_briefing(services, actor, fair_id, briefing_id)
-    moderator = is_moderator(actor, fa, briefing)
+    moderator = is_moderator(actor, fa, briefing.company_id)
     async with services.db.connect() as conn:
         limits = await store.restrictions(
             conn, briefing_room(briefing_id), actor.user_id or 0, services.clock()
         )
     if "ban" in limits and not moderator:
         raise NotFound()
-    return Seat(briefing_id, fair_id, int(briefing["company_id"]), briefing["status"], moderator)
+    return Seat(briefing_id, fair_id, briefing.company_id, briefing.status, moderator)
 
 
 async def ensure_not_banned(services: Services, seat: Seat, user_id: int) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
 from fairserver.rooms.briefings.live import Seat, briefing_room
-from fairserver.rooms.briefings.stage import ensure_presenter
+from fairserver.rooms.briefings.stage import HomeReply, ensure_presenter
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
 from fairserver.rooms.media import recordings
@@ -55,13 +55,13 @@ async def announce(services: Services, briefing_id: int) -> RecordingState:
     return event
 
 
-async def start(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
+async def start(services: Services, actor: Actor, seat: Seat) -> RecordingState:
     """Records the primary publisher; starting again while it runs changes nothing."""
     await ensure_presenter(services, actor, seat)
     held = services.briefing_recordings
     async with held.lock:  # two presenters clicking at once make one recording
         if seat.briefing_id in held.running:
-            return state(services, seat.briefing_id).model_dump(mode="json")
+            return state(services, seat.briefing_id)
         room = services.stage.rooms.get(seat.briefing_id)
         primary = room.primary() if room is not None else None
         if room is None or primary is None:
@@ -87,16 +87,16 @@ async def start(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
             await announce(services, seat.briefing_id)
 
         active.on_stopped.append(stopped)
-    return (await announce(services, seat.briefing_id)).model_dump(mode="json")
+    return await announce(services, seat.briefing_id)
 
 
-async def stop(services: Services, actor: Actor, seat: Seat) -> dict[str, Any]:
+async def stop(services: Services, actor: Actor, seat: Seat) -> RecordingState:
     """Finalises the file; stopping when nothing runs changes nothing."""
     await ensure_presenter(services, actor, seat)
     running = services.briefing_recordings.running.get(seat.briefing_id)
     if running is not None:
         await recordings.stop_recording(services, running)
-    return state(services, seat.briefing_id).model_dump(mode="json")
+    return state(services, seat.briefing_id)
 
 
 # --- on the stage's media home (the recorder reads the stage's sources) -------------------
@@ -120,18 +120,20 @@ class RecordingStatus(RecordingCall):
 
 
 HOME_ROUTES = HomeRoutes()
+# Each call answers RecordingState as JSON: the reply may cross to another worker over
+# pub/sub (rooms/media/homes.py); the socket handler validates it back into the model.
 
 
 @HOME_ROUTES.on(RecordingStart)
-async def _start(services: Services, command: RecordingStart, seated: Seated) -> dict[str, Any]:
-    return await start(services, command.caller.actor(), command.seat)
+async def _start(services: Services, command: RecordingStart, seated: Seated) -> HomeReply:
+    return (await start(services, command.caller.actor(), command.seat)).model_dump(mode="json")
 
 
 @HOME_ROUTES.on(RecordingStop)
-async def _stop(services: Services, command: RecordingStop, seated: Seated) -> dict[str, Any]:
-    return await stop(services, command.caller.actor(), command.seat)
+async def _stop(services: Services, command: RecordingStop, seated: Seated) -> HomeReply:
+    return (await stop(services, command.caller.actor(), command.seat)).model_dump(mode="json")
 
 
 @HOME_ROUTES.on(RecordingStatus)
-async def _status(services: Services, command: RecordingStatus, seated: Seated) -> dict[str, Any]:
+async def _status(services: Services, command: RecordingStatus, seated: Seated) -> HomeReply:
     return state(services, command.seat.briefing_id).model_dump(mode="json")

@@ -12,16 +12,16 @@ and an anonymous asker's name is never shown, to anyone: a replay is a publicati
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from fairserver.auth import Actor
 from fairserver.rooms.briefings.access import briefing_shown
 from fairserver.rooms.briefings.live import PUBLIC_STATES
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.notify import Outbound
+from fairserver.rows import RecordingRow
 from fairserver.store import briefing_live as briefing_store
 from fairserver.store import fairs as fair_store
 from fairserver.store import recordings as store
@@ -74,57 +74,53 @@ def timeline(
     return entries
 
 
-async def briefing_timeline(db: Database, recording: Mapping[str, Any]) -> list[TimelineEntry]:
+async def briefing_timeline(db: Database, recording: RecordingRow) -> list[TimelineEntry]:
     async with db.connect() as conn:
-        rows = await briefing_store.export_questions(conn, recording["subject_id"])
-    return timeline(rows, recording["started_at"], recording["ended_at"])
+        rows = await briefing_store.export_questions(conn, recording.subject_id)
+    return timeline(rows, recording.started_at, recording.ended_at)
 
 
-async def may_watch(db: Database, actor: Actor, recording: Mapping[str, Any]) -> bool:
+async def may_watch(db: Database, actor: Actor, recording: RecordingRow) -> bool:
     async with db.connect() as conn:
-        if recording["kind"] == "briefing":
-            briefing = await briefing_store.briefing_row(conn, recording["subject_id"])
-            fa = await fair_store.fair_access_by_id(conn, recording["fair_id"])
+        if recording.kind == "briefing":
+            briefing = await briefing_store.briefing_row(conn, recording.subject_id)
+            fa = await fair_store.fair_access_by_id(conn, recording.fair_id)
             return (
                 briefing is not None
                 and fa is not None
-                and briefing["fair_id"] == fa.id
-                and briefing_shown(actor, fa, briefing)
+                and briefing.fair_id == fa.id
+                and briefing_shown(actor, fa, briefing.company_id)
             )
         if actor.is_admin:
             return True
         if actor.role != "recruiter" or actor.user_id is None:
             return False
-        access = await store.interview_access(conn, recording["subject_id"], actor.user_id)
-    return (
-        access is not None
-        and access["role"] is not None
-        and access["company_id"] == actor.company_id
-    )
+        access = await store.interview_access(conn, recording.subject_id, actor.user_id)
+    return access is not None and access.role is not None and access.company_id == actor.company_id
 
 
 async def playable_file(
     db: Database, recordings_dir: Path, actor: Actor, recording_id: int
-) -> tuple[dict[str, Any], Path]:
+) -> tuple[RecordingRow, Path]:
     """A complete recording's row and file, for a caller who may watch it; else NotFound."""
     async with db.connect() as conn:
         row = await store.recording(conn, recording_id)
-    if row is None or row["state"] != "complete" or not await may_watch(db, actor, row):
+    if row is None or row.state != "complete" or not await may_watch(db, actor, row):
         raise NotFound()
-    name = str(row["file_name"])
+    name = row.file_name
     path = recordings_dir / name
     if Path(name).name != name or name.startswith(".") or not path.is_file():
         raise NotFound()
     return row, path
 
 
-def duration(recording: Mapping[str, Any]) -> str:
-    if recording["ended_at"] is None:
+def duration(recording: RecordingRow) -> str:
+    if recording.ended_at is None:
         return ""
-    return clock((recording["ended_at"] - recording["started_at"]).total_seconds())
+    return clock((recording.ended_at - recording.started_at).total_seconds())
 
 
-async def briefing_replays(db: Database, briefing_id: int) -> list[dict[str, Any]]:
+async def briefing_replays(db: Database, briefing_id: int) -> list[RecordingRow]:
     """A briefing's complete recordings, oldest first (the page chooses among them)."""
     async with db.connect() as conn:
         return await store.recordings_of(conn, "briefing", briefing_id)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -17,8 +18,9 @@ from fairserver.i18n import current_locale
 from fairserver.i18n import gettext as _
 from fairserver.permissions import FairAccess
 from fairserver.rooms.errors import FormRefused
-from fairserver.rows import FairRow
+from fairserver.rows import BriefingRow, FairRow
 from fairserver.store import briefings as store
+from fairserver.store.briefings import BriefingChange, CompanyChoice, NewBriefing, RecruiterRow
 from fairserver.store.db import Database
 from fairserver.text import Line, Text, clean
 
@@ -140,22 +142,22 @@ async def _refusals(
     if company_id is None or fa.company_status(company_id) != "approved":
         errors["company"] = _("Choose a company taking part in this fair.")
         return errors
-    recruiters = {r["id"] for r in await store.company_recruiters(conn, [company_id])}
+    recruiters = {r.id for r in await store.company_recruiters(conn, [company_id])}
     if not set(form.presenters) <= recruiters:
         errors["presenters"] = _("Presenters must be recruiters of the briefing's company.")
     return errors
 
 
-def _values(fa: FairAccess, company_id: int, form: BriefingForm, status: str) -> dict[str, Any]:
+def _new_briefing(fa: FairAccess, company_id: int, form: BriefingForm, status: str) -> NewBriefing:
     starts, ends = utc_window(form, fa.fair.timezone)
-    return {
-        "company_id": company_id,
-        "title": form.title,
-        "description": form.description,
-        "starts_at": starts,
-        "ends_at": ends,
-        "status": status,
-    }
+    return NewBriefing(
+        company_id=company_id,
+        title=form.title,
+        description=form.description,
+        starts_at=starts,
+        ends_at=ends,
+        status=status,
+    )
 
 
 async def schedule_briefing(
@@ -166,19 +168,19 @@ async def schedule_briefing(
         errors = await _refusals(conn, fa, company_id, form)
         if errors or company_id is None:
             raise ScheduleRefused(errors)
-        values = _values(fa, company_id, form, "scheduled")
-        return await store.insert_briefing(conn, fa.id, values, form.presenters)
+        new = _new_briefing(fa, company_id, form, "scheduled")
+        return await store.insert_briefing(conn, fa.id, new, form.presenters)
 
 
 async def change_briefing(
     db: Database,
     fa: FairAccess,
-    briefing: Mapping[str, Any],
+    briefing: BriefingRow,
     company_id: int | None,
     form: BriefingForm,
 ) -> None:
     """Reschedules, edits or cancels a briefing that has not started. Raises ScheduleRefused."""
-    if briefing["status"] in {"live", "ended"}:
+    if briefing.status in {"live", "ended"}:
         raise ScheduleRefused(
             {"form": _("This briefing has started; it can no longer be changed.")}
         )
@@ -186,35 +188,35 @@ async def change_briefing(
         errors = await _refusals(conn, fa, company_id, form)
         if errors or company_id is None:
             raise ScheduleRefused(errors)
-        values = _values(fa, company_id, form, form.status)
-        await store.update_briefing(conn, int(briefing["id"]), values, form.presenters)
+        change = BriefingChange(**asdict(_new_briefing(fa, company_id, form, form.status)))
+        await store.update_briefing(conn, briefing.id, change, form.presenters)
 
 
 async def form_choices(
     db: Database, fa: FairAccess, own_company: int | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[CompanyChoice], list[RecruiterRow]]:
     """(companies, their recruiters) a briefing may be scheduled for: the fair's approved
     companies, or only the caller's own when a recruiter schedules."""
     async with db.connect() as conn:
         companies = await store.approved_companies(conn, fa.id)
         if own_company is not None:
-            companies = [c for c in companies if c["id"] == own_company]
-        recruiters = await store.company_recruiters(conn, [c["id"] for c in companies])
+            companies = [c for c in companies if c.id == own_company]
+        recruiters = await store.company_recruiters(conn, [c.id for c in companies])
     return companies, recruiters
 
 
-def form_values(briefing: Mapping[str, Any], timezone: str) -> dict[str, Any]:
-    """The edit form's fields, filled from a stored briefing."""
-    starts = briefing["starts_at"].astimezone(ZoneInfo(timezone))
-    minutes = int((briefing["ends_at"] - briefing["starts_at"]).total_seconds() // 60)
+def form_values(briefing: BriefingRow, timezone: str) -> dict[str, Any]:
+    """The edit form's fields (form values, as the browser sends them), from a stored briefing."""
+    starts = briefing.starts_at.astimezone(ZoneInfo(timezone))
+    minutes = int((briefing.ends_at - briefing.starts_at).total_seconds() // 60)
     return {
-        "company": str(briefing["company_id"]),
-        "title": briefing["title"],
-        "description": briefing["description"],
+        "company": str(briefing.company_id),
+        "title": briefing.title,
+        "description": briefing.description,
         "start": starts.strftime(LOCAL_INPUT_FORMAT),
         "duration": str(minutes),
-        "presenters": [str(p["id"]) for p in briefing["presenters"]],
-        "status": briefing["status"],
+        "presenters": [str(p.id) for p in briefing.presenters],
+        "status": briefing.status,
     }
 
 
@@ -228,14 +230,25 @@ def window_inputs(fair: FairRow) -> dict[str, str]:
     }
 
 
-def agenda_days(
-    briefings: Iterable[Mapping[str, Any]], timezone: str
-) -> list[tuple[date, list[Mapping[str, Any]]]]:
+class Scheduled(Protocol):
+    """What the agenda orders briefings by."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def starts_at(self) -> datetime: ...
+
+
+S = TypeVar("S", bound=Scheduled)
+
+
+def agenda_days(briefings: Iterable[S], timezone: str) -> list[tuple[date, list[S]]]:
     """Briefings grouped by their day in the fair's timezone (not UTC), in time order."""
     zone = ZoneInfo(timezone)
-    days: dict[date, list[Mapping[str, Any]]] = {}
-    for briefing in sorted(briefings, key=lambda b: (b["starts_at"], b["id"])):
-        days.setdefault(briefing["starts_at"].astimezone(zone).date(), []).append(briefing)
+    days: dict[date, list[S]] = {}
+    for briefing in sorted(briefings, key=lambda b: (b.starts_at, b.id)):
+        days.setdefault(briefing.starts_at.astimezone(zone).date(), []).append(briefing)
     return list(days.items())
 
 
@@ -270,26 +283,26 @@ def plain_text(source: str) -> str:
     return "\n\n".join(block for block in blocks if block)
 
 
-def _event(briefing: Mapping[str, Any], url: str, now: datetime) -> Event:
-    presenters = ", ".join(p["display_name"] for p in briefing.get("presenters", []))
-    description = plain_text(briefing["description"])
+def _event(briefing: BriefingRow, url: str, now: datetime) -> Event:
+    presenters = ", ".join(p.display_name for p in briefing.presenters)
+    description = plain_text(briefing.description)
     if presenters:
         description = f"{description}\n\n{_('Presenters:')} {presenters}".strip()
     event = Event()
-    event.add("uid", f"briefing-{briefing['id']}@fairserver")
+    event.add("uid", f"briefing-{briefing.id}@fairserver")
     event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", briefing["starts_at"].astimezone(UTC))
-    event.add("dtend", briefing["ends_at"].astimezone(UTC))
-    event.add("summary", f"{briefing['company_name']} — {briefing['title']}")
+    event.add("dtstart", briefing.starts_at.astimezone(UTC))
+    event.add("dtend", briefing.ends_at.astimezone(UTC))
+    event.add("summary", f"{briefing.company_name} — {briefing.title}")
     event.add("description", description)
     event.add("url", url)
-    event.add("status", "CANCELLED" if briefing["status"] == "cancelled" else "CONFIRMED")
+    event.add("status", "CANCELLED" if briefing.status == "cancelled" else "CONFIRMED")
     return event
 
 
 def briefing_calendar(
     fair: FairRow,
-    briefings: Iterable[Mapping[str, Any]],
+    briefings: Iterable[BriefingRow],
     page_url: Callable[[int], str],
     now: datetime,
 ) -> bytes:
@@ -301,5 +314,5 @@ def briefing_calendar(
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", fair.title)
     for briefing in briefings:
-        calendar.add_component(_event(briefing, page_url(briefing["id"]), now))
+        calendar.add_component(_event(briefing, page_url(briefing.id), now))
     return bytes(calendar.to_ical())

@@ -75,6 +75,50 @@ class MediaLive(Outbound):
     viewers: int
 
 
+class StageSnapshot(Outbound):
+    """A stage as media.state and media.watch show it: media.live without its room."""
+
+    briefing_id: int
+    live: bool
+    publishers: list[PublisherView]
+    viewers: int
+
+
+class MediaState(StageSnapshot):
+    """What media.state answers: the stage, and the ICE servers this browser may use."""
+
+    # RTCIceServer dicts as webrtc/ice.py makes them for the browser: a TURN entry carries
+    # username and credential, a STUN one does not, so the keys vary by entry.
+    ice_servers: list[dict[str, Any]]
+
+
+class SdpAnswer(Outbound):
+    """The server's full SDP answer (aiortc has no trickle ICE)."""
+
+    sdp: str
+    type: str
+
+
+class FeedView(Outbound):
+    """Which mids of the viewer's answer carry one publisher's video and audio."""
+
+    user_id: int
+    display_name: str
+    video: str | None
+    audio: str | None
+
+
+class WatchAnswer(SdpAnswer):
+    """What media.watch answers: the SDP answer, the stage, the mode and each feed."""
+
+    briefing_id: int
+    live: bool
+    publishers: list[PublisherView]
+    viewers: int
+    mode: WatchMode
+    feeds: list[FeedView]
+
+
 @dataclass(eq=False)
 class Publisher:
     participant: str
@@ -237,16 +281,21 @@ async def announce(services: Services, room: StageRoom) -> None:
 async def ensure_presenter(services: Services, actor: Actor, seat: Seat) -> None:
     async with services.db.connect() as conn:
         presenters = await briefing_store.presenters_of(conn, [seat.briefing_id])
-    if actor.user_id not in {p["id"] for p in presenters.get(seat.briefing_id, [])}:
+    if actor.user_id not in {p.id for p in presenters.get(seat.briefing_id, ())}:
         raise NotFound()
 
 
-def state(services: Services, briefing_id: int) -> dict[str, Any]:
+def state(services: Services, briefing_id: int) -> StageSnapshot:
     room = services.stage.rooms.get(briefing_id)
     if room is None:
-        return {"briefing_id": briefing_id, "live": False, "publishers": [], "viewers": 0}
-    event = room.live_event().model_dump(mode="json")
-    return {key: event[key] for key in ("briefing_id", "live", "publishers", "viewers")}
+        return StageSnapshot(briefing_id=briefing_id, live=False, publishers=[], viewers=0)
+    event = room.live_event()
+    return StageSnapshot(
+        briefing_id=event.briefing_id,
+        live=event.live,
+        publishers=event.publishers,
+        viewers=event.viewers,
+    )
 
 
 def _ensure_media(sdp: str) -> None:
@@ -256,7 +305,7 @@ def _ensure_media(sdp: str) -> None:
 
 async def publish(
     services: Services, connection_id: str, actor: Actor, seat: Seat, sdp: str, seated: StillSeated
-) -> dict[str, str]:
+) -> SdpAnswer:
     """A presenter's browser sends camera and microphone; the answer SDP comes back."""
     await ensure_presenter(services, actor, seat)
     _ensure_media(sdp)
@@ -273,7 +322,7 @@ async def publish(
     room.publishers[participant] = publisher
     await announce(services, room)
     await _unless_seat_lost(services, seated, participant)
-    return answer.as_dict()
+    return SdpAnswer(sdp=answer.sdp, type=answer.type)
 
 
 async def unpublish(services: Services, connection_id: str, actor: Actor, seat: Seat) -> None:
@@ -289,7 +338,7 @@ async def watch(
     sdp: str,
     seated: StillSeated,
     mode: WatchMode = "full",
-) -> dict[str, Any]:
+) -> WatchAnswer:
     """A seated viewer's recvonly offer gets every live publisher's media (see the top)."""
     await briefing_service.ensure_not_banned(services, seat, actor.user_id or 0)
     _ensure_media(sdp)
@@ -308,15 +357,25 @@ async def watch(
     stage.viewers_changed(room)
     await _unless_seat_lost(services, seated, participant)
     feeds = [
-        {
-            "user_id": publisher.user_id,
-            "display_name": publisher.display_name,
-            "video": feed.video,
-            "audio": feed.audio,
-        }
+        FeedView(
+            user_id=publisher.user_id,
+            display_name=publisher.display_name,
+            video=feed.video,
+            audio=feed.audio,
+        )
         for publisher, feed in zip(on_stage, sent, strict=True)
     ]
-    return {**answer.as_dict(), **state(services, seat.briefing_id), "mode": mode, "feeds": feeds}
+    stage_now = state(services, seat.briefing_id)
+    return WatchAnswer(
+        sdp=answer.sdp,
+        type=answer.type,
+        briefing_id=stage_now.briefing_id,
+        live=stage_now.live,
+        publishers=stage_now.publishers,
+        viewers=stage_now.viewers,
+        mode=mode,
+        feeds=feeds,
+    )
 
 
 async def _unless_seat_lost(services: Services, seated: StillSeated, participant: str) -> None:
@@ -387,17 +446,23 @@ class StageLeave(HomeCommand):
 
 
 HOME_ROUTES = HomeRoutes()
+# A home's reply may cross to another worker over pub/sub as JSON (rooms/media/homes.py),
+# so each call answers its model's JSON; the socket handler validates it back into the model.
+HomeReply = dict[str, Any]
 
 
 @HOME_ROUTES.on(StageState)
-async def _state(services: Services, command: StageState, seated: Seated) -> dict[str, Any]:
-    return state(services, command.seat.briefing_id)
+async def _state(services: Services, command: StageState, seated: Seated) -> HomeReply:
+    return state(services, command.seat.briefing_id).model_dump(mode="json")
 
 
 @HOME_ROUTES.on(StagePublish)
-async def _publish(services: Services, command: StagePublish, seated: Seated) -> dict[str, str]:
+async def _publish(services: Services, command: StagePublish, seated: Seated) -> HomeReply:
     actor = command.caller.actor()
-    return await publish(services, command.connection_id, actor, command.seat, command.sdp, seated)
+    answer = await publish(
+        services, command.connection_id, actor, command.seat, command.sdp, seated
+    )
+    return answer.model_dump(mode="json")
 
 
 @HOME_ROUTES.on(StageUnpublish)
@@ -406,11 +471,12 @@ async def _unpublish(services: Services, command: StageUnpublish, seated: Seated
 
 
 @HOME_ROUTES.on(StageWatch)
-async def _watch(services: Services, command: StageWatch, seated: Seated) -> dict[str, Any]:
+async def _watch(services: Services, command: StageWatch, seated: Seated) -> HomeReply:
     actor, seat = command.caller.actor(), command.seat
-    return await watch(
+    answer = await watch(
         services, command.connection_id, actor, seat, command.sdp, seated, command.mode
     )
+    return answer.model_dump(mode="json")
 
 
 @HOME_ROUTES.on(StageUnwatch)

@@ -23,10 +23,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from fairserver.rooms.context import Services
+from fairserver.rows import RecordingRow
 from fairserver.store import recordings as store
+from fairserver.store.recordings import NewRecording
 from fairserver.webrtc.recorder import Recorder, RecordingResult, is_playable
 from fairserver.webrtc.sources import Source
 
@@ -90,15 +92,15 @@ async def start_recording(
     async with services.db.begin() as conn:
         recording_id = await store.insert_recording(
             conn,
-            {
-                "fair_id": fair_id,
-                "kind": kind,
-                "subject_id": subject_id,
-                "started_by": started_by,
-                "file_name": path.name,
-                "state": "recording",
-                "started_at": started_at,
-            },
+            NewRecording(
+                fair_id=fair_id,
+                kind=kind,
+                subject_id=subject_id,
+                started_by=started_by,
+                file_name=path.name,
+                state="recording",
+                started_at=started_at,
+            ),
         )
     recorder = Recorder(path, sources)
     active = ActiveRecording(
@@ -190,13 +192,13 @@ def _size(path: Path) -> int:
 
 async def recordings_of_briefing(
     services: Services, briefing_id: int, *, completed: bool = True
-) -> list[dict[str, Any]]:
+) -> list[RecordingRow]:
     states = ("complete",) if completed else ("recording", "complete", "failed")
     async with services.db.connect() as conn:
         return await store.recordings_of(conn, "briefing", briefing_id, states=states)
 
 
-async def recording_by_id(services: Services, recording_id: int) -> dict[str, Any] | None:
+async def recording_by_id(services: Services, recording_id: int) -> RecordingRow | None:
     async with services.db.connect() as conn:
         return await store.recording(conn, recording_id)
 
@@ -228,8 +230,8 @@ async def close_stale(services: Services, now: float | None = None) -> int:
     now = time.time() if now is None else now
     closed = 0
     for row in rows:
-        path = services.settings.recordings_dir / str(row["file_name"])
-        if row["id"] in mine or not path.is_file():
+        path = services.settings.recordings_dir / row.file_name
+        if row.id in mine or not path.is_file():
             continue
         if now - path.stat().st_mtime >= STALE_AFTER_SECONDS:
             await _close_dead(services, row)
@@ -237,17 +239,17 @@ async def close_stale(services: Services, now: float | None = None) -> int:
     return closed
 
 
-async def _close_dead(services: Services, row: dict[str, Any]) -> None:
-    path = services.settings.recordings_dir / str(row["file_name"])
+async def _close_dead(services: Services, row: RecordingRow) -> None:
+    path = services.settings.recordings_dir / row.file_name
     playable = path.is_file() and await asyncio.to_thread(is_playable, path)
     ended_at = services.clock()
     if playable:
         written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        ended_at = max(row["started_at"], min(written, ended_at))
+        ended_at = max(row.started_at, min(written, ended_at))
     async with services.db.begin() as conn:
         await store.finish_recording(
             conn,
-            row["id"],
+            row.id,
             state="complete" if playable else "failed",
             ended_at=ended_at,
             size=_size(path),

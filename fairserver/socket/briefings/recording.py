@@ -7,8 +7,6 @@ hears recording.state {on: true}; when it stops, {on: false}.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fairserver.rooms.briefings import recording as service
 from fairserver.rooms.briefings.live import Seat
 from fairserver.rooms.context import Services
@@ -21,19 +19,25 @@ CONTROL = Rate(per_second=0.5, burst=5)
 
 
 @events.on("recording.start", BriefingRef, rate=CONTROL)
-async def start(services: Services, conn: Connection, payload: BriefingRef) -> dict[str, Any]:
+async def start(
+    services: Services, conn: Connection, payload: BriefingRef
+) -> service.RecordingState:
     seat = await active_seat(services, conn, payload.briefing_id)
     return await _at_home(services, conn, seat, service.RecordingStart)
 
 
 @events.on("recording.stop", BriefingRef, rate=CONTROL)
-async def stop(services: Services, conn: Connection, payload: BriefingRef) -> dict[str, Any]:
+async def stop(
+    services: Services, conn: Connection, payload: BriefingRef
+) -> service.RecordingState:
     seat = seat_of(conn, payload.briefing_id)
     return await _at_home(services, conn, seat, service.RecordingStop)
 
 
 @events.on("recording.status", BriefingRef, rate=Rate(per_second=2, burst=10))
-async def status(services: Services, conn: Connection, payload: BriefingRef) -> dict[str, Any]:
+async def status(
+    services: Services, conn: Connection, payload: BriefingRef
+) -> service.RecordingState:
     """For a page that joins while a recording runs: the same data as recording.state."""
     seat = seat_of(conn, payload.briefing_id)
     return await _at_home(services, conn, seat, service.RecordingStatus)
@@ -45,12 +49,12 @@ async def status(services: Services, conn: Connection, payload: BriefingRef) -> 
 
 async def _at_home(
     services: Services, conn: Connection, seat: Seat, command: type[service.RecordingCall]
-) -> dict[str, Any]:
+) -> service.RecordingState:
     call = command(caller=caller_of(conn), seat=seat)
-    result: dict[str, Any] = await services.homes.call(
+    result = await services.homes.call(
         stage_home(seat.briefing_id), call, seated=lambda: True, claim=False
     )
-    return result
+    return service.RecordingState.model_validate(result)
 
 
 HOME_ROUTES = service.HOME_ROUTES

@@ -47,21 +47,24 @@ def _still_seated(conn: Connection, briefing_id: int) -> service.StillSeated:
 
 
 @events.on("media.state", BriefingRef, rate=Rate(per_second=2, burst=10))
-async def media_state(services: Services, conn: Connection, payload: BriefingRef) -> dict[str, Any]:
+async def media_state(
+    services: Services, conn: Connection, payload: BriefingRef
+) -> service.MediaState:
     seat = seat_of(conn, payload.briefing_id)
     command = service.StageState(connection_id=conn.id, caller=caller_of(conn), seat=seat)
     stage = await _at_home(services, conn, seat, command, claim=False)
-    return {**stage, "ice_servers": browser_ice_servers(services.settings, conn.user_id)}
+    ice_servers = browser_ice_servers(services.settings, conn.user_id)
+    return service.MediaState.model_validate({**stage, "ice_servers": ice_servers})
 
 
 @events.on("media.publish", Offer, rate=SIGNAL)
-async def publish(services: Services, conn: Connection, payload: Offer) -> dict[str, str]:
+async def publish(services: Services, conn: Connection, payload: Offer) -> service.SdpAnswer:
     seat = await active_seat(services, conn, payload.briefing_id)
     command = service.StagePublish(
         connection_id=conn.id, caller=caller_of(conn), seat=seat, sdp=payload.sdp
     )
-    answer: dict[str, str] = await _at_home(services, conn, seat, command, watched=True)
-    return answer
+    answer = await _at_home(services, conn, seat, command, watched=True)
+    return service.SdpAnswer.model_validate(answer)
 
 
 @events.on("media.unpublish", BriefingRef, rate=Rate(per_second=2, burst=10))
@@ -72,7 +75,7 @@ async def unpublish(services: Services, conn: Connection, payload: BriefingRef) 
 
 
 @events.on("media.watch", WatchOffer, rate=SIGNAL)
-async def watch(services: Services, conn: Connection, payload: WatchOffer) -> dict[str, Any]:
+async def watch(services: Services, conn: Connection, payload: WatchOffer) -> service.WatchAnswer:
     seat = seat_of(conn, payload.briefing_id)
     command = service.StageWatch(
         connection_id=conn.id,
@@ -81,8 +84,8 @@ async def watch(services: Services, conn: Connection, payload: WatchOffer) -> di
         sdp=payload.sdp,
         mode=payload.mode,
     )
-    answer: dict[str, Any] = await _at_home(services, conn, seat, command, watched=True)
-    return answer
+    answer = await _at_home(services, conn, seat, command, watched=True)
+    return service.WatchAnswer.model_validate(answer)
 
 
 @events.on("media.unwatch", BriefingRef, rate=Rate(per_second=2, burst=10))
@@ -120,7 +123,8 @@ async def _at_home(
     claim: bool = True,
     watched: bool = False,
 ) -> Any:
-    """Runs a stage call on the briefing's media home. ``watched``: the call opens a peer
+    """Runs a stage call on the briefing's media home; its reply is the call's model as JSON,
+    which the handler validates back into the model. ``watched``: the call opens a peer
     there, so this worker watches the socket's seat and closes the peer when it goes."""
     leave = service.StageLeave(connection_id=conn.id) if watched else None
     return await services.homes.call(
