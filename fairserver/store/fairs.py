@@ -1,7 +1,9 @@
-"""Fair queries: access context, lists, halls, participation."""
+"""Fair queries: access context, lists, halls, participation, announcements."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -188,3 +190,59 @@ async def participation_status(conn: AsyncConnection, fair_id: int, company_id: 
         )
     ).scalar()
     return None if status is None else str(status)
+
+
+# Announcements (F7).
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementRow:
+    """An announcement with its author's display name."""
+
+    id: int
+    body: str
+    created_at: datetime
+    author: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnnouncement:
+    fair_id: int
+    author_id: int
+    client_id: str
+    body: str
+    created_at: datetime
+
+
+async def recent_announcements(
+    conn: AsyncConnection, fair_id: int, limit: int
+) -> list[AnnouncementRow]:
+    """The fair's latest announcements, newest first."""
+    an, u = t.announcements, t.users
+    stmt = (
+        sa.select(an.c.id, an.c.body, an.c.created_at, u.c.display_name.label("author"))
+        .join(u, u.c.id == an.c.author_id)
+        .where(an.c.fair_id == fair_id)
+        .order_by(an.c.id.desc())
+        .limit(limit)
+    )
+    return await fetch_all_as(conn, stmt, AnnouncementRow)
+
+
+async def insert_announcement(conn: AsyncConnection, new: NewAnnouncement) -> int:
+    """Raises IntegrityError when the author used this client_id before."""
+    an = t.announcements
+    result = await conn.execute(an.insert().values(**asdict(new)).returning(an.c.id))
+    return int(result.scalar_one())
+
+
+async def announcement_by_client_id(
+    conn: AsyncConnection, author_id: int, client_id: str
+) -> AnnouncementRow | None:
+    an, u = t.announcements, t.users
+    stmt = (
+        sa.select(an.c.id, an.c.body, an.c.created_at, u.c.display_name.label("author"))
+        .join(u, u.c.id == an.c.author_id)
+        .where(an.c.author_id == author_id, an.c.client_id == client_id)
+    )
+    return await fetch_one_as(conn, stmt, AnnouncementRow)

@@ -16,13 +16,14 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ClientIdReused, NotFound
+from fairserver.rooms.fairs.live import MissedEvent
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
 from fairserver.store import booth_live as store
 from fairserver.store import events as event_log
@@ -109,14 +110,6 @@ class DeletedBefore(Outbound):
 
     id: int
     duplicate: Literal[True] = True
-
-
-class MissedEvent(Outbound):
-    """An event of the booth's log replayed after a reconnect, as it was sent."""
-
-    seq: int
-    event: str
-    payload: dict[str, Any]  # the event's own JSON, stored in the log
 
 
 class BoothSnapshot(Outbound):
