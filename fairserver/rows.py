@@ -38,3 +38,59 @@ class BoothRow:
     company_name: str
     company_slug: str
     company_website: str
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRow:
+    id: int
+    slug: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HallRow:
+    """One hall of a fair (booth, briefing, policy, registration), with its title."""
+
+    id: int
+    fair_id: int
+    kind: str
+    title: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class BoothCard:
+    """A booth as the fair's booth list shows it: an approved company's, with job count."""
+
+    id: int
+    tagline: str
+    logo: str
+    company_id: int
+    company_name: str
+    company_slug: str
+    job_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyBrief:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """A student's profile, with their school's name."""
+
+    user_id: int
+    school_id: int
+    student_no: str
+    real_name: str
+    major: str
+    degree: str
+    graduation_year: int
+    phone: str
+    resume: str
+    verified_at: datetime | None
+    school_name: str

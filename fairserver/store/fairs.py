@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
 from fairserver.permissions import FairAccess
-from fairserver.rows import FairRow
+from fairserver.rows import BoothCard, FairRow, HallRow, SchoolRow
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_all_as, fetch_one, fetch_one_as
+from fairserver.store.db import fetch_all_as, fetch_one_as
 
 HALL_ORDER = {"booth": 0, "briefing": 1, "policy": 2, "registration": 3}
 
@@ -50,14 +50,15 @@ async def all_fair_access(conn: AsyncConnection) -> list[FairAccess]:
     fairs = await fetch_all_as(
         conn, sa.select(t.fairs).order_by(t.fairs.c.starts_at.desc()), FairRow
     )
-    schools = await fetch_all(conn, sa.select(t.fair_schools))
-    companies = await fetch_all(conn, sa.select(t.fair_companies))
+    fs, fc = t.fair_schools, t.fair_companies
+    schools = await conn.execute(sa.select(fs.c.fair_id, fs.c.school_id))
+    companies = await conn.execute(sa.select(fc.c.fair_id, fc.c.company_id, fc.c.status))
     by_fair_schools: dict[int, set[int]] = {}
-    for row in schools:
-        by_fair_schools.setdefault(row["fair_id"], set()).add(row["school_id"])
+    for fair_id, school_id in schools:
+        by_fair_schools.setdefault(int(fair_id), set()).add(int(school_id))
     by_fair_companies: dict[int, dict[int, str]] = {}
-    for row in companies:
-        by_fair_companies.setdefault(row["fair_id"], {})[row["company_id"]] = row["status"]
+    for fair_id, company_id, status in companies:
+        by_fair_companies.setdefault(int(fair_id), {})[int(company_id)] = str(status)
     return [
         FairAccess(
             fair=f,
@@ -68,16 +69,18 @@ async def all_fair_access(conn: AsyncConnection) -> list[FairAccess]:
     ]
 
 
-async def halls(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:
-    rows = await fetch_all(conn, sa.select(t.fair_halls).where(t.fair_halls.c.fair_id == fair_id))
-    return sorted(rows, key=lambda h: (h["position"], HALL_ORDER.get(h["kind"], 9)))
+async def halls(conn: AsyncConnection, fair_id: int) -> list[HallRow]:
+    stmt = sa.select(t.fair_halls).where(t.fair_halls.c.fair_id == fair_id)
+    rows = await fetch_all_as(conn, stmt, HallRow)
+    return sorted(rows, key=lambda h: (h.position, HALL_ORDER.get(h.kind, 9)))
 
 
-async def school(conn: AsyncConnection, school_id: int) -> dict[str, Any] | None:
-    return await fetch_one(conn, sa.select(t.schools).where(t.schools.c.id == school_id))
+async def school(conn: AsyncConnection, school_id: int) -> SchoolRow | None:
+    stmt = sa.select(t.schools).where(t.schools.c.id == school_id)
+    return await fetch_one_as(conn, stmt, SchoolRow)
 
 
-async def booth_list(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:
+async def booth_list(conn: AsyncConnection, fair_id: int) -> list[BoothCard]:
     """Approved companies' booths, with job counts, by company name."""
     b, c, fc = t.booths, t.companies, t.fair_companies
     job_count = sa.select(sa.func.count()).where(t.jobs.c.booth_id == b.c.id).scalar_subquery()
@@ -99,7 +102,7 @@ async def booth_list(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]
         .where(b.c.fair_id == fair_id, fc.c.status == "approved")
         .order_by(c.c.name)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, BoothCard)
 
 
 async def insert_fair(

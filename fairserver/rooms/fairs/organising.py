@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from fairserver.i18n import gettext as _
 from fairserver.rooms.accounts.registration import Form
 from fairserver.rooms.errors import Refused
-from fairserver.rows import FairRow
+from fairserver.rows import FairRow, HallRow
 from fairserver.store import fairs as fair_store
 from fairserver.store import organiser as store
 from fairserver.store.db import Database
@@ -146,7 +146,7 @@ class FairForm(Form):
         return errors
 
 
-def form_values(fair: FairRow, halls: list[dict[str, Any]]) -> dict[str, Any]:
+def form_values(fair: FairRow, halls: list[HallRow]) -> dict[str, Any]:
     """An existing fair as the edit form's values (local times in the fair's zone)."""
     zone = ZoneInfo(fair.timezone)
     values: dict[str, Any] = {
@@ -161,8 +161,8 @@ def form_values(fair: FairRow, halls: list[dict[str, Any]]) -> dict[str, Any]:
     values["published"] = "1" if fair.published else ""
     values["school_id"] = str(fair.school_id)
     for hall in halls:
-        values[f"hall_{hall['kind']}"] = "1"
-        values[f"hall_{hall['kind']}_title"] = hall["title"]
+        values[f"hall_{hall.kind}"] = "1"
+        values[f"hall_{hall.kind}_title"] = hall.title
     return values
 
 
