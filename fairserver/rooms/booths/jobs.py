@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -13,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 
 from fairserver.i18n import gettext as _
 from fairserver.rooms.errors import Refused
-from fairserver.rows import BoothRow
+from fairserver.rows import BoothRow, CompanyBrief, JobListing
 from fairserver.store import booths as booth_store
 from fairserver.store import job_search
 from fairserver.store import jobs as job_store
@@ -74,7 +73,7 @@ class JobQuery(BaseModel):
 
 @dataclass(frozen=True)
 class JobPage:
-    jobs: list[dict[str, Any]]
+    jobs: list[JobListing]
     total: int
     page: int
 
@@ -103,27 +102,22 @@ async def search(db: Database, fair_id: int, query: JobQuery, viewer_id: int | N
     return JobPage(rows, total, query.page)
 
 
-def job_json(job: Mapping[str, Any], fair_slug: str) -> dict[str, Any]:
-    """A job as the JSON API shows it."""
-    deadline = job["deadline"]
+def job_json(job: JobListing, fair_slug: str) -> dict[str, Any]:
+    """A job as the JSON API shows it (an HTTP JSON body, so a plain dict)."""
     return {
-        "id": job["id"],
-        "title": job["title"],
-        "location": job["location"],
-        "salary_min": job["salary_min"],
-        "salary_max": job["salary_max"],
-        "education": job["education"],
-        "headcount": job["headcount"],
-        "deadline": deadline.isoformat() if isinstance(deadline, date) else None,
-        "created_at": job["created_at"].isoformat(),
-        "company": {
-            "id": job["company_id"],
-            "slug": job["company_slug"],
-            "name": job["company_name"],
-        },
-        "booth_id": job["booth_id"],
-        "interested": bool(job["interested"]),
-        "url": f"/fairs/{fair_slug}/jobs/{job['id']}",
+        "id": job.id,
+        "title": job.title,
+        "location": job.location,
+        "salary_min": job.salary_min,
+        "salary_max": job.salary_max,
+        "education": job.education,
+        "headcount": job.headcount,
+        "deadline": job.deadline.isoformat() if isinstance(job.deadline, date) else None,
+        "created_at": job.created_at.isoformat(),
+        "company": {"id": job.company_id, "slug": job.company_slug, "name": job.company_name},
+        "booth_id": job.booth_id,
+        "interested": bool(job.interested),
+        "url": f"/fairs/{fair_slug}/jobs/{job.id}",
     }
 
 
@@ -185,7 +179,7 @@ async def delete_job(db: Database, booth: BoothRow, job_id: int) -> bool:
         return await booth_store.delete_job(conn, booth.id, job_id)
 
 
-async def fair_companies(db: Database, fair_id: int) -> list[dict[str, Any]]:
+async def fair_companies(db: Database, fair_id: int) -> list[CompanyBrief]:
     """The companies whose jobs the fair's search can filter by."""
     async with db.connect() as conn:
         return await job_search.fair_companies(conn, fair_id)

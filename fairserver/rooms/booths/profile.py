@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from fairserver.i18n import gettext as _
 from fairserver.permissions import FairAccess
 from fairserver.rooms.errors import Refused
-from fairserver.rows import BoothRow
+from fairserver.rows import BoothDocumentRow, BoothJobRow, BoothRow, CompanyRow
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
 from fairserver.store.db import Database
@@ -257,7 +257,7 @@ async def read_logo(
 
 @dataclass(frozen=True)
 class CompanyFairs:
-    company: dict[str, Any] | None
+    company: CompanyRow | None
     # Every fair with its access context, newest first: the page sorts them by status.
     fairs: list[FairAccess]
     booth_ids: dict[int, int]  # fair_id -> the company's booth there
@@ -272,14 +272,14 @@ async def company_fairs(db: Database, company_id: int) -> CompanyFairs:
         )
 
 
-async def documents(db: Database, booth_id: int) -> list[dict[str, Any]]:
+async def documents(db: Database, booth_id: int) -> list[BoothDocumentRow]:
     async with db.connect() as conn:
         return await store.documents(conn, booth_id)
 
 
 async def booth_jobs(
     db: Database, booth_id: int, viewer_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[BoothJobRow]:
     """The booth's jobs, newest first, each saying whether the viewer is interested."""
     async with db.connect() as conn:
         return await store.booth_jobs(conn, booth_id, viewer_id)
