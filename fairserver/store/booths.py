@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -69,7 +69,18 @@ async def delete_job(conn: AsyncConnection, booth_id: int, job_id: int) -> bool:
     return bool(result.rowcount)
 
 
-async def update_booth(conn: AsyncConnection, booth_id: int, values: dict[str, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class BoothChange:
+    """What the booth form saves; logo None keeps the current logo ("" removes it)."""
+
+    tagline: str
+    description_md: str
+    video_url: str
+    logo: str | None = None
+
+
+async def update_booth(conn: AsyncConnection, booth_id: int, change: BoothChange) -> None:
+    values = {k: v for k, v in asdict(change).items() if v is not None}
     await conn.execute(
         t.booths.update().where(t.booths.c.id == booth_id).values(updated_at=utcnow(), **values)
     )
