@@ -86,15 +86,7 @@ async def search_api(request: web.Request) -> web.Response:
     if query is None:
         return json_error("request.invalid", "the query is invalid", fields=errors)
     result = await jobs.search(request.app[DB], access.id, query, actor_of(request).user_id)
-    slug = access.fair.slug
-    return json_ok(
-        {
-            "jobs": [jobs.job_json(job, slug) for job in result.jobs],
-            "total": result.total,
-            "page": result.page,
-            "pages": result.pages,
-        }
-    )
+    return json_ok(jobs.search_reply(result, access.fair.slug).model_dump(mode="json"))
 
 
 async def _visible_job(request: web.Request) -> tuple[FairAccess, JobDetail]:

@@ -6,12 +6,13 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from fairserver.i18n import gettext as _
 from fairserver.rooms.errors import Refused
+from fairserver.rooms.notify import Outbound
 from fairserver.rows import BoothRow, CompanyBrief, JobListing
 from fairserver.store import booths as booth_store
 from fairserver.store import job_search
@@ -102,23 +103,64 @@ async def search(db: Database, fair_id: int, query: JobQuery, viewer_id: int | N
     return JobPage(rows, total, query.page)
 
 
-def job_json(job: JobListing, fair_slug: str) -> dict[str, Any]:
-    """A job as the JSON API shows it (an HTTP JSON body, so a plain dict)."""
-    return {
-        "id": job.id,
-        "title": job.title,
-        "location": job.location,
-        "salary_min": job.salary_min,
-        "salary_max": job.salary_max,
-        "education": job.education,
-        "headcount": job.headcount,
-        "deadline": job.deadline.isoformat() if isinstance(job.deadline, date) else None,
-        "created_at": job.created_at.isoformat(),
-        "company": {"id": job.company_id, "slug": job.company_slug, "name": job.company_name},
-        "booth_id": job.booth_id,
-        "interested": bool(job.interested),
-        "url": f"/fairs/{fair_slug}/jobs/{job.id}",
-    }
+class JobCompany(Outbound):
+    id: int
+    slug: str
+    name: str
+
+
+class JobJson(Outbound):
+    """A job as the JSON API shows it."""
+
+    id: int
+    title: str
+    location: str
+    salary_min: int
+    salary_max: int
+    education: str
+    headcount: int
+    deadline: date | None
+    created_at: str  # isoformat ("+00:00"), as the API has always given it
+    company: JobCompany
+    booth_id: int
+    interested: bool
+    url: str
+
+
+class JobSearchReply(Outbound):
+    """GET /api/fairs/{slug}/jobs: one page of the search."""
+
+    jobs: list[JobJson]
+    total: int
+    page: int
+    pages: int
+
+
+def job_json(job: JobListing, fair_slug: str) -> JobJson:
+    return JobJson(
+        id=job.id,
+        title=job.title,
+        location=job.location,
+        salary_min=job.salary_min,
+        salary_max=job.salary_max,
+        education=job.education,
+        headcount=job.headcount,
+        deadline=job.deadline,
+        created_at=job.created_at.isoformat(),
+        company=JobCompany(id=job.company_id, slug=job.company_slug, name=job.company_name),
+        booth_id=job.booth_id,
+        interested=bool(job.interested),
+        url=f"/fairs/{fair_slug}/jobs/{job.id}",
+    )
+
+
+def search_reply(result: JobPage, fair_slug: str) -> JobSearchReply:
+    return JobSearchReply(
+        jobs=[job_json(job, fair_slug) for job in result.jobs],
+        total=result.total,
+        page=result.page,
+        pages=result.pages,
+    )
 
 
 async def set_interest(db: Database, job_id: int, user_id: int, wanted: bool | None) -> bool:
