@@ -18,6 +18,7 @@ from fairserver.store import booths as booth_store
 from fairserver.store import job_search
 from fairserver.store import jobs as job_store
 from fairserver.store.db import Database
+from fairserver.store.jobs import JobFields
 from fairserver.text import Line, Text
 
 PAGE_SIZE = 20
@@ -205,15 +206,14 @@ class JobForm(BaseModel):
 
 async def add_job(db: Database, booth: BoothRow, form: JobForm) -> int:
     async with db.begin() as conn:
-        keys = {"id": booth.id, "fair_id": booth.fair_id, "company_id": booth.company_id}
-        return await job_store.insert_job(conn, keys, form.model_dump())
+        return await job_store.add_job(conn, booth, JobFields(**form.model_dump()))
 
 
 async def edit_job(db: Database, booth: BoothRow, job_id: int, form: JobForm) -> None:
     async with db.begin() as conn:
         if await booth_store.job_in_booth(conn, booth.id, job_id) is None:
             raise Refused("form", _("This job no longer exists."), code="job.gone")
-        await job_store.update_job(conn, job_id, booth.company_id, form.model_dump())
+        await job_store.update_job(conn, job_id, booth.company_id, JobFields(**form.model_dump()))
 
 
 async def delete_job(db: Database, booth: BoothRow, job_id: int) -> bool:
