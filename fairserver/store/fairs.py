@@ -105,23 +105,46 @@ async def booth_list(conn: AsyncConnection, fair_id: int) -> list[BoothCard]:
     return await fetch_all_as(conn, stmt, BoothCard)
 
 
+@dataclass(frozen=True, slots=True)
+class FairSettings:
+    """What the fair form sets (an insert adds created_at)."""
+
+    slug: str
+    school_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    visibility: str  # campus | multi | open
+    published: bool
+    description: str = ""
+
+
+async def add_fair(
+    conn: AsyncConnection,
+    settings: FairSettings,
+    hall_titles: dict[str, str],
+    school_ids: set[int] | None = None,
+) -> int:
+    """A fair with its halls (kind -> title) and, for multi-school fairs, its schools."""
+    f = t.fairs
+    result = await conn.execute(
+        f.insert().values(created_at=utcnow(), **asdict(settings)).returning(f.c.id)
+    )
+    fair_id = int(result.scalar_one())
+    await replace_halls(conn, fair_id, hall_titles)
+    await replace_schools(conn, fair_id, (school_ids or set()) - {settings.school_id})
+    return fair_id
+
+
 async def insert_fair(
     conn: AsyncConnection,
     values: dict[str, Any],
     hall_titles: dict[str, str],
     school_ids: set[int] | None = None,
 ) -> int:
-    """A fair with its halls (kind -> title) and, for multi-school fairs, its schools."""
-    fair_id = int(
-        (
-            await conn.execute(
-                t.fairs.insert().values(created_at=utcnow(), **values).returning(t.fairs.c.id)
-            )
-        ).scalar_one()
-    )
-    await replace_halls(conn, fair_id, hall_titles)
-    await replace_schools(conn, fair_id, (school_ids or set()) - {values["school_id"]})
-    return fair_id
+    """As add_fair, from settings keyed by column name (the demo's TOML, test fixtures)."""
+    return await add_fair(conn, FairSettings(**values), hall_titles, school_ids)
 
 
 async def replace_halls(conn: AsyncConnection, fair_id: int, hall_titles: dict[str, str]) -> None:

@@ -15,6 +15,7 @@ from fairserver.clock import utcnow
 from fairserver.rows import CompanyBrief, SchoolRow
 from fairserver.store import tables as t
 from fairserver.store.db import fetch_all, fetch_all_as, fetch_one_as
+from fairserver.store.fairs import FairSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,21 +34,6 @@ class FairListRow:
     published: bool
     created_at: datetime
     school_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class FairSettings:
-    """What the fair form sets (an insert adds created_at)."""
-
-    slug: str
-    school_id: int
-    title: str
-    description: str
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str
-    visibility: str
-    published: bool
 
 
 @dataclass(frozen=True, slots=True)

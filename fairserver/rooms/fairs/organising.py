@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -18,7 +17,8 @@ from fairserver.rows import CompanyBrief, FairRow, HallRow, SchoolRow
 from fairserver.store import fairs as fair_store
 from fairserver.store import organiser as store
 from fairserver.store.db import Database
-from fairserver.store.organiser import FairListRow, FairSettings, ParticipantRow, StudentRow
+from fairserver.store.fairs import FairSettings
+from fairserver.store.organiser import FairListRow, ParticipantRow, StudentRow
 from fairserver.text import Line, Text
 
 HALL_KINDS = ("booth", "briefing", "policy", "registration")
@@ -219,7 +219,7 @@ async def save_fair(
                 )
             row = _fair_row(form, school_id)
             if fair_id is None:
-                await fair_store.insert_fair(conn, asdict(row), form.hall_titles(), guests)
+                await fair_store.add_fair(conn, row, form.hall_titles(), guests)
             else:
                 await store.update_fair(conn, fair_id, row)
                 await fair_store.replace_halls(conn, fair_id, form.hall_titles())
