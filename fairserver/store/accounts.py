@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -81,17 +81,32 @@ async def roster_match(
     return found.first() is not None
 
 
-async def insert_profile(conn: AsyncConnection, user_id: int, profile: dict[str, Any]) -> bool:
+@dataclass(frozen=True, slots=True)
+class NewProfile:
+    school_id: int
+    student_no: str
+    real_name: str
+    major: str
+    degree: str
+    graduation_year: int
+    phone: str = ""
+    resume: str = ""
+
+
+async def add_profile(conn: AsyncConnection, user_id: int, profile: NewProfile) -> bool:
     """Stores the profile, verified when it matches the roster. Returns verified."""
-    verified = await roster_match(
-        conn, profile["school_id"], profile["student_no"], profile["real_name"]
-    )
+    verified = await roster_match(conn, profile.school_id, profile.student_no, profile.real_name)
     await conn.execute(
         t.student_profiles.insert().values(
-            user_id=user_id, verified_at=utcnow() if verified else None, **profile
+            user_id=user_id, verified_at=utcnow() if verified else None, **asdict(profile)
         )
     )
     return verified
+
+
+async def insert_profile(conn: AsyncConnection, user_id: int, profile: dict[str, Any]) -> bool:
+    """As add_profile, from fields keyed by column name (the demo's TOML, test fixtures)."""
+    return await add_profile(conn, user_id, NewProfile(**profile))
 
 
 async def profile(conn: AsyncConnection, user_id: int) -> ProfileRow | None:

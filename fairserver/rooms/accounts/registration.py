@@ -102,19 +102,19 @@ async def register_student(db: Database, passwords: Passwords, form: RegisterFor
                 role="student",
                 school_id=school,
             )
-            await store.insert_profile(
+            await store.add_profile(
                 conn,
                 user_id,
-                {
-                    "school_id": school,
-                    "student_no": form.student_no,
-                    "real_name": form.real_name,
-                    "major": form.major,
-                    "degree": form.degree,
-                    "graduation_year": form.graduation_year,
-                    "phone": form.phone,
-                    "resume": form.resume,
-                },
+                store.NewProfile(
+                    school_id=school,
+                    student_no=form.student_no,
+                    real_name=form.real_name,
+                    major=form.major,
+                    degree=form.degree,
+                    graduation_year=form.graduation_year,
+                    phone=form.phone,
+                    resume=form.resume,
+                ),
             )
         except IntegrityError as exc:  # a concurrent registration won the race
             raise Refused(
