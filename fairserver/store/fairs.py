@@ -170,6 +170,7 @@ async def set_participation(
     fc = t.fair_companies
     now = utcnow()
     decided = now if status in {"approved", "rejected"} else None
+    # The columns this change sets, by name: a message is kept unless the company applies.
     changes: dict[str, Any] = {"status": status, "decided_at": decided}
     if status == "applied":
         changes["message"] = message

@@ -251,6 +251,8 @@ async def chat_end(services: Services, conn: Connection, payload: StudentRef) ->
 
 
 # --- candidates (B7) -------------------------------------------------------------------
+# These two still answer with rooms/booths/candidate.py's dicts: that module's replies
+# are another change's to type.
 
 
 @events.on("booth.candidate", StudentRef, roles=RECRUITERS, rate=Rate(per_second=5, burst=20))
