@@ -174,7 +174,9 @@ async def measure(
     called: dict[str, Any] = {}
 
     async def call_next() -> None:
-        called.update((await booth_calls.call_next(services, recruiter, booth))["called"])
+        called.update(
+            (await booth_calls.call_next(services, recruiter, booth)).model_dump()["called"]
+        )
 
     await count("next", call_next)
     first = int(called["student_id"])

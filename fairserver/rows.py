@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +79,131 @@ class RecordingRow:
     started_at: datetime
     ended_at: datetime | None
     bytes: int
+
+
+class SchoolRow:
+    id: int
+    slug: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HallRow:
+    """One hall of a fair (booth, briefing, policy, registration), with its title."""
+
+    id: int
+    fair_id: int
+    kind: str
+    title: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class BoothCard:
+    """A booth as the fair's booth list shows it: an approved company's, with job count."""
+
+    id: int
+    tagline: str
+    logo: str
+    company_id: int
+    company_name: str
+    company_slug: str
+    job_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyBrief:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """A student's profile, with their school's name."""
+
+    user_id: int
+    school_id: int
+    student_no: str
+    real_name: str
+    major: str
+    degree: str
+    graduation_year: int
+    phone: str
+    resume: str
+    verified_at: datetime | None
+    school_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyRow:
+    id: int
+    slug: str
+    name: str
+    website: str
+    about: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BoothDocumentRow:
+    id: int
+    booth_id: int
+    title: str
+    url: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A job as stored."""
+
+    id: int
+    booth_id: int
+    fair_id: int
+    company_id: int
+    title: str
+    location: str
+    salary_min: int
+    salary_max: int
+    education: str
+    headcount: int
+    deadline: date | None
+    description: str
+    search_text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BoothJobRow(JobRow):
+    """A job of a booth, and whether the viewer has expressed interest in it."""
+
+    interested: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JobListing:
+    """A job as the fair's job search lists it, with its company."""
+
+    id: int
+    booth_id: int
+    company_id: int
+    title: str
+    location: str
+    salary_min: int
+    salary_max: int
+    education: str
+    headcount: int
+    deadline: date | None
+    created_at: datetime
+    company_name: str
+    company_slug: str
+    interested: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JobDetail(JobListing):
+    """A job's own page: the listing with its description."""
+
+    description: str

@@ -76,13 +76,14 @@ async def test_entering_tells_the_booth_only_when_presence_changes(stage: Stage)
     booth, services = stage.booth, stage.services
     room = booth.room
     student = stage.actor("student_a")
-    snapshot = await booth_service.enter(services, "w1:s1", student, booth, None)
+    snapshot = (await booth_service.enter(services, "w1:s1", student, booth, None)).model_dump()
     assert snapshot["visitors"] == 1 and snapshot["missed"] is None
     assert stage.sent() == [(room, "booth.presence")]
     # A second tab of the same person changes nothing anyone can see.
     await booth_service.enter(services, "w1:s2", student, booth, None)
     assert stage.sent() == []
-    snapshot = await booth_service.enter(services, "w1:r1", stage.actor("recruiter_a"), booth, 0)
+    entered = await booth_service.enter(services, "w1:r1", stage.actor("recruiter_a"), booth, 0)
+    snapshot = entered.model_dump()
     assert snapshot["is_staff"] and snapshot["missed"] == []
     assert stage.sent() == [(room, "booth.presence")]
     await booth_service.set_status(services, stage.actor("recruiter_a"), booth, "away")
@@ -93,8 +94,8 @@ async def test_entering_tells_the_booth_only_when_presence_changes(stage: Stage)
 async def test_chat_goes_to_the_booth_once_and_private_lines_to_the_pair(stage: Stage) -> None:
     booth, services = stage.booth, stage.services
     student, recruiter = stage.actor("student_a"), stage.actor("recruiter_a")
-    first = await booth_service.post_message(services, student, booth, "hello", "c1")
-    again = await booth_service.post_message(services, student, booth, "hello", "c1")
+    first = (await booth_service.post_message(services, student, booth, "hello", "c1")).model_dump()
+    again = (await booth_service.post_message(services, student, booth, "hello", "c1")).model_dump()
     assert first["seq"] == 1 and again["duplicate"] and again["id"] == first["id"]
     assert stage.sent() == [(booth.room, "booth.message")]
     await booth_service.send_private(
@@ -125,7 +126,7 @@ async def test_joining_and_calling_tell_exactly_who_needs_to_know(stage: Stage) 
         (room, "booth.queue"),
         (staff_room, "booth.queue_list"),
     ]
-    state = await booth_calls.join(services, stage.actor("student_b"), booth)
+    state = (await booth_calls.join(services, stage.actor("student_b"), booth)).model_dump()
     assert (state["position"], state["eta_seconds"]) == (2, 600)
     assert stage.sent() == [
         (user(stage, "student_a"), "booth.queue_position"),
@@ -133,7 +134,7 @@ async def test_joining_and_calling_tell_exactly_who_needs_to_know(stage: Stage) 
         (room, "booth.queue"),
         (staff_room, "booth.queue_list"),
     ]
-    called = await booth_calls.call_next(services, stage.actor("recruiter_a"), booth)
+    called = (await booth_calls.call_next(services, stage.actor("recruiter_a"), booth)).model_dump()
     assert called["called"]["student_id"] == stage.world.users["student_a"]
     assert stage.sent() == [
         (user(stage, "student_a"), "booth.called"),
@@ -170,22 +171,22 @@ async def test_a_called_student_is_not_called_by_another_booth(stage: Stage) -> 
     )
     for booth in (stage.booth, other):
         await booth_calls.join(services, stage.actor("student_a"), booth)
-    first = await booth_calls.call_next(services, stage.actor("recruiter_a"), stage.booth)
-    second = await booth_calls.call_next(services, stage.actor("recruiter_b"), other)
+    first = (
+        await booth_calls.call_next(services, stage.actor("recruiter_a"), stage.booth)
+    ).model_dump()
+    second = (await booth_calls.call_next(services, stage.actor("recruiter_b"), other)).model_dump()
     assert first["called"] is not None and second["called"] is None
     # Still queued at the other booth, in first place.
-    state = await booth_queue.my_state(services, other, world.users["student_a"])
+    state = (await booth_queue.my_state(services, other, world.users["student_a"])).model_dump()
     assert (state["state"], state["position"]) == ("waiting", 1)
     await booth_calls.accept(services, stage.actor("student_a"), stage.booth)
-    assert (await booth_calls.call_next(services, stage.actor("recruiter_b"), other))[
-        "called"
-    ] is None
+    assert (await booth_calls.call_next(services, stage.actor("recruiter_b"), other)).called is None
     stage.time.advance(200)
     await booth_calls.end_chat(
         services, stage.actor("recruiter_a"), stage.booth, world.users["student_a"]
     )
     assert await booth_queue.average_chat_seconds(services, stage.booth) == 200
-    assert (await booth_calls.call_next(services, stage.actor("recruiter_b"), other))["called"]
+    assert (await booth_calls.call_next(services, stage.actor("recruiter_b"), other)).called
 
 
 async def more_students(stage: Stage, count: int) -> list[Actor]:
@@ -213,7 +214,7 @@ async def test_concurrent_joins_and_calls_keep_positions_whole(stage: Stage) -> 
     )
     # The first of each pair joins; its twin, racing the join claim, may answer before
     # the insert commits ("none") but never adds a second entry.
-    assert [r["state"] for r in replies[:8]] == ["waiting"] * 8
+    assert [r.state for r in replies[:8]] == ["waiting"] * 8
     listing = await booth_queue.queue_list(services, booth)
     assert [row.position for row in listing.entries] == list(range(1, 9))
     assert len({row.student_id for row in listing.entries}) == 8
@@ -223,7 +224,8 @@ async def test_concurrent_joins_and_calls_keep_positions_whole(stage: Stage) -> 
         booth_calls.call_next(services, recruiter, booth),
         booth_calls.call_next(services, recruiter, booth),
     )
-    assert first["called"]["student_id"] != second["called"]["student_id"]
+    assert first.called is not None and second.called is not None
+    assert first.called.student_id != second.called.student_id
     listing = await booth_queue.queue_list(services, booth)
     assert [row.position for row in listing.entries if row.state == "waiting"] == list(range(1, 7))
     assert sorted(row.state for row in listing.entries).count("called") == 2

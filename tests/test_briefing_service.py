@@ -335,4 +335,4 @@ async def test_viewers_and_reactions_are_coalesced(setup: Setup) -> None:
     assert by_event["briefing.reactions"]["counts"] == {"👏": 2, "❤️": 1}
     await briefing.leave(setup.services, "w1:c2", setup.briefing_id, "leave")
     summary = await briefing.attendance.summary(setup.services.db, "briefing", setup.briefing_id)
-    assert summary["unique_viewers"] == 1
+    assert summary.unique_viewers == 1

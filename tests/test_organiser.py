@@ -123,7 +123,7 @@ async def test_create_fair_stores_utc_and_halls(client: Client, world: World) ->
     assert fair["ends_at"] == datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
     async with client.app[DB].connect() as conn:
         halls = await fair_store.halls(conn, fair["id"])
-    assert [(h["kind"], h["title"]) for h in halls] == [
+    assert [(h.kind, h.title) for h in halls] == [
         ("booth", "Booths"),
         ("briefing", "Briefings"),
     ]
@@ -226,7 +226,7 @@ async def test_edit_fair_prefills_and_saves(client: Client, world: World) -> Non
     assert fair is not None and fair["title"] == "Campus fair, renamed"
     async with client.app[DB].connect() as conn:
         halls = await fair_store.halls(conn, world.campus_fair)
-    assert [h["kind"] for h in halls] == ["booth", "briefing", "policy"]
+    assert [h.kind for h in halls] == ["booth", "briefing", "policy"]
 
 
 async def test_edit_keeps_own_slug_but_not_anothers(client: Client, world: World) -> None:
@@ -363,7 +363,7 @@ async def test_invite_then_apply_then_approve_opens_a_booth(client: Client, worl
     assert await status_of(client, world.campus_fair, world.company_b) == "approved"
     async with client.app[DB].connect() as conn:
         booths = await fair_store.booth_list(conn, world.campus_fair)
-    assert {b["company_id"] for b in booths} == {world.company_a, world.company_b}
+    assert {b.company_id for b in booths} == {world.company_a, world.company_b}
     assert "Company B" in await (await client.get("/fairs/campus")).text()
 
 
@@ -384,7 +384,7 @@ async def test_reject_an_application(client: Client, world: World) -> None:
     assert await status_of(client, world.campus_fair, world.company_b) == "rejected"
     async with client.app[DB].connect() as conn:
         booths = await fair_store.booth_list(conn, world.campus_fair)
-    assert {b["company_id"] for b in booths} == {world.company_a}
+    assert {b.company_id for b in booths} == {world.company_a}
 
 
 async def test_decisions_on_bad_input(client: Client, world: World) -> None:

@@ -132,8 +132,8 @@ def test_header_must_match() -> None:
 def test_bom_crlf_and_case_are_accepted() -> None:
     data = ("\ufeff" + VALID.replace("\n", "\r\n").replace("bachelor", "Bachelor")).encode()
     rows = roster.parse_roster(data)
-    assert [r["student_no"] for r in rows] == ["A999", "A100", "A101"]
-    assert rows[1]["degree"] == "bachelor"
+    assert [r.student_no for r in rows] == ["A999", "A100", "A101"]
+    assert rows[1].degree == "bachelor"
 
 
 def test_not_utf8_is_refused_clearly() -> None:

@@ -251,10 +251,10 @@ async def test_attendance_summary_after_joins_and_leaves(
         assert viewers["room"] == f"briefing:{bid}"
     for _ in range(50):
         summary = await attendance.summary(client.app[DB], "briefing", bid)
-        if summary["unique_viewers"] == 2:
+        if summary.unique_viewers == 2:
             break
         await asyncio.sleep(0.05)
-    assert summary["unique_viewers"] == 2 and summary["peak_concurrency"] == 2
+    assert summary.unique_viewers == 2 and summary.peak_concurrency == 2
 
 
 async def test_reactions_are_summed(client: TestClient[Any, Any], world: World) -> None:

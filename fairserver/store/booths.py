@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
-from fairserver.rows import BoothRow
+from fairserver.rows import BoothDocumentRow, BoothJobRow, BoothRow, CompanyRow, JobRow
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_one, fetch_one_as
+from fairserver.store.db import fetch_all_as, fetch_one_as
 
 
 def interested_flag(viewer_id: int | None) -> sa.ColumnElement[bool]:
@@ -39,28 +39,28 @@ async def booth_in_fair(conn: AsyncConnection, fair_id: int, booth_id: int) -> B
     return await fetch_one_as(conn, stmt, BoothRow)
 
 
-async def documents(conn: AsyncConnection, booth_id: int) -> list[dict[str, Any]]:
+async def documents(conn: AsyncConnection, booth_id: int) -> list[BoothDocumentRow]:
     d = t.booth_documents
-    return await fetch_all(
-        conn, sa.select(d).where(d.c.booth_id == booth_id).order_by(d.c.position, d.c.id)
-    )
+    stmt = sa.select(d).where(d.c.booth_id == booth_id).order_by(d.c.position, d.c.id)
+    return await fetch_all_as(conn, stmt, BoothDocumentRow)
 
 
 async def booth_jobs(
     conn: AsyncConnection, booth_id: int, viewer_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[BoothJobRow]:
     j = t.jobs
     stmt = (
         sa.select(j, interested_flag(viewer_id))
         .where(j.c.booth_id == booth_id)
         .order_by(j.c.created_at.desc(), j.c.id.desc())
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, BoothJobRow)
 
 
-async def job_in_booth(conn: AsyncConnection, booth_id: int, job_id: int) -> dict[str, Any] | None:
+async def job_in_booth(conn: AsyncConnection, booth_id: int, job_id: int) -> JobRow | None:
     j = t.jobs
-    return await fetch_one(conn, sa.select(j).where(j.c.id == job_id, j.c.booth_id == booth_id))
+    stmt = sa.select(j).where(j.c.id == job_id, j.c.booth_id == booth_id)
+    return await fetch_one_as(conn, stmt, JobRow)
 
 
 async def delete_job(conn: AsyncConnection, booth_id: int, job_id: int) -> bool:
@@ -69,7 +69,18 @@ async def delete_job(conn: AsyncConnection, booth_id: int, job_id: int) -> bool:
     return bool(result.rowcount)
 
 
-async def update_booth(conn: AsyncConnection, booth_id: int, values: dict[str, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class BoothChange:
+    """What the booth form saves; logo None keeps the current logo ("" removes it)."""
+
+    tagline: str
+    description_md: str
+    video_url: str
+    logo: str | None = None
+
+
+async def update_booth(conn: AsyncConnection, booth_id: int, change: BoothChange) -> None:
+    values = {k: v for k, v in asdict(change).items() if v is not None}
     await conn.execute(
         t.booths.update().where(t.booths.c.id == booth_id).values(updated_at=utcnow(), **values)
     )
@@ -87,8 +98,9 @@ async def replace_documents(
         )
 
 
-async def company(conn: AsyncConnection, company_id: int) -> dict[str, Any] | None:
-    return await fetch_one(conn, sa.select(t.companies).where(t.companies.c.id == company_id))
+async def company(conn: AsyncConnection, company_id: int) -> CompanyRow | None:
+    stmt = sa.select(t.companies).where(t.companies.c.id == company_id)
+    return await fetch_one_as(conn, stmt, CompanyRow)
 
 
 async def company_booths(conn: AsyncConnection, company_id: int) -> dict[int, int]:

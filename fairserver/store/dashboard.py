@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all
+from fairserver.store.db import fetch_all_as
 
 LIVE_OR_UPCOMING = ("live", "scheduled")
 
 
+@dataclass(frozen=True, slots=True)
+class CurrentBriefingRow:
+    id: int
+    title: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    company: str
+
+
 async def current_briefings(
     conn: AsyncConnection, fair_id: int, now: datetime, limit: int
-) -> list[dict[str, Any]]:
+) -> list[CurrentBriefingRow]:
     """Live briefings, then scheduled ones that have not ended, in time order."""
     b, c = t.briefings, t.companies
     stmt = (
@@ -29,7 +39,7 @@ async def current_briefings(
         .order_by(sa.case((b.c.status == "live", 0), else_=1), b.c.starts_at, b.c.id)
         .limit(limit)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, CurrentBriefingRow)
 
 
 async def queue_counts(
@@ -52,8 +62,8 @@ async def queue_counts(
         .group_by(q.c.booth_id)
     )
     return {
-        int(row["booth_id"]): (int(row["waiting"]), int(row["calls"]))
-        for row in await fetch_all(conn, stmt)
+        int(booth_id): (int(waiting), int(calls))
+        for booth_id, waiting, calls in await conn.execute(stmt)
     }
 
 

@@ -1,7 +1,9 @@
-"""Fair queries: access context, lists, halls, participation."""
+"""Fair queries: access context, lists, halls, participation, announcements."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
 from fairserver.permissions import FairAccess
-from fairserver.rows import FairRow
+from fairserver.rows import BoothCard, FairRow, HallRow, SchoolRow
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_all_as, fetch_one, fetch_one_as
+from fairserver.store.db import fetch_all_as, fetch_one_as
 
 HALL_ORDER = {"booth": 0, "briefing": 1, "policy": 2, "registration": 3}
 
@@ -48,14 +50,15 @@ async def all_fair_access(conn: AsyncConnection) -> list[FairAccess]:
     fairs = await fetch_all_as(
         conn, sa.select(t.fairs).order_by(t.fairs.c.starts_at.desc()), FairRow
     )
-    schools = await fetch_all(conn, sa.select(t.fair_schools))
-    companies = await fetch_all(conn, sa.select(t.fair_companies))
+    fs, fc = t.fair_schools, t.fair_companies
+    schools = await conn.execute(sa.select(fs.c.fair_id, fs.c.school_id))
+    companies = await conn.execute(sa.select(fc.c.fair_id, fc.c.company_id, fc.c.status))
     by_fair_schools: dict[int, set[int]] = {}
-    for row in schools:
-        by_fair_schools.setdefault(row["fair_id"], set()).add(row["school_id"])
+    for fair_id, school_id in schools:
+        by_fair_schools.setdefault(int(fair_id), set()).add(int(school_id))
     by_fair_companies: dict[int, dict[int, str]] = {}
-    for row in companies:
-        by_fair_companies.setdefault(row["fair_id"], {})[row["company_id"]] = row["status"]
+    for fair_id, company_id, status in companies:
+        by_fair_companies.setdefault(int(fair_id), {})[int(company_id)] = str(status)
     return [
         FairAccess(
             fair=f,
@@ -66,16 +69,18 @@ async def all_fair_access(conn: AsyncConnection) -> list[FairAccess]:
     ]
 
 
-async def halls(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:
-    rows = await fetch_all(conn, sa.select(t.fair_halls).where(t.fair_halls.c.fair_id == fair_id))
-    return sorted(rows, key=lambda h: (h["position"], HALL_ORDER.get(h["kind"], 9)))
+async def halls(conn: AsyncConnection, fair_id: int) -> list[HallRow]:
+    stmt = sa.select(t.fair_halls).where(t.fair_halls.c.fair_id == fair_id)
+    rows = await fetch_all_as(conn, stmt, HallRow)
+    return sorted(rows, key=lambda h: (h.position, HALL_ORDER.get(h.kind, 9)))
 
 
-async def school(conn: AsyncConnection, school_id: int) -> dict[str, Any] | None:
-    return await fetch_one(conn, sa.select(t.schools).where(t.schools.c.id == school_id))
+async def school(conn: AsyncConnection, school_id: int) -> SchoolRow | None:
+    stmt = sa.select(t.schools).where(t.schools.c.id == school_id)
+    return await fetch_one_as(conn, stmt, SchoolRow)
 
 
-async def booth_list(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:
+async def booth_list(conn: AsyncConnection, fair_id: int) -> list[BoothCard]:
     """Approved companies' booths, with job counts, by company name."""
     b, c, fc = t.booths, t.companies, t.fair_companies
     job_count = sa.select(sa.func.count()).where(t.jobs.c.booth_id == b.c.id).scalar_subquery()
@@ -97,7 +102,39 @@ async def booth_list(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]
         .where(b.c.fair_id == fair_id, fc.c.status == "approved")
         .order_by(c.c.name)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, BoothCard)
+
+
+@dataclass(frozen=True, slots=True)
+class FairSettings:
+    """What the fair form sets (an insert adds created_at)."""
+
+    slug: str
+    school_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    visibility: str  # campus | multi | open
+    published: bool
+    description: str = ""
+
+
+async def add_fair(
+    conn: AsyncConnection,
+    settings: FairSettings,
+    hall_titles: dict[str, str],
+    school_ids: set[int] | None = None,
+) -> int:
+    """A fair with its halls (kind -> title) and, for multi-school fairs, its schools."""
+    f = t.fairs
+    result = await conn.execute(
+        f.insert().values(created_at=utcnow(), **asdict(settings)).returning(f.c.id)
+    )
+    fair_id = int(result.scalar_one())
+    await replace_halls(conn, fair_id, hall_titles)
+    await replace_schools(conn, fair_id, (school_ids or set()) - {settings.school_id})
+    return fair_id
 
 
 async def insert_fair(
@@ -106,17 +143,8 @@ async def insert_fair(
     hall_titles: dict[str, str],
     school_ids: set[int] | None = None,
 ) -> int:
-    """A fair with its halls (kind -> title) and, for multi-school fairs, its schools."""
-    fair_id = int(
-        (
-            await conn.execute(
-                t.fairs.insert().values(created_at=utcnow(), **values).returning(t.fairs.c.id)
-            )
-        ).scalar_one()
-    )
-    await replace_halls(conn, fair_id, hall_titles)
-    await replace_schools(conn, fair_id, (school_ids or set()) - {values["school_id"]})
-    return fair_id
+    """As add_fair, from settings keyed by column name (the demo's TOML, test fixtures)."""
+    return await add_fair(conn, FairSettings(**values), hall_titles, school_ids)
 
 
 async def replace_halls(conn: AsyncConnection, fair_id: int, hall_titles: dict[str, str]) -> None:
@@ -142,6 +170,7 @@ async def set_participation(
     fc = t.fair_companies
     now = utcnow()
     decided = now if status in {"approved", "rejected"} else None
+    # The columns this change sets, by name: a message is kept unless the company applies.
     changes: dict[str, Any] = {"status": status, "decided_at": decided}
     if status == "applied":
         changes["message"] = message
@@ -188,3 +217,59 @@ async def participation_status(conn: AsyncConnection, fair_id: int, company_id: 
         )
     ).scalar()
     return None if status is None else str(status)
+
+
+# Announcements (F7).
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementRow:
+    """An announcement with its author's display name."""
+
+    id: int
+    body: str
+    created_at: datetime
+    author: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnnouncement:
+    fair_id: int
+    author_id: int
+    client_id: str
+    body: str
+    created_at: datetime
+
+
+async def recent_announcements(
+    conn: AsyncConnection, fair_id: int, limit: int
+) -> list[AnnouncementRow]:
+    """The fair's latest announcements, newest first."""
+    an, u = t.announcements, t.users
+    stmt = (
+        sa.select(an.c.id, an.c.body, an.c.created_at, u.c.display_name.label("author"))
+        .join(u, u.c.id == an.c.author_id)
+        .where(an.c.fair_id == fair_id)
+        .order_by(an.c.id.desc())
+        .limit(limit)
+    )
+    return await fetch_all_as(conn, stmt, AnnouncementRow)
+
+
+async def insert_announcement(conn: AsyncConnection, new: NewAnnouncement) -> int:
+    """Raises IntegrityError when the author used this client_id before."""
+    an = t.announcements
+    result = await conn.execute(an.insert().values(**asdict(new)).returning(an.c.id))
+    return int(result.scalar_one())
+
+
+async def announcement_by_client_id(
+    conn: AsyncConnection, author_id: int, client_id: str
+) -> AnnouncementRow | None:
+    an, u = t.announcements, t.users
+    stmt = (
+        sa.select(an.c.id, an.c.body, an.c.created_at, u.c.display_name.label("author"))
+        .join(u, u.c.id == an.c.author_id)
+        .where(an.c.author_id == author_id, an.c.client_id == client_id)
+    )
+    return await fetch_one_as(conn, stmt, AnnouncementRow)

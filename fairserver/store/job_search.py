@@ -13,9 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from fairserver.rows import CompanyBrief, JobDetail, JobListing
 from fairserver.store import tables as t
 from fairserver.store.booths import interested_flag
-from fairserver.store.db import fetch_all, fetch_one
+from fairserver.store.db import fetch_all_as, fetch_one_as
 
 # The FTS5 table is created by the migration; this is only enough of it to query.
 jobs_fts = sa.table("jobs_fts", sa.column("rowid", sa.Integer), sa.column("search_text", sa.Text))
@@ -102,7 +103,7 @@ def _columns(viewer_id: int | None) -> list[Any]:
     ]
 
 
-async def search_jobs(conn: AsyncConnection, f: JobFilter) -> tuple[list[dict[str, Any]], int]:
+async def search_jobs(conn: AsyncConnection, f: JobFilter) -> tuple[list[JobListing], int]:
     """One page of matching jobs of approved booths, and the total number of matches."""
     j = t.jobs
     conditions = _conditions(conn.dialect.name, f)
@@ -120,16 +121,14 @@ async def search_jobs(conn: AsyncConnection, f: JobFilter) -> tuple[list[dict[st
         .offset(f.offset)
     )
     count = sa.select(sa.func.count()).select_from(_from_clause()).where(*conditions)
-    rows = await fetch_all(conn, page)
+    rows = await fetch_all_as(conn, page, JobListing)
     total = int((await conn.execute(count)).scalar_one())
-    for row in rows:
-        row["interested"] = bool(row["interested"])
     return rows, total
 
 
 async def job_in_fair(
     conn: AsyncConnection, fair_id: int, job_id: int, viewer_id: int | None = None
-) -> dict[str, Any] | None:
+) -> JobDetail | None:
     """One job of the fair with its company, whatever the booth's status (callers check)."""
     j = t.jobs
     stmt = (
@@ -137,13 +136,10 @@ async def job_in_fair(
         .select_from(_with_company())
         .where(j.c.id == job_id, j.c.fair_id == fair_id)
     )
-    row = await fetch_one(conn, stmt)
-    if row is not None:
-        row["interested"] = bool(row["interested"])
-    return row
+    return await fetch_one_as(conn, stmt, JobDetail)
 
 
-async def fair_companies(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:
+async def fair_companies(conn: AsyncConnection, fair_id: int) -> list[CompanyBrief]:
     """Approved companies of the fair, for the search form's company filter."""
     c, fc = t.companies, t.fair_companies
     stmt = (
@@ -152,4 +148,4 @@ async def fair_companies(conn: AsyncConnection, fair_id: int) -> list[dict[str, 
         .where(fc.c.fair_id == fair_id, fc.c.status == "approved")
         .order_by(c.c.name)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, CompanyBrief)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
+from fairserver.rows import BoothRow
 from fairserver.store import tables as t
 
 JOB_FIELDS = (
@@ -22,8 +26,22 @@ JOB_FIELDS = (
 )
 
 
-def search_text(job: dict[str, Any], company_name: str) -> str:
-    parts = (job["title"], job["location"], company_name, job.get("description", ""))
+@dataclass(frozen=True, slots=True)
+class JobFields:
+    """What a job posting sets (the booth, fair, company and search_text come apart)."""
+
+    title: str
+    location: str
+    salary_min: int
+    salary_max: int
+    education: str
+    headcount: int
+    deadline: date | None = None
+    description: str = ""
+
+
+def search_text(job: JobFields, company_name: str) -> str:
+    parts = (job.title, job.location, company_name, job.description)
     return " ".join(str(p) for p in parts).lower()
 
 
@@ -34,9 +52,33 @@ async def _company_name(conn: AsyncConnection, company_id: int) -> str:
     return str(name)
 
 
-async def insert_job(conn: AsyncConnection, booth: dict[str, Any], job: dict[str, Any]) -> int:
-    fields = {k: job[k] for k in JOB_FIELDS if k in job}
-    fields["search_text"] = search_text(fields, await _company_name(conn, booth["company_id"]))
+async def add_job(
+    conn: AsyncConnection,
+    booth: BoothRow,
+    job: JobFields,
+    created_at: datetime | None = None,
+) -> int:
+    result = await conn.execute(
+        t.jobs.insert()
+        .values(
+            booth_id=booth.id,
+            fair_id=booth.fair_id,
+            company_id=booth.company_id,
+            created_at=created_at or utcnow(),
+            search_text=search_text(job, await _company_name(conn, booth.company_id)),
+            **asdict(job),
+        )
+        .returning(t.jobs.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def insert_job(
+    conn: AsyncConnection, booth: Mapping[str, Any], job: Mapping[str, Any]
+) -> int:
+    """A job from data keyed by column name (the demo's TOML, test fixtures): keys
+    outside JOB_FIELDS are ignored, except created_at."""
+    fields = JobFields(**{k: job[k] for k in JOB_FIELDS if k in job})
     result = await conn.execute(
         t.jobs.insert()
         .values(
@@ -44,19 +86,19 @@ async def insert_job(conn: AsyncConnection, booth: dict[str, Any], job: dict[str
             fair_id=booth["fair_id"],
             company_id=booth["company_id"],
             created_at=job.get("created_at") or utcnow(),
-            **fields,
+            search_text=search_text(fields, await _company_name(conn, booth["company_id"])),
+            **asdict(fields),
         )
         .returning(t.jobs.c.id)
     )
     return int(result.scalar_one())
 
 
-async def update_job(
-    conn: AsyncConnection, job_id: int, company_id: int, job: dict[str, Any]
-) -> None:
-    fields = {k: job[k] for k in JOB_FIELDS if k in job}
-    fields["search_text"] = search_text(fields, await _company_name(conn, company_id))
-    await conn.execute(t.jobs.update().where(t.jobs.c.id == job_id).values(**fields))
+async def update_job(conn: AsyncConnection, job_id: int, company_id: int, job: JobFields) -> None:
+    text = search_text(job, await _company_name(conn, company_id))
+    await conn.execute(
+        t.jobs.update().where(t.jobs.c.id == job_id).values(search_text=text, **asdict(job))
+    )
 
 
 async def set_interest(conn: AsyncConnection, job_id: int, user_id: int, interested: bool) -> None:

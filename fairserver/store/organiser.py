@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,13 +12,67 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
+from fairserver.rows import CompanyBrief, SchoolRow
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_one
+from fairserver.store.db import fetch_all, fetch_all_as, fetch_one_as
+from fairserver.store.fairs import FairSettings
 
-ROSTER_FIELDS = ("student_no", "real_name", "major", "degree", "graduation_year")
+
+@dataclass(frozen=True, slots=True)
+class FairListRow:
+    """A fair as the organiser's list shows it, with its school's name."""
+
+    id: int
+    slug: str
+    school_id: int
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    visibility: str
+    published: bool
+    created_at: datetime
+    school_name: str
 
 
-async def fairs_of(conn: AsyncConnection, school_id: int | None) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class ParticipantRow:
+    """A company's participation in a fair, with its booth once one is opened."""
+
+    company_id: int
+    status: str
+    message: str
+    created_at: datetime
+    decided_at: datetime | None
+    company_name: str
+    company_slug: str
+    booth_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewRosterEntry:
+    """One line of a school's roster file, as imported."""
+
+    student_no: str
+    real_name: str
+    major: str
+    degree: str
+    graduation_year: int
+
+
+@dataclass(frozen=True, slots=True)
+class StudentRow:
+    user_id: int
+    student_no: str
+    real_name: str
+    major: str
+    degree: str
+    graduation_year: int
+    verified_at: datetime | None
+
+
+async def fairs_of(conn: AsyncConnection, school_id: int | None) -> list[FairListRow]:
     """The fairs a school organises (every fair when school_id is None), newest first."""
     f, s = t.fairs, t.schools
     stmt = (
@@ -26,7 +82,7 @@ async def fairs_of(conn: AsyncConnection, school_id: int | None) -> list[dict[st
     )
     if school_id is not None:
         stmt = stmt.where(f.c.school_id == school_id)
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, FairListRow)
 
 
 async def slug_taken(conn: AsyncConnection, slug: str, except_fair_id: int | None = None) -> bool:
@@ -36,20 +92,21 @@ async def slug_taken(conn: AsyncConnection, slug: str, except_fair_id: int | Non
     return (await conn.execute(stmt)).first() is not None
 
 
-async def update_fair(conn: AsyncConnection, fair_id: int, values: dict[str, Any]) -> None:
-    await conn.execute(t.fairs.update().where(t.fairs.c.id == fair_id).values(**values))
+async def update_fair(conn: AsyncConnection, fair_id: int, settings: FairSettings) -> None:
+    await conn.execute(t.fairs.update().where(t.fairs.c.id == fair_id).values(**asdict(settings)))
 
 
 async def school_ids(conn: AsyncConnection) -> set[int]:
     return {int(r[0]) for r in await conn.execute(sa.select(t.schools.c.id))}
 
 
-async def companies(conn: AsyncConnection) -> list[dict[str, Any]]:
+async def companies(conn: AsyncConnection) -> list[CompanyBrief]:
     c = t.companies
-    return await fetch_all(conn, sa.select(c.c.id, c.c.name, c.c.slug).order_by(c.c.name))
+    stmt = sa.select(c.c.id, c.c.name, c.c.slug).order_by(c.c.name)
+    return await fetch_all_as(conn, stmt, CompanyBrief)
 
 
-async def participants(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:
+async def participants(conn: AsyncConnection, fair_id: int) -> list[ParticipantRow]:
     """Every company with a participation row in the fair, with its booth if opened."""
     fc, c, b = t.fair_companies, t.companies, t.booths
     stmt = (
@@ -71,7 +128,7 @@ async def participants(conn: AsyncConnection, fair_id: int) -> list[dict[str, An
         .where(fc.c.fair_id == fair_id)
         .order_by(c.c.name)
     )
-    return await fetch_all(conn, stmt)
+    return await fetch_all_as(conn, stmt, ParticipantRow)
 
 
 async def company_exists(conn: AsyncConnection, company_id: int) -> bool:
@@ -96,13 +153,13 @@ def _roster_upsert(dialect: str) -> Any:
 
 
 async def upsert_roster(
-    conn: AsyncConnection, school_id: int, rows: Sequence[dict[str, Any]], chunk: int = 1000
+    conn: AsyncConnection, school_id: int, rows: Sequence[NewRosterEntry], chunk: int = 1000
 ) -> None:
     now = utcnow()
     stmt = _roster_upsert(conn.dialect.name)
     for start in range(0, len(rows), chunk):
         batch = [
-            {"school_id": school_id, "imported_at": now, **{k: row[k] for k in ROSTER_FIELDS}}
+            {"school_id": school_id, "imported_at": now, **asdict(row)}
             for row in rows[start : start + chunk]
         ]
         await conn.execute(stmt, batch)
@@ -110,7 +167,7 @@ async def upsert_roster(
 
 async def students(
     conn: AsyncConnection, school_id: int, verified: bool | None, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[StudentRow], int]:
     """One page of a school's active students, by student number, and the total count."""
     p, u = t.student_profiles, t.users
     where = [p.c.school_id == school_id, u.c.disabled_at.is_(None)]
@@ -120,7 +177,7 @@ async def students(
     total = (
         await conn.execute(sa.select(sa.func.count()).select_from(joined).where(*where))
     ).scalar_one()
-    rows = await fetch_all(
+    rows = await fetch_all_as(
         conn,
         sa.select(
             p.c.user_id,
@@ -136,15 +193,19 @@ async def students(
         .order_by(p.c.student_no)
         .limit(limit)
         .offset(offset),
+        StudentRow,
     )
     return rows, int(total)
 
 
-async def school_by_id(conn: AsyncConnection, school_id: int) -> dict[str, Any] | None:
-    return await fetch_one(conn, sa.select(t.schools).where(t.schools.c.id == school_id))
+async def school_by_id(conn: AsyncConnection, school_id: int) -> SchoolRow | None:
+    stmt = sa.select(t.schools).where(t.schools.c.id == school_id)
+    return await fetch_one_as(conn, stmt, SchoolRow)
 
 
 # Exports. Rows carry ids and raw times; rooms/fairs/export.py decides what is shown.
+# They stay dicts keyed by column name: the CSV is column-keyed by design (each kind's
+# columns are listed in export.py, and _shown blanks or adds cells by name).
 
 
 async def export_companies(conn: AsyncConnection, fair_id: int) -> list[dict[str, Any]]:

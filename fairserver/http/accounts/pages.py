@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
 from aiohttp import web
@@ -103,7 +104,7 @@ async def register(request: web.Request) -> web.Response:
 async def profile_page(request: web.Request) -> web.Response:
     actor = require_login(request)
     profile = await accounts.profile(request.app[DB], actor.user_id or 0)
-    values = dict(profile or {})
+    values = {} if profile is None else asdict(profile)  # the form's values
     values["display_name"] = actor.display_name
     return render(
         request,

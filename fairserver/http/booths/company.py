@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -13,6 +13,7 @@ from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.booths import profile as booths
 from fairserver.rooms.errors import Refused
 from fairserver.rooms.fairs.access import access_fair, access_invitation
+from fairserver.rows import FairRow
 
 routes = web.RouteTableDef()
 
@@ -33,26 +34,36 @@ def _may_apply(actor: Actor, access: FairAccess) -> bool:
     return can(actor, Right.FAIR_APPLY, access) and can(actor, Right.FAIR_VIEW, access)
 
 
+@dataclass(frozen=True, slots=True)
+class FairEntry:
+    """One fair on the company page."""
+
+    fair: FairRow
+    status: str | None
+    booth_id: int | None
+    can_apply: bool
+
+
 @routes.get("/company")
 async def company_page(request: web.Request) -> web.Response:
     actor, company_id = _recruiter(request)
     mine = await booths.company_fairs(request.app[DB], company_id)
-    fairs: list[dict[str, Any]] = []
-    invitations: list[dict[str, Any]] = []
-    open_fairs: list[dict[str, Any]] = []
+    fairs: list[FairEntry] = []
+    invitations: list[FairEntry] = []
+    open_fairs: list[FairEntry] = []
     for access in mine.fairs:
         status = access.company_status(company_id)
-        entry = {
-            "fair": access.fair,
-            "status": status,
-            "booth_id": mine.booth_ids.get(access.id),
-            "can_apply": _may_apply(actor, access),
-        }
+        entry = FairEntry(
+            fair=access.fair,
+            status=status,
+            booth_id=mine.booth_ids.get(access.id),
+            can_apply=_may_apply(actor, access),
+        )
         if status == "invited":
             invitations.append(entry)
         elif status in TAKING_PART:
             fairs.append(entry)
-        elif entry["can_apply"]:
+        elif entry.can_apply:
             open_fairs.append(entry)
     return render(
         request,

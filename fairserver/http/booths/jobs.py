@@ -26,7 +26,7 @@ from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.booths import jobs
 from fairserver.rooms.booths.access import access_booth_job, access_job
 from fairserver.rooms.errors import Refused
-from fairserver.rows import BoothRow
+from fairserver.rows import BoothRow, JobDetail, JobRow
 
 routes = web.RouteTableDef()
 
@@ -65,7 +65,7 @@ async def search_page(request: web.Request) -> web.Response:
     companies = await jobs.fair_companies(request.app[DB], access.id)
     context: dict[str, Any] = {
         "fair": access.fair,
-        "company_options": [(c["slug"], c["name"]) for c in companies],
+        "company_options": [(c.slug, c.name) for c in companies],
         "values": raw,
         "errors": errors,
         "result": None,
@@ -86,18 +86,10 @@ async def search_api(request: web.Request) -> web.Response:
     if query is None:
         return json_error("request.invalid", "the query is invalid", fields=errors)
     result = await jobs.search(request.app[DB], access.id, query, actor_of(request).user_id)
-    slug = access.fair.slug
-    return json_ok(
-        {
-            "jobs": [jobs.job_json(job, slug) for job in result.jobs],
-            "total": result.total,
-            "page": result.page,
-            "pages": result.pages,
-        }
-    )
+    return json_ok(jobs.search_reply(result, access.fair.slug).model_dump(mode="json"))
 
 
-async def _visible_job(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
+async def _visible_job(request: web.Request) -> tuple[FairAccess, JobDetail]:
     return await access_job(
         request.app[DB],
         actor_of(request),
@@ -110,7 +102,7 @@ async def _visible_job(request: web.Request) -> tuple[FairAccess, dict[str, Any]
 async def job_page(request: web.Request) -> web.Response:
     access, job = await _visible_job(request)
     actor = actor_of(request)
-    approved = access.company_status(job["company_id"]) == "approved"
+    approved = access.company_status(job.company_id) == "approved"
     return render(
         request,
         "job.html",
@@ -126,13 +118,13 @@ async def job_page(request: web.Request) -> web.Response:
 async def interest(request: web.Request) -> web.Response:
     access, job = await _visible_job(request)
     actor = actor_of(request)
-    approved = access.company_status(job["company_id"]) == "approved"
+    approved = access.company_status(job.company_id) == "approved"
     if not approved or not can(actor, Right.JOB_INTEREST, access) or actor.user_id is None:
         not_found()
     posted = await request.post()
     wanted = {"1": True, "0": False}.get(str(posted.get("interested", "")))
-    await jobs.set_interest(request.app[DB], job["id"], actor.user_id, wanted)
-    default = f"/fairs/{access.fair.slug}/jobs/{job['id']}"
+    await jobs.set_interest(request.app[DB], job.id, actor.user_id, wanted)
+    default = f"/fairs/{access.fair.slug}/jobs/{job.id}"
     raise web.HTTPSeeOther(safe_next(str(posted.get("next", "")), default))
 
 
@@ -141,10 +133,11 @@ async def interest(request: web.Request) -> web.Response:
 JOB_FIELDS = ("title", "location", "salary_min", "salary_max", "education", "headcount")
 
 
-def _job_values(job: dict[str, Any]) -> dict[str, str]:
-    values = {name: str(job[name]) for name in JOB_FIELDS}
-    values["deadline"] = job["deadline"].isoformat() if job["deadline"] else ""
-    values["description"] = job["description"]
+def _job_values(job: JobRow) -> dict[str, str]:
+    """The edit form's values."""
+    values = {name: str(getattr(job, name)) for name in JOB_FIELDS}
+    values["deadline"] = job.deadline.isoformat() if job.deadline else ""
+    values["description"] = job.description
     return values
 
 
@@ -186,7 +179,7 @@ async def add_job(request: web.Request) -> web.Response:
     raise _back_to_booth(access, booth)
 
 
-async def _editable_job(request: web.Request) -> tuple[FairAccess, BoothRow, dict[str, Any]]:
+async def _editable_job(request: web.Request) -> tuple[FairAccess, BoothRow, JobRow]:
     found, job = await access_booth_job(
         request.app[DB],
         require_login(request),
@@ -200,7 +193,7 @@ async def _editable_job(request: web.Request) -> tuple[FairAccess, BoothRow, dic
 @routes.get(JOB_EDIT + "/edit")
 async def edit_job_page(request: web.Request) -> web.Response:
     access, booth, job = await _editable_job(request)
-    return _job_form_page(request, access, booth, job["id"], _job_values(job), {})
+    return _job_form_page(request, access, booth, job.id, _job_values(job), {})
 
 
 @routes.post(JOB_EDIT + "/edit")
@@ -209,16 +202,16 @@ async def edit_job(request: web.Request) -> web.Response:
     form, errors, raw = await parse_form(request, jobs.JobForm)
     if form is not None:
         try:
-            await jobs.edit_job(request.app[DB], booth, job["id"], form)
+            await jobs.edit_job(request.app[DB], booth, job.id, form)
         except Refused as refused:
             errors = {refused.field: refused.message}
         else:
             raise _back_to_booth(access, booth)
-    return _job_form_page(request, access, booth, job["id"], raw, errors)
+    return _job_form_page(request, access, booth, job.id, raw, errors)
 
 
 @routes.post(JOB_EDIT + "/delete")
 async def delete_job(request: web.Request) -> web.Response:
     access, booth, job = await _editable_job(request)
-    await jobs.delete_job(request.app[DB], booth, job["id"])
+    await jobs.delete_job(request.app[DB], booth, job.id)
     raise _back_to_booth(access, booth)

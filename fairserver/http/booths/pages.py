@@ -26,7 +26,7 @@ from fairserver.rooms.booths import profile as booths
 from fairserver.rooms.booths.access import access_booth
 from fairserver.rooms.errors import NotFound, Refused
 from fairserver.rooms.fairs import halls as fair_halls
-from fairserver.rows import BoothRow
+from fairserver.rows import BoothDocumentRow, BoothRow
 from fairserver.settings import Settings
 
 routes = web.RouteTableDef()
@@ -76,7 +76,7 @@ async def booth_page(request: web.Request) -> web.Response:
     actor = actor_of(request)
     documents = await booths.documents(request.app[DB], booth.id)
     jobs = await booths.booth_jobs(request.app[DB], booth.id, actor.user_id)
-    links = [{"title": d["title"], "href": booths.link_href(d["url"])} for d in documents]
+    links = [{"title": d.title, "href": booths.link_href(d.url)} for d in documents]
     return render(
         request,
         "booth.html",
@@ -112,11 +112,11 @@ async def logo(request: web.Request) -> web.Response:
     )
 
 
-def _edit_values(booth: BoothRow, documents: list[dict[str, Any]]) -> dict[str, str]:
+def _edit_values(booth: BoothRow, documents: list[BoothDocumentRow]) -> dict[str, str]:
     values = {name: str(getattr(booth, name)) for name in PROFILE_FIELDS}
     for i, doc in enumerate(documents[: booths.MAX_DOCUMENTS]):
-        values[f"doc_title_{i}"] = doc["title"]
-        values[f"doc_url_{i}"] = doc["url"]
+        values[f"doc_title_{i}"] = doc.title
+        values[f"doc_url_{i}"] = doc.url
     return values
 
 

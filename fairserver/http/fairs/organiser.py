@@ -82,7 +82,7 @@ async def _fair_form_page(
     schools = await accounts.schools(request.app[DB])
     context = {
         "fair": fair,
-        "school_options": [(s["id"], s["name"]) for s in schools],
+        "school_options": [(s.id, s.name) for s in schools],
         "values": values,
         "errors": errors,
         "schools": schools,
@@ -180,7 +180,7 @@ async def _manage_page(
     school = await fair_halls.school(db, access.school_id)
     participants = await service.participants(db, access.id)
     schools = await accounts.schools(db)
-    guests = [s for s in schools if s["id"] in access.school_ids - {access.school_id}]
+    guests = [s for s in schools if s.id in access.school_ids - {access.school_id}]
     notices = _notices()
     done = next((key for key in notices if key in request.query), None)
     context = {
@@ -272,8 +272,8 @@ async def _roster_page(
     db = request.app[DB]
     schools = await accounts.schools(db) if actor.is_admin else []
     school = await fair_halls.school(db, actor.school_id)
-    base = {
-        "school_options": [(s["id"], s["name"]) for s in schools],
+    base: dict[str, Any] = {  # the template's context
+        "school_options": [(s.id, s.name) for s in schools],
         "school": school,
         "header": ",".join(roster.HEADER),
         "max_rows": roster.MAX_ROWS,
@@ -342,7 +342,7 @@ async def students(request: web.Request) -> web.Response:
         )
     )
     context = {
-        "school_options": [(s["id"], s["name"]) for s in schools],
+        "school_options": [(s.id, s.name) for s in schools],
         "school": school,
         "students": rows,
         "total": total,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -17,6 +16,7 @@ from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.accounts import registration as accounts
 from fairserver.rooms.fairs import halls as fair_halls
 from fairserver.rooms.fairs.policy import PolicyLibrary, is_page_name
+from fairserver.rows import HallRow, SchoolRow
 
 routes = web.RouteTableDef()
 
@@ -34,11 +34,11 @@ async def _loaded_library(request: web.Request) -> PolicyLibrary:
     return library
 
 
-async def _hall(request: web.Request, fa: FairAccess, kind: str) -> dict[str, Any] | None:
+async def _hall(request: web.Request, fa: FairAccess, kind: str) -> HallRow | None:
     return await fair_halls.hall(request.app[DB], fa.id, kind)
 
 
-async def _policy_hall(request: web.Request) -> tuple[FairAccess, dict[str, Any]]:
+async def _policy_hall(request: web.Request) -> tuple[FairAccess, HallRow]:
     fa = await visible_fair(request, request.match_info["slug"])
     hall = await _hall(request, fa, "policy")
     if hall is None:
@@ -69,13 +69,13 @@ async def policy_page(request: web.Request) -> web.Response:
     return render(request, "policy_page.html", {"fair": fa.fair, "hall": hall, "page": page})
 
 
-async def _entry_schools(request: web.Request, fa: FairAccess) -> list[dict[str, Any]]:
+async def _entry_schools(request: web.Request, fa: FairAccess) -> list[SchoolRow]:
     """The schools whose students may enter; empty for an open fair (everyone may)."""
     if fa.fair.visibility == "open":
         return []
     schools = await accounts.schools(request.app[DB])
     wanted = {fa.school_id} if fa.fair.visibility == "campus" else set(fa.school_ids)
-    return [school for school in schools if school["id"] in wanted]
+    return [school for school in schools if school.id in wanted]
 
 
 @routes.get("/fairs/{slug}/registration")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -12,6 +12,7 @@ from fairserver.auth import Passwords
 from fairserver.clock import utcnow
 from fairserver.i18n import gettext as _
 from fairserver.rooms.errors import Refused
+from fairserver.rows import ProfileRow, SchoolRow
 from fairserver.store import accounts as store
 from fairserver.store import tables as t
 from fairserver.store.db import Database
@@ -101,19 +102,19 @@ async def register_student(db: Database, passwords: Passwords, form: RegisterFor
                 role="student",
                 school_id=school,
             )
-            await store.insert_profile(
+            await store.add_profile(
                 conn,
                 user_id,
-                {
-                    "school_id": school,
-                    "student_no": form.student_no,
-                    "real_name": form.real_name,
-                    "major": form.major,
-                    "degree": form.degree,
-                    "graduation_year": form.graduation_year,
-                    "phone": form.phone,
-                    "resume": form.resume,
-                },
+                store.NewProfile(
+                    school_id=school,
+                    student_no=form.student_no,
+                    real_name=form.real_name,
+                    major=form.major,
+                    degree=form.degree,
+                    graduation_year=form.graduation_year,
+                    phone=form.phone,
+                    resume=form.resume,
+                ),
             )
         except IntegrityError as exc:  # a concurrent registration won the race
             raise Refused(
@@ -127,11 +128,11 @@ async def register_student(db: Database, passwords: Passwords, form: RegisterFor
 async def authenticate(db: Database, passwords: Passwords, email: str, password: str) -> int | None:
     async with db.connect() as conn:
         user = await store.user_by_email(conn, email)
-    active = user is not None and user["disabled_at"] is None
-    stored = user["password_hash"] if user is not None and active else None
+    active = user is not None and user.disabled_at is None
+    stored = user.password_hash if user is not None and active else None
     if not await passwords.verify(stored, password) or user is None:
         return None
-    return int(user["id"])
+    return user.id
 
 
 async def update_profile(db: Database, user_id: int, form: ProfileForm) -> bool:
@@ -144,12 +145,10 @@ async def update_profile(db: Database, user_id: int, form: ProfileForm) -> bool:
         if current is None:
             return False
         fields = form.model_dump(exclude={"display_name"})
-        still_verified = (
-            current["verified_at"] is not None and current["real_name"] == form.real_name
-        )
+        still_verified = current.verified_at is not None and current.real_name == form.real_name
         if not still_verified:
             matched = await store.roster_match(
-                conn, current["school_id"], current["student_no"], form.real_name
+                conn, current.school_id, current.student_no, form.real_name
             )
             fields["verified_at"] = utcnow() if matched else None
         await conn.execute(
@@ -165,13 +164,13 @@ async def set_locale(db: Database, user_id: int, locale: str) -> None:
         await conn.execute(t.users.update().where(t.users.c.id == user_id).values(locale=locale))
 
 
-async def schools(db: Database) -> list[dict[str, Any]]:
+async def schools(db: Database) -> list[SchoolRow]:
     """Every school, for the lists a form chooses from."""
     async with db.connect() as conn:
         return await store.schools(conn)
 
 
-async def profile(db: Database, user_id: int) -> dict[str, Any] | None:
+async def profile(db: Database, user_id: int) -> ProfileRow | None:
     """A student's profile; None for anyone else."""
     async with db.connect() as conn:
         return await store.profile(conn, user_id)

@@ -19,6 +19,7 @@ from fairserver.store import accounts as account_store
 from fairserver.store import organiser as store
 from fairserver.store import tables as t
 from fairserver.store.db import Database
+from fairserver.store.organiser import NewRosterEntry
 from fairserver.text import clean_line
 
 HEADER = ("student_no", "real_name", "major", "degree", "graduation_year")
@@ -76,7 +77,7 @@ def _year(value: str) -> tuple[int | None, str | None]:
 
 
 def _parse_row(cells: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """The row's values and what is wrong with it."""
+    """The row's values by column name, as read so far, and what is wrong with it."""
     if len(cells) != len(HEADER):
         return {}, [_("Expected %(n)d fields, found %(found)d.") % {"n": 5, "found": len(cells)}]
     row: dict[str, Any] = {}
@@ -100,7 +101,7 @@ def _parse_row(cells: list[str]) -> tuple[dict[str, Any], list[str]]:
     return row, reasons
 
 
-def parse_roster(data: bytes) -> list[dict[str, Any]]:
+def parse_roster(data: bytes) -> list[NewRosterEntry]:
     """Every row of a valid roster file; RosterRejected listing every bad line otherwise."""
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
     try:
@@ -110,12 +111,12 @@ def parse_roster(data: bytes) -> list[dict[str, Any]]:
         raise RosterRejected([Problem(0, message)]) from None
 
 
-def _read_rows(reader: Any) -> list[dict[str, Any]]:
+def _read_rows(reader: Any) -> list[NewRosterEntry]:
     header = next(reader, None)
     if header is None:
         raise RosterRejected([Problem(0, _("The file is empty."))])
     _check_header(header)
-    rows: list[dict[str, Any]] = []
+    rows: list[NewRosterEntry] = []
     problems: list[Problem] = []
     first_line_of: dict[str, int] = {}
     for line, cells in enumerate(reader, start=2):
@@ -136,7 +137,7 @@ def _read_rows(reader: Any) -> list[dict[str, Any]]:
         if reasons:
             problems.append(Problem(line, " ".join(reasons)))
         else:
-            rows.append(row)
+            rows.append(NewRosterEntry(**row))
     if problems:
         raise RosterRejected(problems)
     if not rows:

@@ -9,7 +9,6 @@ NotFound for missing and forbidden alike. `right` may be one right or several, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from fairserver.auth import Actor
 from fairserver.permissions import FairAccess, Right
@@ -17,7 +16,7 @@ from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.context import Services, database_of
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs.access import Rights, access_fair, require
-from fairserver.rows import BoothRow
+from fairserver.rows import BoothRow, JobDetail, JobRow
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
 from fairserver.store import job_search
@@ -85,14 +84,14 @@ async def access_booth_by_id(
 
 async def access_job(
     source: Database | Services, actor: Actor, fair_slug: str, job_id: int
-) -> tuple[FairAccess, dict[str, Any]]:
+) -> tuple[FairAccess, JobDetail]:
     """A job of a fair the caller may see, at a booth the caller may see."""
     access = await access_fair(source, actor, fair_slug)
     async with database_of(source).connect() as conn:
         job = await job_search.job_in_fair(conn, access.id, job_id, actor.user_id)
     if job is None:
         raise NotFound()
-    require(actor, Right.BOOTH_VIEW, (access, job["company_id"]))
+    require(actor, Right.BOOTH_VIEW, (access, job.company_id))
     return access, job
 
 
@@ -103,7 +102,7 @@ async def access_booth_job(
     booth_id: int,
     job_id: int,
     right: Rights = Right.BOOTH_EDIT,
-) -> tuple[BoothAccess, dict[str, Any]]:
+) -> tuple[BoothAccess, JobRow]:
     """A job posted at a booth the caller has `right` on (editing, by default)."""
     found = await access_booth(source, actor, fair_slug, booth_id, right)
     async with database_of(source).connect() as conn:

@@ -8,20 +8,61 @@ read after the write, so the last snapshot read sees every worker's committed wr
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Literal
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
 from fairserver.rooms.booths import queue as q
-from fairserver.rooms.booths.live import Booth
+from fairserver.rooms.booths.live import Booth, BoothSnapshot
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
-from fairserver.rooms.notify import user_room
+from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import booth_live as store
 from fairserver.store.booth_live import EntryRow, OpenEntryRow
 
 JOIN_LOCK_SECONDS = 5.0
+
+
+class CalledStudent(Outbound):
+    entry_id: int
+    student_id: int
+    student: str
+    expires_at: datetime
+
+
+class CallNext(Outbound):
+    """booth.queue_next's answer: whom it called, or None when nobody could be."""
+
+    called: CalledStudent | None
+
+
+class EntryEnded(Outbound):
+    """booth.queue_skip's and booth.chat_end's answer."""
+
+    entry_id: int
+    student_id: int
+    outcome: str
+
+
+class QueueGlance(Outbound):
+    """The queue part of booth.join for those who neither queue nor staff the booth."""
+
+    length: int
+    state: Literal["none"] = "none"
+
+
+class BoothJoined(BoothSnapshot):
+    """booth.join's answer: the booth's snapshot and one's own place in its queue."""
+
+    queue: q.MyPlace | QueueGlance
+
+
+class StaffBoothJoined(BoothSnapshot):
+    """booth.join's answer for the booth's staff: the snapshot, the length, the list."""
+
+    queue: QueueGlance
+    queue_list: q.QueueList
 
 
 def _user(actor: Actor) -> int:
@@ -29,7 +70,7 @@ def _user(actor: Actor) -> int:
     return actor.user_id
 
 
-async def join(services: Services, actor: Actor, booth: Booth) -> dict[str, Any]:
+async def join(services: Services, actor: Actor, booth: Booth) -> q.MyPlace:
     """Idempotent: a student already in the queue keeps their place."""
     student_id = _user(actor)
     await q.sweep(services, booth)
@@ -49,7 +90,7 @@ async def join(services: Services, actor: Actor, booth: Booth) -> dict[str, Any]
     return view.mine(student_id)
 
 
-async def leave(services: Services, actor: Actor, booth: Booth) -> dict[str, Any]:
+async def leave(services: Services, actor: Actor, booth: Booth) -> q.MyPlace:
     """Leaving is an outcome ("left"), seen by the staff, never a silent drop."""
     student_id = _user(actor)
     await q.sweep(services, booth)
@@ -72,7 +113,7 @@ async def _still_open(services: Services, booth: Booth, student_id: int) -> Entr
         return await store.open_entry(conn, booth.id, student_id)
 
 
-async def call_next(services: Services, actor: Actor, booth: Booth) -> dict[str, Any]:
+async def call_next(services: Services, actor: Actor, booth: Booth) -> CallNext:
     """Calls the first waiting student whom no other booth is calling or chatting with."""
     await q.sweep(services, booth)
     view = await q.load(services, booth)
@@ -84,13 +125,13 @@ async def call_next(services: Services, actor: Actor, booth: Booth) -> dict[str,
             await services.live.queue_remove(q.grace_key(booth), str(member))
         called = await _try_call(services, actor, booth, row)
         if called is not None:
-            return {"called": called}
-    return {"called": None}
+            return CallNext(called=called)
+    return CallNext(called=None)
 
 
 async def _try_call(
     services: Services, actor: Actor, booth: Booth, row: OpenEntryRow
-) -> dict[str, Any] | None:
+) -> CalledStudent | None:
     student_id, entry_id = int(row.student_id), int(row.id)
     claim, value = q.call_key(student_id), f"{booth.id}:{entry_id}"
     if not await services.live.claim(claim, value, q.CALL_SECONDS + q.CLAIM_SLACK):
@@ -116,12 +157,9 @@ async def _try_call(
     )
     await services.notifier.emit(user_room(student_id), "booth.called", event)
     await q.publish(services, booth)
-    return {
-        "entry_id": entry_id,
-        "student_id": student_id,
-        "student": row.student_name,
-        "expires_at": q.json_time(expires),
-    }
+    return CalledStudent(
+        entry_id=entry_id, student_id=student_id, student=row.student_name, expires_at=expires
+    )
 
 
 async def _called_entry(services: Services, booth: Booth, student_id: int) -> EntryRow:
@@ -135,7 +173,7 @@ async def _called_entry(services: Services, booth: Booth, student_id: int) -> En
     raise NotFound()
 
 
-async def accept(services: Services, actor: Actor, booth: Booth) -> dict[str, Any]:
+async def accept(services: Services, actor: Actor, booth: Booth) -> q.MyPlace:
     student_id = _user(actor)
     await q.sweep(services, booth)
     row = await _called_entry(services, booth, student_id)
@@ -157,7 +195,7 @@ async def accept(services: Services, actor: Actor, booth: Booth) -> dict[str, An
     return view.mine(student_id)
 
 
-async def decline(services: Services, actor: Actor, booth: Booth) -> dict[str, Any]:
+async def decline(services: Services, actor: Actor, booth: Booth) -> q.MyPlace:
     student_id = _user(actor)
     await q.sweep(services, booth)
     row = await _called_entry(services, booth, student_id)
@@ -170,7 +208,7 @@ async def decline(services: Services, actor: Actor, booth: Booth) -> dict[str, A
 
 async def skip(
     services: Services, actor: Actor, booth: Booth, student_id: int, reason: str
-) -> dict[str, Any]:
+) -> EntryEnded:
     """The staff pass over a student, who is told (with the reason, when given)."""
     await q.sweep(services, booth)
     row = await q.open_entry(services, booth, student_id)
@@ -182,12 +220,10 @@ async def skip(
     else:
         await q.finish(services, booth, row, "skipped", reason=reason)
     await q.publish(services, booth)
-    return {"entry_id": row.id, "student_id": student_id, "outcome": "skipped"}
+    return EntryEnded(entry_id=row.id, student_id=student_id, outcome="skipped")
 
 
-async def end_chat(
-    services: Services, actor: Actor, booth: Booth, student_id: int
-) -> dict[str, Any]:
+async def end_chat(services: Services, actor: Actor, booth: Booth, student_id: int) -> EntryEnded:
     """A chat the student accepted ends as "served"; its length feeds the ETA."""
     await q.sweep(services, booth)
     row = await q.open_entry(services, booth, student_id)
@@ -198,7 +234,7 @@ async def end_chat(
         raise ServiceError("booth.not_in_chat", _("This student is not in a chat with you."))
     await q.finish(services, booth, row, "served")
     await q.publish(services, booth)
-    return {"entry_id": row.id, "student_id": student_id, "outcome": "served"}
+    return EntryEnded(entry_id=row.id, student_id=student_id, outcome="served")
 
 
 # --- grace after a disconnect ----------------------------------------------------------
@@ -228,13 +264,17 @@ async def resume(services: Services, student_id: int, fair_id: int) -> None:
             await q.publish(services, booth, positions=False)
 
 
-async def snapshot(services: Services, booth: Booth, actor: Actor, staff: bool) -> dict[str, Any]:
-    """The queue part of a booth.join reply: one's own place, or the staff's list."""
+async def joined(
+    services: Services, booth: Booth, actor: Actor, entered: BoothSnapshot
+) -> BoothJoined | StaffBoothJoined:
+    """booth.join's answer: the booth's snapshot (live.enter) with the queue part, one's
+    own place for a student, the staff's list for the booth's staff."""
+    base = dict(entered)
     if actor.role == "student" and actor.user_id is not None:
         await resume(services, actor.user_id, booth.fair_id)
-        return {"queue": await q.my_state(services, booth, actor.user_id)}
+        return BoothJoined(**base, queue=await q.my_state(services, booth, actor.user_id))
     view = await q.load(services, booth)
-    result: dict[str, Any] = {"queue": {"length": len(view.waiting), "state": "none"}}
-    if staff:
-        result["queue_list"] = view.queue_list().model_dump(mode="json")
-    return result
+    glance = QueueGlance(length=len(view.waiting))
+    if entered.is_staff:
+        return StaffBoothJoined(**base, queue=glance, queue_list=view.queue_list())
+    return BoothJoined(**base, queue=glance)

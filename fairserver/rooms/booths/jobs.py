@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from fairserver.i18n import gettext as _
 from fairserver.rooms.errors import Refused
-from fairserver.rows import BoothRow
+from fairserver.rooms.notify import Outbound
+from fairserver.rows import BoothRow, CompanyBrief, JobListing
 from fairserver.store import booths as booth_store
 from fairserver.store import job_search
 from fairserver.store import jobs as job_store
 from fairserver.store.db import Database
+from fairserver.store.jobs import JobFields
 from fairserver.text import Line, Text
 
 PAGE_SIZE = 20
@@ -74,7 +75,7 @@ class JobQuery(BaseModel):
 
 @dataclass(frozen=True)
 class JobPage:
-    jobs: list[dict[str, Any]]
+    jobs: list[JobListing]
     total: int
     page: int
 
@@ -103,28 +104,64 @@ async def search(db: Database, fair_id: int, query: JobQuery, viewer_id: int | N
     return JobPage(rows, total, query.page)
 
 
-def job_json(job: Mapping[str, Any], fair_slug: str) -> dict[str, Any]:
+class JobCompany(Outbound):
+    id: int
+    slug: str
+    name: str
+
+
+class JobJson(Outbound):
     """A job as the JSON API shows it."""
-    deadline = job["deadline"]
-    return {
-        "id": job["id"],
-        "title": job["title"],
-        "location": job["location"],
-        "salary_min": job["salary_min"],
-        "salary_max": job["salary_max"],
-        "education": job["education"],
-        "headcount": job["headcount"],
-        "deadline": deadline.isoformat() if isinstance(deadline, date) else None,
-        "created_at": job["created_at"].isoformat(),
-        "company": {
-            "id": job["company_id"],
-            "slug": job["company_slug"],
-            "name": job["company_name"],
-        },
-        "booth_id": job["booth_id"],
-        "interested": bool(job["interested"]),
-        "url": f"/fairs/{fair_slug}/jobs/{job['id']}",
-    }
+
+    id: int
+    title: str
+    location: str
+    salary_min: int
+    salary_max: int
+    education: str
+    headcount: int
+    deadline: date | None
+    created_at: str  # isoformat ("+00:00"), as the API has always given it
+    company: JobCompany
+    booth_id: int
+    interested: bool
+    url: str
+
+
+class JobSearchReply(Outbound):
+    """GET /api/fairs/{slug}/jobs: one page of the search."""
+
+    jobs: list[JobJson]
+    total: int
+    page: int
+    pages: int
+
+
+def job_json(job: JobListing, fair_slug: str) -> JobJson:
+    return JobJson(
+        id=job.id,
+        title=job.title,
+        location=job.location,
+        salary_min=job.salary_min,
+        salary_max=job.salary_max,
+        education=job.education,
+        headcount=job.headcount,
+        deadline=job.deadline,
+        created_at=job.created_at.isoformat(),
+        company=JobCompany(id=job.company_id, slug=job.company_slug, name=job.company_name),
+        booth_id=job.booth_id,
+        interested=bool(job.interested),
+        url=f"/fairs/{fair_slug}/jobs/{job.id}",
+    )
+
+
+def search_reply(result: JobPage, fair_slug: str) -> JobSearchReply:
+    return JobSearchReply(
+        jobs=[job_json(job, fair_slug) for job in result.jobs],
+        total=result.total,
+        page=result.page,
+        pages=result.pages,
+    )
 
 
 async def set_interest(db: Database, job_id: int, user_id: int, wanted: bool | None) -> bool:
@@ -169,15 +206,14 @@ class JobForm(BaseModel):
 
 async def add_job(db: Database, booth: BoothRow, form: JobForm) -> int:
     async with db.begin() as conn:
-        keys = {"id": booth.id, "fair_id": booth.fair_id, "company_id": booth.company_id}
-        return await job_store.insert_job(conn, keys, form.model_dump())
+        return await job_store.add_job(conn, booth, JobFields(**form.model_dump()))
 
 
 async def edit_job(db: Database, booth: BoothRow, job_id: int, form: JobForm) -> None:
     async with db.begin() as conn:
         if await booth_store.job_in_booth(conn, booth.id, job_id) is None:
             raise Refused("form", _("This job no longer exists."), code="job.gone")
-        await job_store.update_job(conn, job_id, booth.company_id, form.model_dump())
+        await job_store.update_job(conn, job_id, booth.company_id, JobFields(**form.model_dump()))
 
 
 async def delete_job(db: Database, booth: BoothRow, job_id: int) -> bool:
@@ -185,7 +221,7 @@ async def delete_job(db: Database, booth: BoothRow, job_id: int) -> bool:
         return await booth_store.delete_job(conn, booth.id, job_id)
 
 
-async def fair_companies(db: Database, fair_id: int) -> list[dict[str, Any]]:
+async def fair_companies(db: Database, fair_id: int) -> list[CompanyBrief]:
     """The companies whose jobs the fair's search can filter by."""
     async with db.connect() as conn:
         return await job_search.fair_companies(conn, fair_id)

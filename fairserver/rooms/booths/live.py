@@ -16,13 +16,14 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ClientIdReused, NotFound
+from fairserver.rooms.fairs.live import MissedEvent
 from fairserver.rooms.notify import Outbound, moderators_room, user_room
 from fairserver.store import booth_live as store
 from fairserver.store import events as event_log
@@ -90,6 +91,38 @@ class MessageDeleted(Outbound):
     room: str
     seq: int
     id: int
+
+
+class Posted(Message):
+    """booth.chat's and booth.dm's answer: the message, and whether it is a retry."""
+
+    duplicate: bool
+
+
+class Deleted(MessageDeleted):
+    """booth.chat_delete's answer for the deletion that happened."""
+
+    duplicate: Literal[False] = False
+
+
+class DeletedBefore(Outbound):
+    """booth.chat_delete's answer for a message deleted already."""
+
+    id: int
+    duplicate: Literal[True] = True
+
+
+class BoothSnapshot(Outbound):
+    """The booth part of booth.join's answer (rooms/booths/calls.py adds the queue)."""
+
+    booth_id: int
+    room: str
+    is_staff: bool
+    last_event_id: int
+    staff: list[StaffMember]
+    visitors: int
+    messages: list[Message]
+    missed: list[MissedEvent] | None
 
 
 # --- presence (B3) ---------------------------------------------------------------------
@@ -183,7 +216,7 @@ async def set_status(services: Services, actor: Actor, booth: Booth, status: str
 
 async def enter(
     services: Services, connection_id: str, actor: Actor, booth: Booth, after: int | None
-) -> dict[str, Any]:
+) -> BoothSnapshot:
     """Presence, then the snapshot: presence, recent lobby chat, replay since `after`."""
     await touch(services, connection_id, actor, booth)
     presence = await publish_presence(services, booth)
@@ -198,16 +231,16 @@ async def enter(
             else None
         )
         rows = await store.recent_messages(conn, booth.room, RECENT_MESSAGES)
-    return {
-        "booth_id": booth.id,
-        "room": booth.room,
-        "is_staff": staff,
-        "last_event_id": last,
-        "staff": [m.model_dump(mode="json") for m in presence.staff],
-        "visitors": presence.visitors,
-        "messages": [_message(booth, row, None).model_dump(mode="json") for row in rows],
-        "missed": missed,
-    }
+    return BoothSnapshot(
+        booth_id=booth.id,
+        room=booth.room,
+        is_staff=staff,
+        last_event_id=last,
+        staff=presence.staff,
+        visitors=presence.visitors,
+        messages=[_message(booth, row, None) for row in rows],
+        missed=None if missed is None else [MissedEvent(**m) for m in missed],
+    )
 
 
 async def leave(services: Services, connection_id: str, booth: Booth) -> None:
@@ -291,20 +324,18 @@ async def _store_message(
     return message, seqs
 
 
-async def _duplicate(
-    services: Services, actor: Actor, booth: Booth, client_id: str
-) -> dict[str, Any]:
+async def _duplicate(services: Services, actor: Actor, booth: Booth, client_id: str) -> Posted:
     assert actor.user_id is not None
     async with services.db.connect() as conn:
         row = await store.message_by_client_id(conn, booth.room, actor.user_id, client_id)
     if row is None:  # the author used this client_id in another room
         raise ClientIdReused()
-    return {**_message(booth, row, None).model_dump(mode="json"), "duplicate": True}
+    return Posted(**dict(_message(booth, row, None)), duplicate=True)
 
 
 async def post_message(
     services: Services, actor: Actor, booth: Booth, body: str, client_id: str
-) -> dict[str, Any]:
+) -> Posted:
     """Stored and numbered before anyone hears it; a retry is stored and broadcast once."""
     stored = await _store_message(services, actor, booth, body, client_id, None)
     if stored is None:
@@ -312,12 +343,12 @@ async def post_message(
     message, [(_, seq)] = stored
     event = message.model_copy(update={"seq": seq})
     await services.notifier.emit(booth.room, "booth.message", event)
-    return {**event.model_dump(mode="json"), "duplicate": False}
+    return Posted(**dict(event), duplicate=False)
 
 
 async def send_private(
     services: Services, actor: Actor, booth: Booth, to_user_id: int, body: str, client_id: str
-) -> dict[str, Any]:
+) -> Posted:
     """A 1:1 message, delivered to the two users' rooms and nowhere else."""
     stored = await _store_message(services, actor, booth, body, client_id, to_user_id)
     if stored is None:
@@ -331,12 +362,12 @@ async def send_private(
         if audience == actor.user_id:
             mine = event
     assert mine is not None
-    return {**mine.model_dump(mode="json"), "duplicate": False}
+    return Posted(**dict(mine), duplicate=False)
 
 
 async def delete_message(
     services: Services, actor: Actor, booth: Booth, message_id: int
-) -> dict[str, Any]:
+) -> Deleted | DeletedBefore:
     assert actor.user_id is not None
     now = services.clock()
     async with services.db.begin() as conn:
@@ -344,12 +375,12 @@ async def delete_message(
         if row is None:
             raise NotFound()
         if not await store.delete_message(conn, message_id, actor.user_id, now):
-            return {"id": message_id, "duplicate": True}
+            return DeletedBefore(id=message_id)
         payload = {"booth_id": booth.id, "room": booth.room, "id": message_id}
         seq = await event_log.append(conn, booth.room, "booth.message_deleted", payload)
     event = MessageDeleted(booth_id=booth.id, room=booth.room, seq=seq, id=message_id)
     await services.notifier.emit(booth.room, "booth.message_deleted", event)
-    return {**event.model_dump(mode="json"), "duplicate": False}
+    return Deleted(**dict(event))
 
 
 async def check_private_pair(

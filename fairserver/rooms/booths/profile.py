@@ -8,7 +8,7 @@ import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -16,9 +16,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from fairserver.i18n import gettext as _
 from fairserver.permissions import FairAccess
 from fairserver.rooms.errors import Refused
-from fairserver.rows import BoothRow
+from fairserver.rows import BoothDocumentRow, BoothJobRow, BoothRow, CompanyRow
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
+from fairserver.store.booths import BoothChange
 from fairserver.store.db import Database
 from fairserver.text import Line, Text, clean
 
@@ -189,23 +190,24 @@ class LogoChange:
 
 async def save_booth(db: Database, booth: BoothRow, form: BoothForm, logo: LogoChange) -> None:
     """Saves the profile, documents and logo together; the old uploaded logo goes after."""
-    values: dict[str, Any] = {
-        "tagline": form.tagline,
-        "description_md": form.description_md,
-        "video_url": form.video_url,
-    }
-    new_name = None
+    new_name, new_logo = None, None
     if logo.data is not None:
         kind = logo_kind(logo.data)
         new_name = await asyncio.to_thread(
             _write_upload, logo.uploads_dir, booth.id, kind, logo.data
         )
-        values["logo"] = UPLOAD_PREFIX + new_name
+        new_logo = UPLOAD_PREFIX + new_name
     elif logo.remove:
-        values["logo"] = ""
+        new_logo = ""
+    change = BoothChange(
+        tagline=form.tagline,
+        description_md=form.description_md,
+        video_url=form.video_url,
+        logo=new_logo,
+    )
     try:
         async with db.begin() as conn:
-            await store.update_booth(conn, booth.id, values)
+            await store.update_booth(conn, booth.id, change)
             await store.replace_documents(
                 conn, booth.id, [(d.title, d.url) for d in form.documents]
             )
@@ -213,7 +215,7 @@ async def save_booth(db: Database, booth: BoothRow, form: BoothForm, logo: LogoC
         if new_name is not None:
             await asyncio.to_thread(_remove_upload, logo.uploads_dir, UPLOAD_PREFIX + new_name)
         raise
-    if "logo" in values and booth.logo != values["logo"]:
+    if new_logo is not None and booth.logo != new_logo:
         await asyncio.to_thread(_remove_upload, logo.uploads_dir, booth.logo)
 
 
@@ -257,7 +259,7 @@ async def read_logo(
 
 @dataclass(frozen=True)
 class CompanyFairs:
-    company: dict[str, Any] | None
+    company: CompanyRow | None
     # Every fair with its access context, newest first: the page sorts them by status.
     fairs: list[FairAccess]
     booth_ids: dict[int, int]  # fair_id -> the company's booth there
@@ -272,14 +274,14 @@ async def company_fairs(db: Database, company_id: int) -> CompanyFairs:
         )
 
 
-async def documents(db: Database, booth_id: int) -> list[dict[str, Any]]:
+async def documents(db: Database, booth_id: int) -> list[BoothDocumentRow]:
     async with db.connect() as conn:
         return await store.documents(conn, booth_id)
 
 
 async def booth_jobs(
     db: Database, booth_id: int, viewer_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[BoothJobRow]:
     """The booth's jobs, newest first, each saying whether the viewer is interested."""
     async with db.connect() as conn:
         return await store.booth_jobs(conn, booth_id, viewer_id)

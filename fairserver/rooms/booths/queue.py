@@ -22,7 +22,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Literal
 
 from pydantic import TypeAdapter
 
@@ -96,6 +96,50 @@ class CallAccepted(Outbound):
     entry_id: int
     student_id: int
     student: str
+
+
+class NotQueued(Outbound):
+    """A student's place at the booth when they have none: how their last visit ended."""
+
+    length: int
+    state: Literal["none"] = "none"
+    last_outcome: str | None
+
+
+class Waiting(Outbound):
+    length: int
+    state: Literal["waiting"] = "waiting"
+    entry_id: int
+    position: int
+    eta_seconds: int
+
+
+class InChat(Outbound):
+    """Called but not yet accepted without a deadline, or chatting."""
+
+    length: int
+    state: str  # called | chatting
+    entry_id: int
+    recruiter_id: int | None
+    recruiter: str
+    company: str
+
+
+class CalledNow(Outbound):
+    """Called, with the call's deadline."""
+
+    length: int
+    state: Literal["called"] = "called"
+    entry_id: int
+    recruiter_id: int | None
+    recruiter: str
+    company: str
+    expires_at: datetime
+    seconds_left: float
+
+
+# One model per case: each case has its own keys (the wire never had null padding).
+MyPlace = NotQueued | Waiting | CalledNow | InChat
 
 
 class QueueEnded(Outbound):
@@ -204,28 +248,37 @@ class QueueView:
         ]
         return QueueList(booth_id=self.booth.id, length=len(ranks), entries=entries)
 
-    def mine(self, student_id: int) -> dict[str, Any]:
+    def mine(self, student_id: int) -> MyPlace:
         """A student's place at the booth, or how their last visit to the queue ended."""
         length = len(self.waiting)
         row = self.entry_of(student_id)
         if row is None:
             outcome = None if self.last is None else self.last.outcome
-            return {"length": length, "state": "none", "last_outcome": outcome}
-        state = row.state
-        mine: dict[str, Any] = {"length": length, "state": state, "entry_id": row.id}
-        if state == "waiting":
+            return NotQueued(length=length, last_outcome=outcome)
+        if row.state == "waiting":
             position = 1 + [r.id for r in self.waiting].index(row.id)
-            mine["position"] = position
-            mine["eta_seconds"] = self.eta(position)
-        else:
-            mine["recruiter_id"] = row.called_by
-            mine["recruiter"] = row.recruiter_name or ""
-            mine["company"] = self.booth.company_name
-        if state == "called" and row.called_at is not None:
+            return Waiting(
+                length=length, entry_id=row.id, position=position, eta_seconds=self.eta(position)
+            )
+        if row.state == "called" and row.called_at is not None:
             expires = row.called_at + timedelta(seconds=CALL_SECONDS)
-            mine["expires_at"] = json_time(expires)
-            mine["seconds_left"] = max(0.0, (expires - self.now).total_seconds())
-        return mine
+            return CalledNow(
+                length=length,
+                entry_id=row.id,
+                recruiter_id=row.called_by,
+                recruiter=row.recruiter_name or "",
+                company=self.booth.company_name,
+                expires_at=expires,
+                seconds_left=max(0.0, (expires - self.now).total_seconds()),
+            )
+        return InChat(
+            length=length,
+            state=row.state,
+            entry_id=row.id,
+            recruiter_id=row.called_by,
+            recruiter=row.recruiter_name or "",
+            company=self.booth.company_name,
+        )
 
 
 async def load(services: Services, booth: Booth, student_id: int | None = None) -> QueueView:
@@ -296,7 +349,7 @@ async def queue_list(services: Services, booth: Booth) -> QueueList:
     return (await load(services, booth)).queue_list()
 
 
-async def my_state(services: Services, booth: Booth, student_id: int) -> dict[str, Any]:
+async def my_state(services: Services, booth: Booth, student_id: int) -> MyPlace:
     return (await load(services, booth, student_id)).mine(student_id)
 
 

@@ -8,6 +8,7 @@ moment we know the person was there).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,7 +114,14 @@ async def close_after_crash(db: Database, now: datetime) -> int:
     return await close_stale(db, now, "crash", timedelta(0))
 
 
-async def summary(db: Database, kind: str, subject_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class AttendanceSummary:
+    unique_viewers: int
+    watch_seconds: int
+    peak_concurrency: int
+
+
+async def summary(db: Database, kind: str, subject_id: int) -> AttendanceSummary:
     """Watch time, unique viewers and peak concurrency, computed in SQL."""
     closed = sa.and_(a.c.kind == kind, a.c.subject_id == subject_id, a.c.left_at.is_not(None))
     seconds = _seconds_between(db, a.c.joined_at, a.c.left_at)
@@ -133,11 +141,11 @@ async def summary(db: Database, kind: str, subject_id: int) -> dict[str, Any]:
     async with db.connect() as conn:
         row = (await conn.execute(totals)).mappings().one()
         peak_value = (await conn.execute(peak)).scalar()
-    return {
-        "unique_viewers": int(row["unique_viewers"]),
-        "watch_seconds": round(float(row["watch_seconds"])),
-        "peak_concurrency": int(peak_value or 0),
-    }
+    return AttendanceSummary(
+        unique_viewers=int(row["unique_viewers"]),
+        watch_seconds=round(float(row["watch_seconds"])),
+        peak_concurrency=int(peak_value or 0),
+    )
 
 
 def _seconds_between(db: Database, start: Any, end: Any) -> Any:

@@ -122,7 +122,7 @@ async def snapshot(services: Services, fair: FairRow) -> Dashboard:
     now = services.clock()
     async with services.db.connect() as conn:
         rows = await fair_store.booth_list(conn, fair_id)
-        queues = await store.queue_counts(conn, (int(r["id"]) for r in rows))
+        queues = await store.queue_counts(conn, (r.id for r in rows))
         briefing_rows = await store.current_briefings(conn, fair_id, now, BRIEFINGS_SHOWN)
         visitors_today = await store.visitors_since(
             conn, fair_id, day_start(now, str(fair.timezone))
@@ -130,21 +130,18 @@ async def snapshot(services: Services, fair: FairRow) -> Dashboard:
     booths = []
     for row in rows:
         booth = Booth(
-            id=int(row["id"]),
-            fair_id=fair_id,
-            company_id=int(row["company_id"]),
-            company_name=str(row["company_name"]),
+            id=row.id, fair_id=fair_id, company_id=row.company_id, company_name=row.company_name
         )
         booths.append(await booth_live(services, booth, *queues.get(booth.id, (0, 0))))
     briefings = [
         BriefingLive(
-            briefing_id=row["id"],
-            title=row["title"],
-            company=row["company"],
-            status=row["status"],
-            starts_at=row["starts_at"],
-            ends_at=row["ends_at"],
-            viewers=await viewer_count(services, int(row["id"])),
+            briefing_id=row.id,
+            title=row.title,
+            company=row.company,
+            status=row.status,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            viewers=await viewer_count(services, row.id),
         )
         for row in briefing_rows
     ]

@@ -4,19 +4,19 @@ booths and its school."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from fairserver.permissions import FairAccess
 from fairserver.rooms.context import Services, database_of
+from fairserver.rows import BoothCard, HallRow, SchoolRow
 from fairserver.store import fairs as store
 from fairserver.store.db import Database
 
 
 @dataclass(frozen=True)
 class Lobby:
-    halls: list[dict[str, Any]]
-    booths: list[dict[str, Any]]
-    school: dict[str, Any] | None
+    halls: list[HallRow]
+    booths: list[BoothCard]
+    school: SchoolRow | None
 
 
 async def lobby(source: Database | Services, access: FairAccess) -> Lobby:
@@ -28,23 +28,23 @@ async def lobby(source: Database | Services, access: FairAccess) -> Lobby:
         )
 
 
-async def halls(source: Database | Services, fair_id: int) -> list[dict[str, Any]]:
+async def halls(source: Database | Services, fair_id: int) -> list[HallRow]:
     """The fair's halls, in the order the organiser gave them."""
     async with database_of(source).connect() as conn:
         return await store.halls(conn, fair_id)
 
 
-async def hall(source: Database | Services, fair_id: int, kind: str) -> dict[str, Any] | None:
-    return next((h for h in await halls(source, fair_id) if h["kind"] == kind), None)
+async def hall(source: Database | Services, fair_id: int, kind: str) -> HallRow | None:
+    return next((h for h in await halls(source, fair_id) if h.kind == kind), None)
 
 
-async def booths(source: Database | Services, fair_id: int) -> list[dict[str, Any]]:
+async def booths(source: Database | Services, fair_id: int) -> list[BoothCard]:
     """Approved companies' booths, with job counts, by company name."""
     async with database_of(source).connect() as conn:
         return await store.booth_list(conn, fair_id)
 
 
-async def school(source: Database | Services, school_id: int | None) -> dict[str, Any] | None:
+async def school(source: Database | Services, school_id: int | None) -> SchoolRow | None:
     if school_id is None:
         return None
     async with database_of(source).connect() as conn:

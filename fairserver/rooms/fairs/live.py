@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
@@ -13,7 +12,8 @@ from fairserver.permissions import FairAccess
 from fairserver.rooms.context import Services
 from fairserver.rooms.notify import Outbound
 from fairserver.store import events as event_log
-from fairserver.store import tables as t
+from fairserver.store import fairs as store
+from fairserver.store.fairs import AnnouncementRow, NewAnnouncement
 
 PRESENCE_TTL = 60.0  # seconds; refreshed by the worker's heartbeat
 RECENT_ANNOUNCEMENTS = 20
@@ -36,9 +36,43 @@ class Announcement(Outbound):
     created_at: datetime
 
 
+class AnnouncedBefore(Outbound):
+    """fair.announce's answer for a retry: the announcement as first stored."""
+
+    id: int
+    body: str
+    duplicate: Literal[True] = True
+
+
 class OnlineCount(Outbound):
     room: str
     online: int
+
+
+class MissedEvent(Outbound):
+    """An event of a room's log replayed after a reconnect, as it was sent."""
+
+    seq: int
+    event: str
+    payload: dict[str, Any]  # the event's own JSON, as the log stored it
+
+
+class RecentAnnouncement(Outbound):
+    id: int
+    body: str
+    created_at: str  # isoformat ("+00:00"), as the log's payloads have it
+    author: str
+
+
+class FairSnapshot(Outbound):
+    """fair.join's answer."""
+
+    room: str
+    fair_id: int
+    last_event_id: int
+    online: int
+    announcements: list[RecentAnnouncement]
+    missed: list[MissedEvent] | None
 
 
 async def online_users(services: Services, fair_id: int) -> dict[int, str]:
@@ -53,7 +87,7 @@ async def online_users(services: Services, fair_id: int) -> dict[int, str]:
 
 async def enter(
     services: Services, connection_id: str, actor: Actor, access: FairAccess, after: int | None
-) -> dict[str, Any]:
+) -> FairSnapshot:
     room = fair_room(access.id)
     await touch(services, connection_id, actor, access.id)
     online = len(await online_users(services, access.id))
@@ -67,15 +101,15 @@ async def enter(
             if after is not None
             else None
         )
-        recent = await _recent_announcements(conn, access.id)
-    return {
-        "room": room,
-        "fair_id": access.id,
-        "last_event_id": last,
-        "online": online,
-        "announcements": recent,
-        "missed": missed,
-    }
+        recent = await store.recent_announcements(conn, access.id, RECENT_ANNOUNCEMENTS)
+    return FairSnapshot(
+        room=room,
+        fair_id=access.id,
+        last_event_id=last,
+        online=online,
+        announcements=[_recent(row) for row in recent],
+        missed=None if missed is None else [MissedEvent(**m) for m in missed],
+    )
 
 
 async def touch(services: Services, connection_id: str, actor: Actor, fair_id: int) -> None:
@@ -92,38 +126,32 @@ async def leave(services: Services, connection_id: str, actor: Actor, fair_id: i
         )
 
 
-async def _recent_announcements(conn: Any, fair_id: int) -> list[dict[str, Any]]:
-    an, u = t.announcements, t.users
-    rows = await conn.execute(
-        sa.select(an.c.id, an.c.body, an.c.created_at, u.c.display_name.label("author"))
-        .join(u, u.c.id == an.c.author_id)
-        .where(an.c.fair_id == fair_id)
-        .order_by(an.c.id.desc())
-        .limit(RECENT_ANNOUNCEMENTS)
+def _recent(row: AnnouncementRow) -> RecentAnnouncement:
+    return RecentAnnouncement(
+        id=row.id, body=row.body, created_at=row.created_at.isoformat(), author=row.author
     )
-    return [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows.mappings()]
 
 
 async def announce(
     services: Services, actor: Actor, fair_id: int, body: str, client_id: str
-) -> dict[str, Any]:
+) -> Announcement | AnnouncedBefore:
     """Stored and numbered before anyone hears it; a retried send is stored once."""
+    assert actor.user_id is not None
+    author_id = actor.user_id
     room = fair_room(fair_id)
     now = services.clock()
     try:
         async with services.db.begin() as conn:
-            result = await conn.execute(
-                t.announcements.insert()
-                .values(
+            announcement_id = await store.insert_announcement(
+                conn,
+                NewAnnouncement(
                     fair_id=fair_id,
-                    author_id=actor.user_id,
+                    author_id=author_id,
                     client_id=client_id,
                     body=body,
                     created_at=now,
-                )
-                .returning(t.announcements.c.id)
+                ),
             )
-            announcement_id = int(result.scalar_one())
             message = {
                 "id": announcement_id,
                 "body": body,
@@ -137,23 +165,14 @@ async def announce(
         room=room, seq=seq, id=announcement_id, body=body, author=actor.display_name, created_at=now
     )
     await services.notifier.emit(room, "fair.announcement", event)
-    return event.model_dump(mode="json")
+    return event
 
 
 async def _existing_announcement(
     services: Services, actor: Actor, client_id: str
-) -> dict[str, Any]:
-    an = t.announcements
+) -> AnnouncedBefore:
+    assert actor.user_id is not None
     async with services.db.connect() as conn:
-        row = (
-            (
-                await conn.execute(
-                    sa.select(an).where(
-                        an.c.author_id == actor.user_id, an.c.client_id == client_id
-                    )
-                )
-            )
-            .mappings()
-            .one()
-        )
-    return {"id": row["id"], "body": row["body"], "duplicate": True}
+        row = await store.announcement_by_client_id(conn, actor.user_id, client_id)
+    assert row is not None  # the unique constraint just refused this pair
+    return AnnouncedBefore(id=row.id, body=row.body)

@@ -13,10 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from fairserver.i18n import gettext as _
 from fairserver.rooms.accounts.registration import Form
 from fairserver.rooms.errors import Refused
-from fairserver.rows import FairRow
+from fairserver.rows import CompanyBrief, FairRow, HallRow, SchoolRow
 from fairserver.store import fairs as fair_store
 from fairserver.store import organiser as store
 from fairserver.store.db import Database
+from fairserver.store.fairs import FairSettings
+from fairserver.store.organiser import FairListRow, ParticipantRow, StudentRow
 from fairserver.text import Line, Text
 
 HALL_KINDS = ("booth", "briefing", "policy", "registration")
@@ -146,7 +148,7 @@ class FairForm(Form):
         return errors
 
 
-def form_values(fair: FairRow, halls: list[dict[str, Any]]) -> dict[str, Any]:
+def form_values(fair: FairRow, halls: list[HallRow]) -> dict[str, Any]:
     """An existing fair as the edit form's values (local times in the fair's zone)."""
     zone = ZoneInfo(fair.timezone)
     values: dict[str, Any] = {
@@ -161,24 +163,24 @@ def form_values(fair: FairRow, halls: list[dict[str, Any]]) -> dict[str, Any]:
     values["published"] = "1" if fair.published else ""
     values["school_id"] = str(fair.school_id)
     for hall in halls:
-        values[f"hall_{hall['kind']}"] = "1"
-        values[f"hall_{hall['kind']}_title"] = hall["title"]
+        values[f"hall_{hall.kind}"] = "1"
+        values[f"hall_{hall.kind}_title"] = hall.title
     return values
 
 
-def _fair_row(form: FairForm, school_id: int) -> dict[str, Any]:
+def _fair_row(form: FairForm, school_id: int) -> FairSettings:
     starts, ends = form.window()
-    return {
-        "slug": form.slug,
-        "school_id": school_id,
-        "title": form.title,
-        "description": form.description,
-        "starts_at": starts,
-        "ends_at": ends,
-        "timezone": form.timezone,
-        "visibility": form.visibility,
-        "published": form.published,
-    }
+    return FairSettings(
+        slug=form.slug,
+        school_id=school_id,
+        title=form.title,
+        description=form.description,
+        starts_at=starts,
+        ends_at=ends,
+        timezone=form.timezone,
+        visibility=form.visibility,
+        published=form.published,
+    )
 
 
 def _guest_schools(form: FairForm, school_id: int, known: set[int]) -> set[int]:
@@ -217,7 +219,7 @@ async def save_fair(
                 )
             row = _fair_row(form, school_id)
             if fair_id is None:
-                await fair_store.insert_fair(conn, row, form.hall_titles(), guests)
+                await fair_store.add_fair(conn, row, form.hall_titles(), guests)
             else:
                 await store.update_fair(conn, fair_id, row)
                 await fair_store.replace_halls(conn, fair_id, form.hall_titles())
@@ -286,37 +288,35 @@ async def invite(db: Database, fair_id: int, form: InviteForm) -> None:
         )
 
 
-async def invitable_companies(db: Database, fair_id: int) -> list[dict[str, Any]]:
+async def invitable_companies(db: Database, fair_id: int) -> list[CompanyBrief]:
     async with db.connect() as conn:
         every = await store.companies(conn)
-        taking_part = {
-            p["company_id"]: p["status"] for p in await store.participants(conn, fair_id)
-        }
-    return [c for c in every if taking_part.get(c["id"]) in INVITABLE]
+        taking_part = {p.company_id: p.status for p in await store.participants(conn, fair_id)}
+    return [c for c in every if taking_part.get(c.id) in INVITABLE]
 
 
 # What the organiser pages show ------------------------------------------------------------
 
 
-async def fairs_of(db: Database, school_id: int | None) -> list[dict[str, Any]]:
+async def fairs_of(db: Database, school_id: int | None) -> list[FairListRow]:
     """The fairs of a school; every fair for None (an admin)."""
     async with db.connect() as conn:
         return await store.fairs_of(conn, school_id)
 
 
-async def participants(db: Database, fair_id: int) -> list[dict[str, Any]]:
+async def participants(db: Database, fair_id: int) -> list[ParticipantRow]:
     async with db.connect() as conn:
         return await store.participants(conn, fair_id)
 
 
-async def school_by_id(db: Database, school_id: int) -> dict[str, Any] | None:
+async def school_by_id(db: Database, school_id: int) -> SchoolRow | None:
     async with db.connect() as conn:
         return await store.school_by_id(conn, school_id)
 
 
 async def students(
     db: Database, school_id: int, verified: bool | None, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[StudentRow], int]:
     """One page of a school's active students, by student number, and the total count."""
     async with db.connect() as conn:
         return await store.students(conn, school_id, verified, limit, offset)

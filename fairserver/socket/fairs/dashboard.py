@@ -3,8 +3,6 @@ snapshot; while subscribed, `fair.dashboard` updates arrive in the fair's staff 
 
 from __future__ import annotations
 
-from typing import Any
-
 from fairserver.permissions import Right
 from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import dashboard
@@ -18,7 +16,9 @@ MANAGERS = frozenset({"organiser", "admin"})
 
 
 @events.on("fair.dashboard", Empty, roles=MANAGERS, rate=Rate(per_second=1, burst=5))
-async def watch_dashboard(services: Services, conn: Connection, payload: Empty) -> dict[str, Any]:
+async def watch_dashboard(
+    services: Services, conn: Connection, payload: Empty
+) -> dashboard.Dashboard:
     fair_id = joined_fair(conn)
     access = await access_fair_by_id(services, conn.actor, fair_id, Right.FAIR_MANAGE)
     staff_room = fairlive.staff_room(fair_id)
@@ -30,8 +30,7 @@ async def watch_dashboard(services: Services, conn: Connection, payload: Empty) 
         return conn.state.fair_id == fair_id and staff_room in conn.rooms
 
     services.dashboard_tickers.watch(services, access.fair, conn.id, still_watching)
-    current = await dashboard.snapshot(services, access.fair)
-    return current.model_dump(mode="json")
+    return await dashboard.snapshot(services, access.fair)
 
 
 async def on_disconnect(services: Services, conn: Connection, reason: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from fairserver.permissions import FairAccess, Right, can
@@ -12,6 +10,7 @@ from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs import attendance
 from fairserver.rooms.fairs import live as fairlive
 from fairserver.rooms.fairs.access import access_fair, access_fair_by_id
+from fairserver.rooms.fairs.live import AnnouncedBefore, Announcement, FairSnapshot
 from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
 from fairserver.text import Text
 
@@ -46,7 +45,7 @@ def joined_fair(conn: Connection) -> int:
 
 
 @events.on("fair.join", FairJoin)
-async def join_fair(services: Services, conn: Connection, payload: FairJoin) -> dict[str, Any]:
+async def join_fair(services: Services, conn: Connection, payload: FairJoin) -> FairSnapshot:
     access = await visible_fair(services, conn, payload.fair)
     previous = conn.state.fair_id
     if previous is not None and previous != access.id:
@@ -84,7 +83,9 @@ async def leave_fair(services: Services, conn: Connection, payload: FairLeave) -
     roles=frozenset({"organiser", "admin"}),
     rate=Rate(per_second=0.2, burst=3),
 )
-async def announce(services: Services, conn: Connection, payload: Announce) -> dict[str, Any]:
+async def announce(
+    services: Services, conn: Connection, payload: Announce
+) -> Announcement | AnnouncedBefore:
     fair_id = joined_fair(conn)
     await access_fair_by_id(services, conn.actor, fair_id, Right.FAIR_MANAGE)
     return await fairlive.announce(services, conn.actor, fair_id, payload.body, payload.client_id)
