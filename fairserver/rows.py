@@ -81,6 +81,7 @@ class RecordingRow:
     bytes: int
 
 
+@dataclass(frozen=True, slots=True)
 class SchoolRow:
     id: int
     slug: str
