@@ -19,6 +19,14 @@ class Outbound(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class MissedEvent(Outbound):
+    """An event of a room's log replayed after a reconnect, as it was sent."""
+
+    seq: int
+    event: str
+    payload: dict[str, Any]  # the event's own JSON, as the log stored it
+
+
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all, fetch_all_as, fetch_one, fetch_one_as
+from fairserver.store.db import fetch_all, fetch_all_as, fetch_one_as
 
 cm, q, u = t.chat_messages, t.queue_entries, t.users
 
@@ -83,11 +83,12 @@ async def message_by_client_id(
     return await fetch_one_as(conn, stmt, BoothMessageRow)
 
 
-async def lobby_message(conn: AsyncConnection, room: str, message_id: int) -> dict[str, Any] | None:
-    stmt = sa.select(cm).where(
+async def is_lobby_message(conn: AsyncConnection, room: str, message_id: int) -> bool:
+    """Whether the message is this room's lobby chat (not private, deleted or not)."""
+    stmt = sa.select(cm.c.id).where(
         cm.c.id == message_id, cm.c.room == room, cm.c.recipient_id.is_(None)
     )
-    return await fetch_one(conn, stmt)
+    return (await conn.execute(stmt)).first() is not None
 
 
 async def delete_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,8 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
 from fairserver.store import tables as t
+from fairserver.store.db import fetch_all_as
 
 REPLAY_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """One event of a room's log; ``payload`` is the event's own JSON as it was sent."""
+
+    seq: int
+    event: str
+    payload: dict[str, Any]
 
 
 async def next_seq(conn: AsyncConnection, room: str) -> int:
@@ -65,17 +76,18 @@ async def since(
     user_id: int,
     moderator: bool,
     limit: int = REPLAY_LIMIT,
-) -> list[dict[str, Any]]:
+) -> list[LoggedEvent]:
     """Events after `after` that this user may see, oldest first, at most `limit`."""
     e = t.room_events
     public = sa.and_(e.c.audience_user_id.is_(None), e.c.moderators_only.is_(False))
     visible = sa.or_(public, e.c.audience_user_id == user_id)
     if moderator:
         visible = sa.or_(visible, e.c.moderators_only.is_(True))
-    rows = await conn.execute(
+    return await fetch_all_as(
+        conn,
         sa.select(e.c.seq, e.c.event, e.c.payload)
         .where(e.c.room == room, e.c.seq > after, visible)
         .order_by(e.c.seq)
-        .limit(limit)
+        .limit(limit),
+        LoggedEvent,
     )
-    return [dict(row) for row in rows.mappings()]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from fairserver.auth import Actor
 from fairserver.rooms.booths.live import Booth
@@ -31,8 +30,41 @@ class Handover(Outbound):
     created_at: datetime
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+class MarkView(Outbound):
+    """A company's mark as its staff see it (times as Python's isoformat, as always sent)."""
+
+    id: int
+    booth_id: int | None
+    interest: str | None
+    note: str
+    created_at: str
+    author: str
+    handed_to: int | None
+    handed_to_name: str | None
+
+
+class CandidateView(Outbound):
+    """booth.candidate's answer: the student the staff met, and the company's marks."""
+
+    student_id: int
+    display_name: str
+    real_name: str
+    school: str
+    major: str
+    degree: str
+    graduation_year: int
+    resume: str
+    verified: bool
+    marks: list[MarkView]
+
+
+class MarkSaved(Outbound):
+    id: int
+    student_id: int
+    interest: str
+    note: str
+    handed_to: int | None
+    created_at: str
 
 
 async def _met_student(services: Services, booth: Booth, student_id: int) -> StudentProfileRow:
@@ -44,22 +76,22 @@ async def _met_student(services: Services, booth: Booth, student_id: int) -> Stu
     return profile
 
 
-async def candidate(services: Services, booth: Booth, student_id: int) -> dict[str, Any]:
+async def candidate(services: Services, booth: Booth, student_id: int) -> CandidateView:
     profile = await _met_student(services, booth, student_id)
     async with services.db.connect() as conn:
         marks = await store.company_marks(conn, booth.company_id, student_id)
-    return {
-        "student_id": student_id,
-        "display_name": profile.display_name,
-        "real_name": profile.real_name,
-        "school": profile.school,
-        "major": profile.major,
-        "degree": profile.degree,
-        "graduation_year": profile.graduation_year,
-        "resume": profile.resume,
-        "verified": profile.verified_at is not None,
-        "marks": [{**asdict(m), "created_at": _iso(m.created_at)} for m in marks],
-    }
+    return CandidateView(
+        student_id=student_id,
+        display_name=profile.display_name,
+        real_name=profile.real_name,
+        school=profile.school,
+        major=profile.major,
+        degree=profile.degree,
+        graduation_year=profile.graduation_year,
+        resume=profile.resume,
+        verified=profile.verified_at is not None,
+        marks=[MarkView(**{**asdict(m), "created_at": m.created_at.isoformat()}) for m in marks],
+    )
 
 
 async def mark(
@@ -70,7 +102,7 @@ async def mark(
     interest: str,
     note: str,
     handed_to: int | None,
-) -> dict[str, Any]:
+) -> MarkSaved:
     """Stores the mark; a handover tells the colleague in their own room, no one else."""
     profile = await _met_student(services, booth, student_id)
     now = services.clock()
@@ -106,11 +138,11 @@ async def mark(
             created_at=now,
         )
         await services.notifier.emit(user_room(colleague.id), "booth.handover", event)
-    return {
-        "id": mark_id,
-        "student_id": student_id,
-        "interest": interest,
-        "note": note,
-        "handed_to": handed_to,
-        "created_at": now.isoformat(),
-    }
+    return MarkSaved(
+        id=mark_id,
+        student_id=student_id,
+        interest=interest,
+        note=note,
+        handed_to=handed_to,
+        created_at=now.isoformat(),
+    )

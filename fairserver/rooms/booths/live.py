@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -23,8 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from fairserver.auth import Actor
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ClientIdReused, NotFound
-from fairserver.rooms.fairs.live import MissedEvent
-from fairserver.rooms.notify import Outbound, moderators_room, user_room
+from fairserver.rooms.notify import MissedEvent, Outbound, moderators_room, user_room
 from fairserver.store import booth_live as store
 from fairserver.store import events as event_log
 from fairserver.store.booth_live import BoothMessageRow, NewBoothMessage
@@ -239,7 +238,7 @@ async def enter(
         staff=presence.staff,
         visitors=presence.visitors,
         messages=[_message(booth, row, None) for row in rows],
-        missed=None if missed is None else [MissedEvent(**m) for m in missed],
+        missed=None if missed is None else [MissedEvent(**asdict(m)) for m in missed],
     )
 
 
@@ -371,8 +370,7 @@ async def delete_message(
     assert actor.user_id is not None
     now = services.clock()
     async with services.db.begin() as conn:
-        row = await store.lobby_message(conn, booth.room, message_id)
-        if row is None:
+        if not await store.is_lobby_message(conn, booth.room, message_id):
             raise NotFound()
         if not await store.delete_message(conn, message_id, actor.user_id, now):
             return DeletedBefore(id=message_id)

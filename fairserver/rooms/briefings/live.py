@@ -8,9 +8,8 @@ the seats, rooms, views and ticks defined here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
 
 from fairserver.auth import Actor
 from fairserver.rooms.briefings.access import access_live_briefing, is_moderator
@@ -24,7 +23,7 @@ from fairserver.rooms.briefings.ticks import (
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs import attendance
-from fairserver.rooms.notify import Outbound
+from fairserver.rooms.notify import MissedEvent, Outbound
 from fairserver.store import briefing_live as store
 from fairserver.store import events as event_log
 from fairserver.store.briefing_live import MessageRow, QuestionRow
@@ -139,14 +138,6 @@ class Me(Outbound):
     user_id: int
     moderator: bool
     can_ask: bool
-
-
-class MissedEvent(Outbound):
-    """An event of the room's log replayed after a reconnect, as it was sent."""
-
-    seq: int
-    event: str
-    payload: dict[str, Any]
 
 
 class BriefingSnapshot(Outbound):
@@ -349,5 +340,5 @@ async def snapshot(
         viewers=await viewer_count(services, seat.briefing_id),
         slow_mode=int(slow or 0),
         last_event_id=last,
-        missed=None if missed is None else [MissedEvent(**m) for m in missed],
+        missed=None if missed is None else [MissedEvent(**asdict(m)) for m in missed],
     )

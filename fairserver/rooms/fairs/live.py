@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.permissions import FairAccess
 from fairserver.rooms.context import Services
-from fairserver.rooms.notify import Outbound
+from fairserver.rooms.notify import MissedEvent, Outbound
 from fairserver.store import events as event_log
 from fairserver.store import fairs as store
 from fairserver.store.fairs import AnnouncementRow, NewAnnouncement
@@ -47,14 +48,6 @@ class AnnouncedBefore(Outbound):
 class OnlineCount(Outbound):
     room: str
     online: int
-
-
-class MissedEvent(Outbound):
-    """An event of a room's log replayed after a reconnect, as it was sent."""
-
-    seq: int
-    event: str
-    payload: dict[str, Any]  # the event's own JSON, as the log stored it
 
 
 class RecentAnnouncement(Outbound):
@@ -108,7 +101,7 @@ async def enter(
         last_event_id=last,
         online=online,
         announcements=[_recent(row) for row in recent],
-        missed=None if missed is None else [MissedEvent(**m) for m in missed],
+        missed=None if missed is None else [MissedEvent(**asdict(m)) for m in missed],
     )
 
 

@@ -7,7 +7,7 @@ forbidden answer the same not_found. Decisions live in rooms/booth*.py.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -251,18 +251,18 @@ async def chat_end(services: Services, conn: Connection, payload: StudentRef) ->
 
 
 # --- candidates (B7) -------------------------------------------------------------------
-# These two still answer with rooms/booths/candidate.py's dicts: that module's replies
-# are another change's to type.
 
 
 @events.on("booth.candidate", StudentRef, roles=RECRUITERS, rate=Rate(per_second=5, burst=20))
-async def candidate(services: Services, conn: Connection, payload: StudentRef) -> dict[str, Any]:
+async def candidate(
+    services: Services, conn: Connection, payload: StudentRef
+) -> booth_candidate.CandidateView:
     booth = await staff_booth(services, conn, payload.booth_id)
     return await booth_candidate.candidate(services, booth, payload.student_id)
 
 
 @events.on("booth.mark", Mark, roles=RECRUITERS, rate=Rate(per_second=1, burst=10))
-async def mark(services: Services, conn: Connection, payload: Mark) -> dict[str, Any]:
+async def mark(services: Services, conn: Connection, payload: Mark) -> booth_candidate.MarkSaved:
     booth = await staff_booth(services, conn, payload.booth_id)
     return await booth_candidate.mark(
         services,
