@@ -254,7 +254,10 @@ async def test_the_ticker_runs_while_someone_watches_and_stops_after(
 ) -> None:
     monkeypatch.setattr(dashboard, "TICK_SECONDS", 0.01)
     tickers = stage.services.dashboard_tickers
-    assert stage.services.dashboard_tickers is tickers  # one per Services
+    other_app = build_services(
+        db=stage.services.db, live=stage.services.live, notifier=RecordingNotifier(), worker_id="w2"
+    )
+    assert other_app.dashboard_tickers is not tickers  # one per Services, none module-wide
     watching = {"w1:o1": True, "w1:o2": True}
     for connection in watching:
         tickers.watch(stage.services, stage.fair, connection, lambda c=connection: watching[c])
