@@ -12,27 +12,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.clock import utcnow
-from fairserver.rows import CompanyBrief, SchoolRow
+from fairserver.rows import CompanyBrief, FairRow, SchoolRow
 from fairserver.store import tables as t
 from fairserver.store.db import fetch_all, fetch_all_as, fetch_one_as
 from fairserver.store.fairs import FairSettings
 
 
 @dataclass(frozen=True, slots=True)
-class FairListRow:
+class FairListRow(FairRow):
     """A fair as the organiser's list shows it, with its school's name."""
 
-    id: int
-    slug: str
-    school_id: int
-    title: str
-    description: str
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str
-    visibility: str
-    published: bool
-    created_at: datetime
     school_name: str
 
 
