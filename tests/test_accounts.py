@@ -221,3 +221,71 @@ async def test_forwarded_origin_from_an_untrusted_peer_is_refused(
         headers=headers,
     )
     assert response.status == 403
+
+
+# A `next` that a browser would resolve to another site, or that cannot go in a header.
+# Browsers drop tab, CR and LF anywhere in a URL, so "/\t/evil.example" means "//evil.example".
+HOSTILE_NEXT = [
+    "/\t/evil.example/phish",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "https://evil.example/",
+    "/ok\r\nSet-Cookie: x=1",
+    "/\x00/evil.example",
+    "/\u2028/evil.example",
+]
+
+
+async def test_hostile_next_after_login_stays_on_the_site(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    for target in HOSTILE_NEXT:
+        client.session.cookie_jar.clear()
+        page = await client.get("/login")
+        response = await client.post(
+            "/login",
+            data={
+                "email": world.emails["student_a"],
+                "password": PASSWORD,
+                "csrf_token": csrf_of(await page.text()),
+                "next": target,
+            },
+            allow_redirects=False,
+        )
+        assert response.status == 303, (target, await response.text())
+        assert response.headers["Location"] == "/", target
+        # The session the login made is kept: the reply was written whole.
+        assert "student_a" in await (await client.get("/")).text(), target
+
+
+async def test_a_plain_next_is_kept(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    page = await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={
+            "email": world.emails["student_a"],
+            "password": PASSWORD,
+            "csrf_token": csrf_of(await page.text()),
+            "next": "/fairs/campus/jobs?q=a%20b",
+        },
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/fairs/campus/jobs?q=a%20b"
+
+
+async def test_hostile_next_when_choosing_a_language(
+    client: TestClient[Any, Any], csrf_of: Any
+) -> None:
+    for target in HOSTILE_NEXT:
+        page = await client.get("/login")
+        response = await client.post(
+            "/lang",
+            data={"locale": "zh_Hans", "next": target, "csrf_token": csrf_of(await page.text())},
+            allow_redirects=False,
+        )
+        assert response.status == 303, target
+        assert response.headers["Location"] == "/", target

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, NoReturn, TypeVar, get_origin
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -54,7 +56,19 @@ def require_login(request: web.Request) -> Actor:
 
 
 def _safe_next(target: str) -> bool:
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+    """A path on this site, and nothing a browser could read as another one.
+
+    Browsers drop tab, CR and LF anywhere in a URL ("/\t/evil.example" is "//evil.example")
+    and treat a backslash as a slash; a control character cannot go in a header at all.
+    So: a single leading slash, no backslash, no control, format or space character
+    (a space in a path or query arrives percent-encoded), and no scheme or host.
+    """
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(unicodedata.category(ch)[0] in "CZ" for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
