@@ -267,3 +267,32 @@ async def test_a_client_id_reused_in_another_room_is_refused_not_confused(
         retry = await sock.call("booth.chat", booth_chat)
         assert retry["ok"] and retry["data"]["duplicate"]
     assert await messages_by(client, world, "student_a") == ["same"]
+
+
+async def test_an_event_id_past_the_database_range_is_refused_before_anything_is_written(
+    client: TestClient[Any, Any], world: World
+) -> None:
+    too_big = 2**63
+    bid = await make_briefing(client, world)
+    async with connected(client, world, "student_a") as sock:
+        reply = await sock.call("fair.join", {"fair": "open", "after": too_big})
+        assert reply["ok"] is False and reply["error"]["code"] == "request.invalid", reply
+        async with client.app[DB].connect() as conn:
+            opened = (
+                await conn.execute(sa.select(sa.func.count()).select_from(t.attendance))
+            ).scalar()
+        assert opened == 0  # no interval was opened for the refused join
+        assert (await sock.call("fair.join", {"fair": "open"}))["ok"]
+        for event, ref in (
+            ("booth.join", {"booth_id": world.booth_a_open}),
+            ("briefing.join", {"briefing_id": bid}),
+        ):
+            reply = await sock.call(event, {**ref, "after": too_big})
+            assert reply["ok"] is False and reply["error"]["code"] == "request.invalid", (
+                event,
+                reply,
+            )
+        # The largest id the log can hold is still a valid question.
+        assert (
+            await sock.call("booth.join", {"booth_id": world.booth_a_open, "after": 2**63 - 1})
+        )["ok"]

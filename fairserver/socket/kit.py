@@ -25,6 +25,9 @@ from fairserver.rooms.media.homes import HomeRoutes, RoomActivity
 log = logging.getLogger(__name__)
 
 ROLES = frozenset({"student", "recruiter", "organiser", "admin"})
+# The largest event id a room's log can hold (room_events.seq is a BIGINT): an `after`
+# beyond it is refused as invalid before a handler runs, not failed in the database.
+MAX_EVENT_ID = 2**63 - 1
 P = TypeVar("P", bound=BaseModel)
 
 

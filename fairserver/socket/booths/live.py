@@ -32,7 +32,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.fairs import attendance
 from fairserver.socket.fairs.live import joined_fair
-from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
+from fairserver.socket.kit import MAX_EVENT_ID, Connection, EventRegistry, Payload, Rate
 from fairserver.text import Line, Text
 
 events = EventRegistry()
@@ -48,7 +48,7 @@ class BoothRef(Payload):
 
 class BoothJoin(BoothRef):
     # The last event id this client saw in the booth room, to replay what it missed.
-    after: int | None = Field(default=None, ge=0)
+    after: int | None = Field(default=None, ge=0, le=MAX_EVENT_ID)
 
 
 class StaffStatus(BoothRef):

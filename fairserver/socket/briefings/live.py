@@ -20,7 +20,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.notify import moderators_room
 from fairserver.socket.fairs.live import joined_fair
-from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
+from fairserver.socket.kit import MAX_EVENT_ID, Connection, EventRegistry, Payload, Rate
 from fairserver.socket.server import SocketLayer
 from fairserver.text import Text
 
@@ -38,7 +38,7 @@ class BriefingRef(Payload):
 
 class Join(BriefingRef):
     # The last event id this client saw in the briefing room, to replay what it missed.
-    after: int | None = Field(default=None, ge=0)
+    after: int | None = Field(default=None, ge=0, le=MAX_EVENT_ID)
 
 
 class Ask(BriefingRef):

@@ -11,7 +11,7 @@ from fairserver.rooms.fairs import attendance
 from fairserver.rooms.fairs import live as fairlive
 from fairserver.rooms.fairs.access import access_fair, access_fair_by_id
 from fairserver.rooms.fairs.live import AnnouncedBefore, Announcement, FairSnapshot
-from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
+from fairserver.socket.kit import MAX_EVENT_ID, Connection, EventRegistry, Payload, Rate
 from fairserver.text import Text
 
 events = EventRegistry()
@@ -20,7 +20,7 @@ events = EventRegistry()
 class FairJoin(Payload):
     fair: str = Field(min_length=1, max_length=64)
     # The last event id this client saw in the fair room, to replay what it missed.
-    after: int | None = Field(default=None, ge=0)
+    after: int | None = Field(default=None, ge=0, le=MAX_EVENT_ID)
 
 
 class FairLeave(Payload):

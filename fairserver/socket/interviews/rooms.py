@@ -26,7 +26,7 @@ from fairserver.rooms.interviews.recording import RecordingView
 from fairserver.rooms.media.homes import Caller, RoomActivity
 from fairserver.rooms.notify import Outbound
 from fairserver.socket.booths.live import staff_booth, visible_booth
-from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
+from fairserver.socket.kit import MAX_EVENT_ID, Connection, EventRegistry, Payload, Rate
 from fairserver.text import Text
 from fairserver.webrtc.ice import browser_ice_servers
 
@@ -49,7 +49,7 @@ class InterviewRef(Payload):
 class Join(InterviewRef):
     # Sent by the shared client on a rejoin (web/static/js/live.js); the snapshot always
     # carries the whole chat history, so there is nothing to replay after it.
-    after: int | None = Field(default=None, ge=0)
+    after: int | None = Field(default=None, ge=0, le=MAX_EVENT_ID)
 
 
 class Open(Payload):
