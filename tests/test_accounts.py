@@ -289,3 +289,51 @@ async def test_hostile_next_when_choosing_a_language(
         )
         assert response.status == 303, target
         assert response.headers["Location"] == "/", target
+
+
+async def test_logging_in_with_a_stale_session_cookie_keeps_the_new_session(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    # A browser still holding a cookie of a session that ended (expired, logged out elsewhere).
+    client.session.cookie_jar.update_cookies({"fs_session": "stale-" + "x" * 40})
+    page = await client.get("/login")
+    client.session.cookie_jar.update_cookies({"fs_session": "stale-" + "x" * 40})
+    response = await client.post(
+        "/login",
+        data={
+            "email": world.emails["student_a"],
+            "password": PASSWORD,
+            "csrf_token": csrf_of(await page.text()),
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    sessions = [c for c in response.headers.getall("Set-Cookie") if c.startswith("fs_session=")]
+    assert len(sessions) == 1 and not sessions[0].startswith('fs_session="";'), sessions
+    assert "Max-Age=0" not in sessions[0]
+    assert "student_a" in await (await client.get("/")).text()
+
+
+async def test_every_cookie_is_secure_under_secure_cookies(tmp_path: Any) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from fairserver.app import create_app
+    from tests.conftest import test_settings
+
+    app = create_app(test_settings(tmp_path, secure_cookies=True))
+    async with TestClient(TestServer(app)) as secure:
+        page = await secure.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
+        assert token
+        # The client does not send Secure cookies over plain http: send the CSRF one by hand.
+        csrf_cookie = page.cookies["fs_csrf"].value
+        response = await secure.post(
+            "/lang",
+            data={"locale": "zh_Hans", "next": "/login", "csrf_token": token.group(1)},
+            headers={"Cookie": f"fs_csrf={csrf_cookie}"},
+            allow_redirects=False,
+        )
+        assert response.status == 303, await response.text()
+        cookies = response.headers.getall("Set-Cookie", []) + page.headers.getall("Set-Cookie", [])
+        lang = [c for c in cookies if c.startswith("fs_lang=")]
+        assert lang and all("Secure" in c for c in cookies), cookies

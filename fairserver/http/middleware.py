@@ -120,7 +120,9 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
             secure=settings.secure_cookies,
             path="/",
         )
-    if token and actor is None and not response.prepared:
+    # An unknown session cookie is cleared, unless this very response starts a new session
+    # (a log-in from a browser still holding an ended one): that Set-Cookie must win.
+    if token and actor is None and not response.prepared and SESSION_COOKIE not in response.cookies:
         response.del_cookie(SESSION_COOKIE, path="/")
     return response
 

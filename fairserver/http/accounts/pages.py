@@ -142,5 +142,12 @@ async def choose_language(request: web.Request) -> web.Response:
     if not actor.is_anonymous:
         await accounts.set_locale(request.app[DB], actor.user_id or 0, locale)
     response = redirect(target)
-    response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="Lax", path="/")
+    response.set_cookie(
+        LANG_COOKIE,
+        locale,
+        max_age=365 * 86400,
+        samesite="Lax",
+        secure=request.app[SETTINGS].secure_cookies,
+        path="/",
+    )
     return response
