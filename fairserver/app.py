@@ -132,6 +132,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.router.add_static("/static/", settings.web_dir / "static", name="static")
+    favicon = settings.web_dir / "static" / "favicon.svg"
+
+    async def serve_favicon(request: web.Request) -> web.FileResponse:
+        # Browsers ask for /favicon.ico whatever the page says; answer with the SVG icon.
+        return web.FileResponse(favicon, headers={"Cache-Control": "public, max-age=86400"})
+
+    app.router.add_get("/favicon.ico", serve_favicon)
     if SOCKET_IO_CLIENT.is_dir():
         app.router.add_static("/vendor/socket.io/", SOCKET_IO_CLIENT, name="vendor_socketio")
     return app

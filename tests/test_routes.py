@@ -50,6 +50,7 @@ SCHEDULERS_A = {"recruiter_a", "organiser_a", "admin"}
 DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/"): ALL,
     ("GET", "/healthz"): ALL,
+    ("GET", "/favicon.ico"): ALL,
     ("GET", "/login"): ALL,
     ("GET", "/register"): ALL,
     ("POST", "/login"): dict.fromkeys(ROLES, 400),
@@ -287,3 +288,12 @@ async def test_route_decisions(client: TestClient[Any, Any], world: World, role:
         if status != DECISIONS[(method, path)][role]
     }
     assert not wrong, wrong
+
+
+async def test_favicon_is_served(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/favicon.ico")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("image/svg+xml")
+    assert (await response.text()).startswith("<svg")
+    page = await (await client.get("/login")).text()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
