@@ -296,3 +296,15 @@ async def test_an_event_id_past_the_database_range_is_refused_before_anything_is
         assert (
             await sock.call("booth.join", {"booth_id": world.booth_a_open, "after": 2**63 - 1})
         )["ok"]
+
+
+async def test_an_unknown_event_is_answered_with_an_error(
+    client: TestClient[Any, Any], world: World
+) -> None:
+    async with connected(client, world, "student_a") as sock:
+        for name in ("no.such.event", "booth.joinx", "Booth.join"):
+            reply = await sock.call(name, {"booth_id": 1}, timeout=5)
+            assert reply["ok"] is False, (name, reply)
+            assert reply["error"]["code"] == "request.unknown_event", (name, reply)
+        # The socket is still served.
+        assert (await sock.call("fair.join", {"fair": "open"}))["ok"]

@@ -16,7 +16,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.settings import Settings
 from fairserver.socket.fanout import FanoutManager, install_fast_poll
-from fairserver.socket.kit import Connection, Domains
+from fairserver.socket.kit import Connection, Domains, error
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,10 @@ class SocketLayer:
         self.sio.on("disconnect", self._disconnect)
         for name in registry.specs:
             self.sio.on(name, self._handler_for(name))
+        # Any other event name: an error ack, so a client never waits for a reply that
+        # will not come (socket.io calls this for names without a handler, not for
+        # connect or disconnect).
+        self.sio.on("*", self._unknown_event)
 
     def notifier(self) -> SocketNotifier:
         return SocketNotifier(self.sio)
@@ -95,6 +99,9 @@ class SocketLayer:
             )
 
         return handle
+
+    async def _unknown_event(self, event: str, sid: str, *data: Any) -> dict[str, Any]:
+        return error("request.unknown_event", "unknown event")
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         assert self.services is not None
