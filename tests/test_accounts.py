@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from tests.factories import PASSWORD, World
@@ -26,6 +27,23 @@ async def _register(client: TestClient[Any, Any], csrf_of: Any, **fields: str) -
     }
     data.update(fields)
     return await client.post("/register", data=data, allow_redirects=False)
+
+
+async def post_login(
+    client: TestClient[Any, Any], world: World, csrf_of: Any, **extra: str
+) -> ClientResponse:
+    """student_a's log-in form, with its CSRF token and any extra fields, not followed."""
+    page = await client.get("/login")
+    return await client.post(
+        "/login",
+        data={
+            "email": world.emails["student_a"],
+            "password": PASSWORD,
+            "csrf_token": csrf_of(await page.text()),
+            **extra,
+        },
+        allow_redirects=False,
+    )
 
 
 async def test_register_matching_roster_is_verified(
@@ -88,16 +106,7 @@ async def test_login_wrong_password(
 async def test_session_cookie_flags_and_logout(
     client: TestClient[Any, Any], world: World, csrf_of: Any
 ) -> None:
-    page = await client.get("/login")
-    login = await client.post(
-        "/login",
-        data={
-            "email": world.emails["student_a"],
-            "password": PASSWORD,
-            "csrf_token": csrf_of(await page.text()),
-        },
-        allow_redirects=False,
-    )
+    login = await post_login(client, world, csrf_of)
     cookie = next(c for c in login.headers.getall("Set-Cookie") if c.startswith("fs_session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     token = csrf_of(await (await client.get("/profile")).text())
@@ -243,17 +252,7 @@ async def test_hostile_next_after_login_stays_on_the_site(
 ) -> None:
     for target in HOSTILE_NEXT:
         client.session.cookie_jar.clear()
-        page = await client.get("/login")
-        response = await client.post(
-            "/login",
-            data={
-                "email": world.emails["student_a"],
-                "password": PASSWORD,
-                "csrf_token": csrf_of(await page.text()),
-                "next": target,
-            },
-            allow_redirects=False,
-        )
+        response = await post_login(client, world, csrf_of, next=target)
         assert response.status == 303, (target, await response.text())
         assert response.headers["Location"] == "/", target
         # The session the login made is kept: the reply was written whole.
@@ -263,17 +262,7 @@ async def test_hostile_next_after_login_stays_on_the_site(
 async def test_a_plain_next_is_kept(
     client: TestClient[Any, Any], world: World, csrf_of: Any
 ) -> None:
-    page = await client.get("/login")
-    response = await client.post(
-        "/login",
-        data={
-            "email": world.emails["student_a"],
-            "password": PASSWORD,
-            "csrf_token": csrf_of(await page.text()),
-            "next": "/fairs/campus/jobs?q=a%20b",
-        },
-        allow_redirects=False,
-    )
+    response = await post_login(client, world, csrf_of, next="/fairs/campus/jobs?q=a%20b")
     assert response.headers["Location"] == "/fairs/campus/jobs?q=a%20b"
 
 
@@ -295,8 +284,8 @@ async def test_logging_in_with_a_stale_session_cookie_keeps_the_new_session(
     client: TestClient[Any, Any], world: World, csrf_of: Any
 ) -> None:
     # A browser still holding a cookie of a session that ended (expired, logged out elsewhere).
-    client.session.cookie_jar.update_cookies({"fs_session": "stale-" + "x" * 40})
     page = await client.get("/login")
+    # Set after the page: that GET's answer clears an unknown cookie, as it should.
     client.session.cookie_jar.update_cookies({"fs_session": "stale-" + "x" * 40})
     response = await client.post(
         "/login",
