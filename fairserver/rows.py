@@ -21,6 +21,9 @@ class FairRow:
     visibility: str  # campus | multi | open
     published: bool
     created_at: datetime
+    # I1's booking window, set by the organiser; None: interview bookings are closed.
+    booking_opens_at: datetime | None
+    booking_closes_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

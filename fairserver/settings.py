@@ -79,6 +79,14 @@ class Settings:
     turn_ttl_seconds: int = 600
     # Where briefing and interview recordings are written (P7, I3).
     recordings_dir: Path = Path("./recordings")
+    # Interviews (I1, I2, I4). A slot freed for the waitlist is held this long for the
+    # student offered it; the reminder goes this long before a booked slot; the room's
+    # soft wrap-up warning this long before its end; a candidate who has not joined this
+    # long after the start is a no-show.
+    waitlist_offer_minutes: int = 10
+    reminder_minutes: int = 10
+    wrap_up_minutes: int = 5
+    no_show_minutes: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +143,14 @@ class Settings:
             kwargs["turn_ttl_seconds"] = _int(v, "FAIRSERVER_TURN_TTL_SECONDS", 60, 86400)
         if (v := get("RECORDINGS_DIR")) is not None:
             kwargs["recordings_dir"] = Path(v)
+        for name, high in (
+            ("WAITLIST_OFFER_MINUTES", 24 * 60),
+            ("REMINDER_MINUTES", 24 * 60),
+            ("WRAP_UP_MINUTES", 60),
+            ("NO_SHOW_MINUTES", 120),
+        ):
+            if (v := get(name)) is not None:
+                kwargs[name.lower()] = _int(v, f"FAIRSERVER_{name}", 1, high)
         if kwargs.get("turn_urls") and not kwargs.get("turn_secret"):
             raise SettingsError("FAIRSERVER_TURN_URLS needs FAIRSERVER_TURN_SECRET")
         return cls(**kwargs)  # type: ignore[arg-type]

@@ -40,6 +40,8 @@ def fair_row(visibility: str, published: bool) -> FairRow:
         visibility=visibility,
         published=published,
         created_at=when,
+        booking_opens_at=None,
+        booking_closes_at=None,
     )
 
 

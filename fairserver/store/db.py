@@ -59,8 +59,24 @@ class Database:
         return self.engine.connect()
 
     async def migrate(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(upgrade_to_head)
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(upgrade_to_head)
+            return
+        # SQLite changes a table by making it anew; with foreign keys on, dropping the old
+        # one would cascade into the tables that reference it. The pragma only takes
+        # effect outside a transaction, so it is set before the migration's one begins,
+        # and the keys are checked before they are turned on again.
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            try:
+                await conn.run_sync(upgrade_to_head)
+                broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+                await conn.commit()
+            finally:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
     async def ping(self) -> bool:
         try:

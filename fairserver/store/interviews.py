@@ -36,6 +36,14 @@ class InterviewRow:
     fair_slug: str
     fair_title: str
     booth_id: int | None
+    slot_id: int | None
+    job_id: int | None
+    follows_id: int | None
+    owner_id: int | None
+    outcome: str | None
+    outcome_at: datetime | None
+    released_at: datetime | None
+    student_message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,10 @@ class NewInterview:
     origin: str
     state: str
     created_at: datetime
+    slot_id: int | None = None
+    job_id: int | None = None
+    follows_id: int | None = None
+    owner_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +103,14 @@ def _select_interviews() -> sa.Select[Any]:
             f.c.slug.label("fair_slug"),
             f.c.title.label("fair_title"),
             b.c.id.label("booth_id"),
+            iv.c.slot_id,
+            iv.c.job_id,
+            iv.c.follows_id,
+            iv.c.owner_id,
+            iv.c.outcome,
+            iv.c.outcome_at,
+            iv.c.released_at,
+            iv.c.student_message,
         )
         .join(c, c.c.id == iv.c.company_id)
         .join(student, student.c.id == iv.c.student_id)
@@ -266,3 +286,15 @@ async def colleagues(conn: AsyncConnection, company_id: int) -> list[ColleagueRo
         .order_by(u.c.display_name, u.c.id)
     )
     return await fetch_all_as(conn, stmt, ColleagueRow)
+
+
+async def set_outcome(
+    conn: AsyncConnection, interview_id: int, outcome: str, by: int | None, at: datetime
+) -> bool:
+    """Records the outcome (unreleased: a new outcome withdraws an earlier release)."""
+    result = await conn.execute(
+        iv.update()
+        .where(iv.c.id == interview_id)
+        .values(outcome=outcome, outcome_at=at, outcome_by=by, released_at=None)
+    )
+    return result.rowcount == 1

@@ -53,7 +53,14 @@ ATTENDANCE_KINDS = ("fair", "booth", "briefing", "interview")
 CLOSE_REASONS = ("leave", "disconnect", "timeout", "shutdown", "crash")
 INTERVIEW_STATES = ("scheduled", "waiting", "live", "ended", "cancelled")
 OUTCOMES = ("advance", "offer", "reject", "hold", "no_show")
-AGREEMENT_STATES = ("sent", "accepted", "declined", "withdrawn")
+AGREEMENT_STATES = ("sent", "accepted", "declined", "withdrawn", "superseded")
+# A slot is open, held for a waitlisted student's offer, booked, or withdrawn by its company.
+SLOT_STATES = ("open", "held", "booked", "withdrawn")
+WAITLIST_STATES = ("waiting", "offered", "booked", "expired", "left")
+APPLICATION_STATES = ("applied", "invited", "withdrawn")
+# Who answers an agreement: the student accepts or declines, the school countersigns.
+SIGNATURE_PARTIES = ("student", "school")
+SIGNATURE_DECISIONS = ("accept", "decline", "countersign")
 QUESTION_STATES = ("pending", "approved", "dismissed", "answered")
 QUEUE_OUTCOMES = ("served", "left", "timeout", "skipped", "declined", "closed")
 RECORDING_KINDS = ("briefing", "interview")
@@ -170,9 +177,18 @@ fairs = sa.Table(
     sa.Column("timezone", sa.String(64), nullable=False),
     sa.Column("visibility", sa.String(16), nullable=False),
     sa.Column("published", sa.Boolean, nullable=False, server_default=sa.false()),
+    # I1: interview slots can be booked only inside this window, set by the organiser
+    # (both NULL: bookings are closed), so that slots do not sell out in seconds.
+    sa.Column("booking_opens_at", TS, nullable=True),
+    sa.Column("booking_closes_at", TS, nullable=True),
     _created(),
     sa.CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
     sa.CheckConstraint("ends_at > starts_at", name="window"),
+    sa.CheckConstraint(
+        "(booking_opens_at IS NULL) = (booking_closes_at IS NULL)"
+        " AND (booking_closes_at IS NULL OR booking_closes_at > booking_opens_at)",
+        name="booking_window",
+    ),
 )
 
 # The schools whose verified students may enter a multi-school fair (the
@@ -321,20 +337,46 @@ attendance = sa.Table(
     sa.Index("ix_attendance_open", "left_at", "last_seen_at"),
 )
 
+# I1: a time a company offers for an interview, for its booth or one of its jobs. A
+# booking is a conditional UPDATE of ``state`` (open -> booked), so two students racing for
+# it leave one booking; ``held`` keeps it for a waitlisted student's offer until held_until.
 interview_slots = sa.Table(
     "interview_slots",
     metadata,
     _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
     sa.Column(
         "booth_id", sa.ForeignKey("booths.id", ondelete="CASCADE"), nullable=False, index=True
     ),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("job_id", sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=True, index=True),
+    # Who published it.
     sa.Column("recruiter_id", sa.ForeignKey("users.id"), nullable=False),
     sa.Column("starts_at", TS, nullable=False),
     sa.Column("ends_at", TS, nullable=False),
-    # Bookings open at this time, so that slots do not sell out in seconds.
-    sa.Column("opens_at", TS, nullable=False),
+    # Minutes kept free after the slot before the panel's next one.
+    sa.Column("buffer_minutes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("state", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("booked_by", sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("held_for", sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("held_until", TS, nullable=True),
     _created(),
     sa.CheckConstraint("ends_at > starts_at", name="window"),
+    sa.CheckConstraint("buffer_minutes >= 0", name="buffer"),
+    sa.CheckConstraint(_in("state", SLOT_STATES), name="state"),
+    sa.CheckConstraint("(state = 'booked') = (booked_by IS NOT NULL)", name="booked_by"),
+    sa.CheckConstraint(
+        "(state = 'held') = (held_for IS NOT NULL AND held_until IS NOT NULL)", name="held"
+    ),
+    sa.Index("ix_slots_fair_starts", "fair_id", "starts_at"),
+)
+
+# The panel a slot was published with (up to four interviewers of its company).
+slot_interviewers = sa.Table(
+    "slot_interviewers",
+    metadata,
+    sa.Column("slot_id", sa.ForeignKey("interview_slots.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
 )
 
 interviews = sa.Table(
@@ -344,7 +386,14 @@ interviews = sa.Table(
     sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False, index=True),
     sa.Column("student_id", sa.ForeignKey("users.id"), nullable=False, index=True),
-    sa.Column("slot_id", sa.ForeignKey("interview_slots.id"), nullable=True, unique=True),
+    # The booked slot, for origin 'slot'. Not unique: a slot freed by a no-show is offered
+    # again, and the missed interview keeps its record.
+    sa.Column("slot_id", sa.ForeignKey("interview_slots.id"), nullable=True, index=True),
+    sa.Column("job_id", sa.ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True),
+    # "Continue later" (I2): the interview this one follows up.
+    sa.Column("follows_id", sa.ForeignKey("interviews.id"), nullable=True),
+    # The recruiter responsible for it; a hand-off (I2) changes it.
+    sa.Column("owner_id", sa.ForeignKey("users.id"), nullable=True),
     # How it came about: a booked slot, the booth queue, or an escalated chat.
     sa.Column("origin", sa.String(16), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
@@ -356,6 +405,10 @@ interviews = sa.Table(
     # The student sees the outcome only once this is set.
     sa.Column("released_at", TS, nullable=True),
     sa.Column("student_message", sa.Text, nullable=False, server_default=""),
+    # Once-only markers, set by a conditional UPDATE so that one worker sends each:
+    # the student's reminder before a slot, the room's wrap-up warning before its end.
+    sa.Column("reminded_at", TS, nullable=True),
+    sa.Column("wrap_up_at", TS, nullable=True),
     _created(),
     sa.CheckConstraint(_in("origin", ("slot", "queue", "chat")), name="origin"),
     sa.CheckConstraint(_in("state", INTERVIEW_STATES), name="state"),
@@ -377,15 +430,52 @@ interview_participants = sa.Table(
     sa.CheckConstraint(_in("role", ("candidate", "interviewer")), name="role"),
 )
 
+# Every change to an interview's booking, panel, scores, notes, outcome, release or
+# agreements, kept as history (I4): who changed what, and when. ``detail`` is JSON.
+# Written in the same transaction as the change; never updated or deleted.
+interview_history = sa.Table(
+    "interview_history",
+    metadata,
+    _pk(),
+    sa.Column(
+        "interview_id",
+        sa.ForeignKey("interviews.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    # NULL: the server did it (a no-show detected, an offer that lapsed).
+    sa.Column("actor_id", sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
+)
+
+# I4: each company's scorecard criteria, rated 1..scale.
+score_criteria = sa.Table(
+    "score_criteria",
+    metadata,
+    _pk(),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("scale", sa.Integer, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    # Archived criteria keep the scores given with them but are not offered again.
+    sa.Column("archived_at", TS, nullable=True),
+    _created(),
+    sa.UniqueConstraint("company_id", "name", name="uq_criteria_company_name"),
+    sa.CheckConstraint("scale BETWEEN 2 AND 10", name="scale"),
+)
+
+# One scorecard per interviewer per interview: a rating per criterion.
 interview_scores = sa.Table(
     "interview_scores",
     metadata,
     sa.Column("interview_id", sa.ForeignKey("interviews.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("author_id", sa.ForeignKey("users.id"), primary_key=True),
-    sa.Column("criterion", sa.String(100), primary_key=True),
+    sa.Column("criterion_id", sa.ForeignKey("score_criteria.id"), primary_key=True),
     sa.Column("rating", sa.Integer, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
-    sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+    sa.CheckConstraint("rating >= 1", name="rating"),
 )
 
 # Private to the company: never shown to the student, never in a student's export.
@@ -404,15 +494,87 @@ interview_notes = sa.Table(
     _created(),
 )
 
+# B2: a student applies to a job with their profile; the résumé is copied as it was then.
+job_applications = sa.Table(
+    "job_applications",
+    metadata,
+    _pk(),
+    sa.Column("job_id", sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("student_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("message", sa.Text, nullable=False, server_default=""),
+    sa.Column("resume", sa.Text, nullable=False, server_default=""),
+    sa.Column("state", sa.String(16), nullable=False),
+    _created(),
+    # A recruiter invited the applicant to book one of the job's slots.
+    sa.Column("invited_at", TS, nullable=True),
+    sa.Column("invited_by", sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("withdrawn_at", TS, nullable=True),
+    sa.UniqueConstraint("job_id", "student_id", name="uq_application_job_student"),
+    sa.CheckConstraint(_in("state", APPLICATION_STATES), name="state"),
+    sa.Index("ix_applications_company_job", "company_id", "job_id"),
+)
+
+# I1: a student waiting for a slot of a job (job_id) or of a booth (job_id NULL). A slot
+# freed by a cancellation or a no-show is offered to the first one waiting, held for them
+# until offer_expires_at; then the offer moves on. One active entry per student and scope.
+waitlist_entries = sa.Table(
+    "waitlist_entries",
+    metadata,
+    _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("booth_id", sa.ForeignKey("booths.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("job_id", sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("student_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("joined_at", TS, nullable=False),
+    sa.Column("offered_slot_id", sa.ForeignKey("interview_slots.id"), nullable=True),
+    sa.Column("offered_at", TS, nullable=True),
+    sa.Column("offer_expires_at", TS, nullable=True),
+    sa.Column("ended_at", TS, nullable=True),
+    sa.CheckConstraint(_in("state", WAITLIST_STATES), name="state"),
+    sa.CheckConstraint(
+        "state <> 'offered' OR (offered_slot_id IS NOT NULL AND offer_expires_at IS NOT NULL)",
+        name="offer",
+    ),
+    sa.Index("ix_waitlist_scope", "booth_id", "job_id", "state", "joined_at"),
+    sa.Index(
+        "uq_waitlist_active",
+        "booth_id",
+        sa.text("coalesce(job_id, 0)"),
+        "student_id",
+        unique=True,
+        sqlite_where=sa.text("state IN ('waiting', 'offered')"),
+        postgresql_where=sa.text("state IN ('waiting', 'offered')"),
+    ),
+)
+
+# I5: an intent agreement (网上签约) made from an offer. ``text`` is exactly what the student
+# is shown and ``text_sha256`` its hash; neither changes once sent. A change is a new
+# version (supersedes_id), never an edit.
 agreements = sa.Table(
     "agreements",
     metadata,
     _pk(),
+    sa.Column("fair_id", sa.ForeignKey("fairs.id", ondelete="CASCADE"), nullable=False),
     sa.Column("interview_id", sa.ForeignKey("interviews.id"), nullable=False, index=True),
-    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False, index=True),
     sa.Column("student_id", sa.ForeignKey("users.id"), nullable=False, index=True),
-    sa.Column("job_id", sa.ForeignKey("jobs.id"), nullable=True),
-    sa.Column("terms", sa.Text, nullable=False),
+    # The student's school: whose organisers countersign and see it.
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=False, index=True),
+    sa.Column("job_id", sa.ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("supersedes_id", sa.ForeignKey("agreements.id"), nullable=True, unique=True),
+    sa.Column("position", sa.String(200), nullable=False),
+    sa.Column("location", sa.String(200), nullable=False),
+    # Monthly, in yuan.
+    sa.Column("salary", sa.Integer, nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("term_years", sa.Integer, nullable=False),
+    sa.Column("subsidy_text", sa.Text, nullable=False, server_default=""),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("text_sha256", sa.String(64), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("sent_at", TS, nullable=False),
     sa.Column("sent_by", sa.ForeignKey("users.id"), nullable=False),
@@ -420,6 +582,27 @@ agreements = sa.Table(
     sa.Column("countersigned_at", TS, nullable=True),
     sa.Column("countersigned_by", sa.ForeignKey("users.id"), nullable=True),
     sa.CheckConstraint(_in("state", AGREEMENT_STATES), name="state"),
+    sa.CheckConstraint("salary >= 0", name="salary"),
+    sa.CheckConstraint("term_years BETWEEN 1 AND 10", name="term"),
+    sa.CheckConstraint("version >= 1", name="version"),
+)
+
+# The immutable record of each party's answer to an agreement: one per party (a second
+# accept from another tab fails on the unique constraint), with the hash of the text
+# the signer was shown. Never updated or deleted.
+agreement_signatures = sa.Table(
+    "agreement_signatures",
+    metadata,
+    _pk(),
+    sa.Column("agreement_id", sa.ForeignKey("agreements.id"), nullable=False),
+    sa.Column("party", sa.String(16), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("text_sha256", sa.String(64), nullable=False),
+    sa.UniqueConstraint("agreement_id", "party", name="uq_signature_agreement_party"),
+    sa.CheckConstraint(_in("party", SIGNATURE_PARTIES), name="party"),
+    sa.CheckConstraint(_in("decision", SIGNATURE_DECISIONS), name="decision"),
 )
 
 
