@@ -17,11 +17,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from fairserver.clock import utcnow
-from fairserver.keys import DB, SETTINGS
+from fairserver.keys import DB, SERVICES, SETTINGS
 from fairserver.store import recordings as recording_store
 from fairserver.store import tables as t
 from fairserver.store.recordings import NewRecording
 from tests.factories import CAMPUS_VIEWERS, ROLES, World
+from tests.test_agreements import make_agreement
 
 ALL = dict.fromkeys(ROLES, 200)
 
@@ -44,6 +45,7 @@ STAFF_A = {"recruiter_a", "admin"}  # who may edit company A's booth
 ORGANISERS = {"organiser_a", "organiser_b", "admin"}
 MANAGERS_A = {"organiser_a", "admin"}  # who manages school A's fair
 SCHEDULERS_A = {"recruiter_a", "organiser_a", "admin"}
+AGREEMENT_VIEWERS = {"student_a", "recruiter_a", "organiser_a", "admin"}
 
 # (method, route pattern) -> role -> status. Paths use the campus fair of school A,
 # whose only company is company A.
@@ -120,6 +122,24 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/company/fairs/{slug}/apply"): only(set(), anonymous=LOGIN),
     ("POST", "/company/fairs/{slug}/apply"): only(set(), anonymous=LOGIN),
     ("POST", "/company/fairs/{slug}/respond"): only(set(), anonymous=LOGIN),
+    # Intent agreements (I5): the agreement is student_a's with company A (school A). A
+    # form posted empty is a 400 for whoever may post it; the shared interview has no
+    # offer, so its panel's recruiter is told so (409).
+    ("GET", "/interviews/{interview_id}/agreement"): only({"recruiter_a"}, ok=409, anonymous=LOGIN),
+    ("POST", "/interviews/{interview_id}/agreement"): only(
+        {"recruiter_a"}, ok=409, anonymous=LOGIN
+    ),
+    # Students see their own list; everyone else with a list is sent to it.
+    ("GET", "/agreements"): {**dict.fromkeys(ROLES, LOGIN), "student_a": 200, "student_b": 200},
+    ("GET", "/company/agreements"): only({"recruiter_a", "recruiter_b"}, anonymous=LOGIN),
+    ("GET", "/organiser/agreements"): only(ORGANISERS, anonymous=LOGIN),
+    ("GET", "/agreements/{agreement_id}"): only(AGREEMENT_VIEWERS, anonymous=LOGIN),
+    ("GET", "/agreements/{agreement_id}/print"): only(AGREEMENT_VIEWERS, anonymous=LOGIN),
+    ("POST", "/agreements/{agreement_id}/respond"): only({"student_a"}, ok=400, anonymous=LOGIN),
+    ("POST", "/agreements/{agreement_id}/countersign"): only(
+        {"organiser_a", "admin"}, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/agreements/{agreement_id}/change"): only({"recruiter_a"}, ok=400, anonymous=LOGIN),
 }
 # Session plumbing, tested in test_accounts: any caller with a valid token.
 UNTABLED = {("POST", "/logout"), ("POST", "/lang")}
@@ -261,6 +281,7 @@ async def _matrix(
     recording_id = await _recording(client, world, briefing_id)
     params = _params(world, briefing_id, await _job(client, world), recording_id)
     params["interview_id"] = str(await _interview(client, world))
+    params["agreement_id"] = str(await make_agreement(client.app[SERVICES], world))
     seen = {}
     # Deletes go last, so the rows after them still find their job.
     for method, pattern in sorted(

@@ -18,11 +18,14 @@ from fairserver.socket.domains import load_domains
 from tests.factories import ROLES
 
 SIGNED_IN = set(ROLES) - {"anonymous"}
+# Test modules outside test_socket_*.py whose SOCKET_DECISIONS count too.
+ALSO = ("test_agreements",)
 
 
 def collected_decisions() -> dict[str, dict[str, str]]:
     decisions: dict[str, dict[str, str]] = {}
-    for path in sorted(Path(__file__).parent.glob("test_socket_*.py")):
+    here = Path(__file__).parent
+    for path in sorted([*here.glob("test_socket_*.py"), *(here / f"{m}.py" for m in ALSO)]):
         module = importlib.import_module(f"tests.{path.stem}")
         for event, row in getattr(module, "SOCKET_DECISIONS", {}).items():
             assert event not in decisions, f"{event} has decisions in two files"

@@ -3,6 +3,11 @@
 `<name>.md` is the English page and `<name>.zh.md` its optional Simplified
 Chinese version. Files are read once, at first use, and kept in memory: they
 change with a deployment, not while a fair runs.
+
+A page may start with TOML front matter between two `+++` lines. It is not shown;
+it declares what other features take from the page. So far: `[agreement_clause]`
+(`text`, `min_term_years`), the clause an intent agreement includes when its term is
+at least that long (rooms/interviews/agreement_text.py, decisions §25).
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +26,7 @@ PAGE_NAME = re.compile(r"[a-z0-9-]{1,64}")
 ENGLISH, CHINESE = "en", "zh"
 # Policy pages are short documents; anything bigger is a mistake, not a page.
 MAX_PAGE_BYTES = 512 * 1024
+FRONT_MATTER = "+++"
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class PolicyPage:
     title: str
     # The Markdown after the title line: the page template prints the title itself.
     body: str
+    # The page's TOML front matter (empty without one).
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def is_page_name(name: str) -> bool:
@@ -59,6 +69,23 @@ def _split_file_name(file_name: str) -> tuple[str, str] | None:
     return (name, language) if is_page_name(name) else None
 
 
+def split_front_matter(source: str) -> tuple[dict[str, Any], str]:
+    """(the TOML between the leading `+++` lines, the rest). Unparsable front matter is
+    logged and dropped, so a typo hides a clause but never shows TOML on the page."""
+    lines = source.splitlines()
+    if not lines or lines[0].strip() != FRONT_MATTER:
+        return {}, source
+    for end in range(1, len(lines)):
+        if lines[end].strip() == FRONT_MATTER:
+            rest = "\n".join(lines[end + 1 :])
+            try:
+                return tomllib.loads("\n".join(lines[1:end])), rest
+            except tomllib.TOMLDecodeError:
+                log.warning("policy front matter could not be parsed", exc_info=True)
+                return {}, rest
+    return {}, source
+
+
 def _read_page(path: Path, name: str, language: str) -> PolicyPage | None:
     try:
         if not path.is_file() or path.stat().st_size > MAX_PAGE_BYTES:
@@ -68,8 +95,9 @@ def _read_page(path: Path, name: str, language: str) -> PolicyPage | None:
     except (OSError, UnicodeDecodeError):
         log.warning("policy page %s could not be read", path, exc_info=True)
         return None
+    meta, source = split_front_matter(source)
     title, body = _title_and_body(name, source)
-    return PolicyPage(name=name, language=language, title=title, body=body)
+    return PolicyPage(name=name, language=language, title=title, body=body, meta=meta)
 
 
 def read_pages(directory: Path) -> dict[str, dict[str, PolicyPage]]:
