@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
+from pydantic import ValidationError
 
 from fairserver.auth import Actor
 from fairserver.clock import utcnow
@@ -29,6 +30,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.fairs.policy import PolicyLibrary, split_front_matter
 from fairserver.rooms.interviews import agreement_text as texts
+from fairserver.rooms.interviews import agreement_views as views
 from fairserver.rooms.interviews import agreements as service
 from fairserver.rooms.interviews.agreements_access import (
     access_agreement,
@@ -114,7 +116,7 @@ async def send_agreement(
 ) -> int:
     recruiter = actor_of(world, "recruiter_a")
     offer = await access_offer(services, recruiter, interview_id)
-    form = service.AgreementForm.model_validate({**FORM, **changes})
+    form = views.AgreementForm.model_validate({**FORM, **changes})
     return await service.send(services, recruiter, offer, form)
 
 
@@ -157,7 +159,7 @@ class Stage:
 
     async def change(self, agreement_id: int, **changes: Any) -> int:
         found = await self.found("recruiter_a", agreement_id)
-        form = service.AgreementForm.model_validate({**FORM, **changes})
+        form = views.AgreementForm.model_validate({**FORM, **changes})
         return await service.change(self.services, self.actor("recruiter_a"), found, form)
 
 
@@ -248,6 +250,16 @@ def test_the_text_is_rendered_from_the_fields_alone_with_the_clause_from_three_y
     assert texts.sha256_of(three) != texts.sha256_of(two)
 
 
+def test_the_form_cleans_fields_and_refuses_ones_left_empty() -> None:
+    form = views.AgreementForm.model_validate({**FORM, "position": " Lab \u202etech  "})
+    assert form.position == "Lab tech"  # what the text shows is what its hash covers
+    for field, value in (("position", "\u202e\u202c"), ("term_years", 0), ("term_years", 11)):
+        with pytest.raises(ValidationError):
+            views.AgreementForm.model_validate({**FORM, field: value})
+    with pytest.raises(ValidationError):
+        views.AgreementForm.model_validate({**FORM, "signed_by": "someone"})
+
+
 # --- sending ------------------------------------------------------------------------------
 
 
@@ -256,7 +268,7 @@ async def test_sending_stores_the_text_its_hash_and_tells_the_student(stage: Sta
     interview_id = await offer_interview(services.db, w)
     offer = await access_offer(services, stage.actor("recruiter_a"), interview_id)
     # Prefilled from the interview's job.
-    assert service.form_defaults(offer) == {
+    assert views.form_defaults(offer) == {
         "position": "Offshore operator / 海上操作工",
         "location": "Tianjin / 天津",
         "salary": "6000",
@@ -520,9 +532,7 @@ async def test_a_countersigned_or_declined_agreement_is_not_changed(stage: Stage
         assert refused.value.code == "agreement.final"
     with pytest.raises(NotFound):  # the student does not change it
         found = await stage.found("student_a", signed)
-        await service.change(
-            services, stage.actor("student_a"), found, service.AgreementForm(**FORM)
-        )
+        await service.change(services, stage.actor("student_a"), found, views.AgreementForm(**FORM))
 
 
 async def test_two_changes_at_once_make_one_new_version(stage: Stage) -> None:
@@ -568,7 +578,7 @@ async def test_who_sees_an_agreement(stage: Stage) -> None:
             found = await stage.found(who, agreement_id)
             assert found.party == sides[who] == party_of(stage.actor(who), found.row)
             # Every side sees the same text and hash.
-            assert service.view_of(found).text_sha256 == found.row.text_sha256
+            assert views.view_of(found).text_sha256 == found.row.text_sha256
         else:
             with pytest.raises(NotFound):
                 await stage.found(who, agreement_id)

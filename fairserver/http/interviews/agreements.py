@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fairserver.http.kit import not_found, parse_form, render, require_login
 from fairserver.keys import DB, SERVICES
 from fairserver.rooms.errors import ServiceError
+from fairserver.rooms.interviews import agreement_views as views
 from fairserver.rooms.interviews import agreements as service
 from fairserver.rooms.interviews.agreements_access import (
     MAX_ID,
@@ -33,13 +34,13 @@ class RespondForm(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision: Literal["accept", "decline"]
-    text_sha256: str = Field(pattern=service.SHA256)
+    text_sha256: str = Field(pattern=views.SHA256)
 
 
 class CountersignForm(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    text_sha256: str = Field(pattern=service.SHA256)
+    text_sha256: str = Field(pattern=views.SHA256)
 
 
 def _id(request: web.Request, name: str) -> int:
@@ -68,7 +69,7 @@ async def _offer_page(
         "interview": offer.interview,
         "facts": offer.facts,
         "problem": problem,
-        "values": values or service.form_defaults(offer),
+        "values": values or views.form_defaults(offer),
         "errors": errors,
     }
     return render(request, "agreement_new.html", context, status=status)
@@ -83,7 +84,7 @@ async def new_agreement_page(request: web.Request) -> web.Response:
 async def send_agreement(request: web.Request) -> web.Response:
     actor = require_login(request)
     offer = await access_offer(request.app[DB], actor, _id(request, "interview_id"))
-    form, errors, raw = await parse_form(request, service.AgreementForm)
+    form, errors, raw = await parse_form(request, views.AgreementForm)
     if form is None:
         return await _offer_page(request, raw, errors, status=400)
     try:
@@ -109,10 +110,10 @@ def _page(
     status: int = 200,
 ) -> web.Response:
     context = {
-        "a": service.view_of(found),
+        "a": views.view_of(found),
         "earlier": found.earlier,
         "errors": errors or {},
-        "values": values or service.row_values(found.row),
+        "values": values or views.row_values(found.row),
     }
     return render(request, "agreement.html", context, status=status)
 
@@ -125,7 +126,7 @@ async def agreement_page(request: web.Request) -> web.Response:
 @routes.get(AGREEMENT + "/print")
 async def print_page(request: web.Request) -> web.Response:
     found = await _found(request)
-    return render(request, "agreement_print.html", {"a": service.view_of(found)})
+    return render(request, "agreement_print.html", {"a": views.view_of(found)})
 
 
 @routes.post(AGREEMENT + "/respond")
@@ -168,7 +169,7 @@ async def change(request: web.Request) -> web.Response:
     found = await _found(request)
     if found.party != "company":
         not_found()
-    form, errors, raw = await parse_form(request, service.AgreementForm)
+    form, errors, raw = await parse_form(request, views.AgreementForm)
     if form is None:
         return _page(request, found, errors, raw, status=400)
     try:

@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import Field
 
 from fairserver.rooms.context import Services
+from fairserver.rooms.interviews import agreement_views as views
 from fairserver.rooms.interviews import agreements as service
-from fairserver.rooms.interviews.agreements import AgreementView
+from fairserver.rooms.interviews.agreement_views import AgreementView
 from fairserver.rooms.interviews.agreements_access import MAX_ID, access_agreement
 from fairserver.socket.kit import Connection, EventRegistry, Payload, Rate
 
@@ -31,16 +32,16 @@ class AgreementRef(Payload):
 
 class Respond(AgreementRef):
     decision: Literal["accept", "decline"]
-    text_sha256: str = Field(pattern=service.SHA256)
+    text_sha256: str = Field(pattern=views.SHA256)
 
 
 class Countersign(AgreementRef):
-    text_sha256: str = Field(pattern=service.SHA256)
+    text_sha256: str = Field(pattern=views.SHA256)
 
 
 @events.on("agreement.get", AgreementRef, rate=READ)
 async def get(services: Services, conn: Connection, payload: AgreementRef) -> AgreementView:
-    return service.view_of(await access_agreement(services, conn.actor, payload.agreement_id))
+    return views.view_of(await access_agreement(services, conn.actor, payload.agreement_id))
 
 
 @events.on("agreement.respond", Respond, roles=STUDENTS, rate=ANSWER)
