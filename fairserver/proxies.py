@@ -26,3 +26,15 @@ def own_origins(
         forwarded_proto = headers.get("X-Forwarded-Proto", scheme).split(",")[0].strip()
         origins.add(f"{forwarded_proto}://{forwarded_host}")
     return origins
+
+
+def client_address(settings: Settings, peer: str | None, headers: Mapping[str, str]) -> str:
+    """The client's address: the peer's, or behind a trusted proxy the nearest address in
+    X-Forwarded-For that is not one of our proxies (the ones left of it can be forged)."""
+    if not from_trusted_proxy(settings, peer):
+        return peer or ""
+    hops = [h.strip() for h in headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not from_trusted_proxy(settings, hop):
+            return hop
+    return peer or ""
