@@ -64,6 +64,11 @@ class SocketLayer:
             manager = ResilientRedisManager(settings.redis_url)
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
+            # Each socket's events run one after another, in the order sent, on that
+            # socket's own reader: a chat burst is stored in order and fair.join is done
+            # before the booth.join sent right behind it. Other sockets have readers of
+            # their own, so one slow handler holds up only its own client.
+            async_handlers=False,
             client_manager=manager,
             cors_allowed_origins=origin_checker(settings),
             transports=["websocket"],
