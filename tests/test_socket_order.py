@@ -76,3 +76,15 @@ async def test_a_slow_handler_does_not_hold_up_another_socket(
             gate.set()
             services.live.presence = original
         await asyncio.wait_for(pending, 10)
+
+
+async def test_payload_types_are_strict(client: TestClient[Any, Any], world: World) -> None:
+    """`booth_id: true` was read as booth 1 (issue 11, finding 8): every wrong JSON type is
+    request.invalid, naming the field."""
+    async with connected(client, world, "student_a") as student:
+        assert (await student.call("fair.join", {"fair": "campus"}))["ok"]
+        for wrong in (True, "1", 1.0, [1], None):
+            reply = await student.call("booth.join", {"booth_id": wrong})
+            assert reply["error"]["code"] == "request.invalid", (wrong, reply)
+            assert "booth_id" in reply["error"]["fields"]
+        assert (await student.call("booth.join", {"booth_id": world.booth_a_campus}))["ok"]
