@@ -20,6 +20,9 @@ def from_trusted_proxy(settings: Settings, peer: str | None) -> bool:
 def own_origins(
     settings: Settings, scheme: str, host: str, peer: str | None, headers: Mapping[str, str]
 ) -> set[str]:
+    if settings.public_origin is not None:
+        # A configured public origin is the only own one: a forged Host proves nothing.
+        return {settings.public_origin, *settings.allowed_origins}
     origins = {f"{scheme}://{host}", *settings.allowed_origins}
     if from_trusted_proxy(settings, peer):
         forwarded_host = headers.get("X-Forwarded-Host", host).split(",")[0].strip()
@@ -38,3 +41,9 @@ def client_address(settings: Settings, peer: str | None, headers: Mapping[str, s
         if not from_trusted_proxy(settings, hop):
             return hop
     return peer or ""
+
+
+def websocket_source(settings: Settings, scheme: str, host: str) -> str:
+    """The CSP connect-src entry for our own websocket: the public origin's, or this host's."""
+    origin = settings.public_origin or f"{scheme}://{host}"
+    return "ws" + origin.removeprefix("http")
