@@ -9,6 +9,7 @@ from aiohttp import web
 
 from fairserver.auth import live_session_hashes
 from fairserver.keys import DB, SERVICES, SETTINGS, SOCKETS
+from fairserver.rooms.accounts import sockets
 from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import attendance
 from fairserver.rooms.media import recordings
@@ -22,6 +23,7 @@ async def heartbeat(layer: SocketLayer, services: Services) -> None:
     """Keeps this worker's attendance intervals and presence fresh; closes dead workers'."""
     await attendance.heartbeat(services)
     for conn in list(layer.connections.values()):
+        await sockets.keep_socket(services, conn.actor.user_id or 0, conn.id)
         for hook in layer.heartbeat_hooks:
             await hook(services, conn)
     await attendance.close_stale(services.db, services.clock(), "timeout", attendance.STALE_AFTER)
