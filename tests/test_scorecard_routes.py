@@ -11,7 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
+from fairserver.clock import utcnow
 from fairserver.keys import DB
+from fairserver.store import history
 from fairserver.store import tables as t
 from tests.factories import World
 from tests.interview_helpers import add_colleagues
@@ -167,3 +169,16 @@ async def test_criteria_are_reordered_and_archived_per_company(
     page = await (await client.get(base)).text()
     assert f'name="rating_{safety}"' not in page  # no longer offered
     assert "Your ratings on archived criteria:" in page and "Safety: 3 / 3" in page
+
+
+async def test_the_history_names_what_other_parts_of_the_interview_recorded(
+    client: TestClient[Any, Any], world: World
+) -> None:
+    iid = await make_interview(client.app[DB], world, ("recruiter_a",))
+    async with client.app[DB].begin() as conn:
+        await history.record(conn, iid, world.users["recruiter_a"], utcnow(), "interviewer_added")
+        await history.record(conn, iid, None, utcnow(), "no_show")
+    await world.login(client, "recruiter_a")
+    page = await (await client.get(f"/interviews/{iid}/scorecard")).text()
+    assert "added an interviewer" in page
+    assert "the server" in page and "recorded a no-show" in page
