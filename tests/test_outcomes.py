@@ -374,3 +374,35 @@ async def test_concurrent_saves_of_one_scorecard_leave_one_rating_per_criterion(
     assert sorted(r.criterion_id for r in rows) == sorted([tech, comm])
     assert len({r.rating for r in rows}) == 1  # both from the same save
     assert await kinds(s) == ["score"] * 4
+
+
+@pytest.mark.parametrize("change", ["score", "note", "outcome", "release"])
+async def test_a_change_and_its_history_row_commit_together(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    s = setup
+    interview = await s.interview()
+    recruiter = s.actor("recruiter_a")
+    if change == "release":
+        await outcomes.set_outcome(s.services, recruiter, interview, "offer", "")
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("history unavailable")
+
+    monkeypatch.setattr(history, "record", broken)
+    with pytest.raises(RuntimeError):
+        if change == "score":
+            await scorecards.save_scores(s.services, recruiter, interview, {s.criteria[0]: 2})
+        elif change == "note":
+            await scorecards.add_note(s.services, recruiter, interview, "lost")
+        elif change == "outcome":
+            await outcomes.set_outcome(s.services, recruiter, interview, "reject", "")
+        else:
+            await outcomes.release(s.services, recruiter, interview, "offer")
+    monkeypatch.undo()
+    view = await scorecards.scorecard_view(s.services, recruiter, interview)
+    assert view.mine.ratings == [] and view.notes == []
+    assert (view.outcome.outcome, view.outcome.released_at) == (
+        ("offer", None) if change == "release" else (None, None)
+    )
+    assert s.notifier.sent == []  # nothing is announced that did not commit
