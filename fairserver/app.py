@@ -19,12 +19,14 @@ from fairserver import i18n
 from fairserver.auth import Passwords
 from fairserver.http import health, labels, middleware
 from fairserver.http.accounts import pages as account_pages
+from fairserver.http.booths import applications as job_applications
 from fairserver.http.booths import company, jobs
 from fairserver.http.booths import pages as booth_pages
 from fairserver.http.briefings import agenda, replay
 from fairserver.http.briefings import export as briefing_export
 from fairserver.http.fairs import dashboard, organiser, policy
 from fairserver.http.fairs import pages as fair_pages
+from fairserver.http.interviews import outcomes as interview_outcomes
 from fairserver.http.interviews import pages as interview_pages
 from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
@@ -48,6 +50,8 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     dashboard,
     interview_pages,
     replay,
+    job_applications,
+    interview_outcomes,
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"

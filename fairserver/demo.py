@@ -101,6 +101,16 @@ async def _companies(conn: AsyncConnection, root: Path, loaded: Loaded, pw_hash:
                 company_id=company_id,
             )
             loaded.logins.append(("recruiter", recruiter["email"]))
+        for position, criterion in enumerate(data.get("criteria", [])):
+            await _insert(
+                conn,
+                t.score_criteria,
+                company_id=company_id,
+                name=criterion["name"],
+                scale=int(criterion["scale"]),
+                position=position,
+                created_at=utcnow(),
+            )
 
 
 async def _people(conn: AsyncConnection, root: Path, loaded: Loaded, pw_hash: str) -> None:

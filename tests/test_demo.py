@@ -46,3 +46,22 @@ async def test_demo_loads(db: Database) -> None:
         t.jobs.c.fair_id == campus, t.jobs.c.education == "diploma"
     )
     assert await _count(db, diploma) >= 10
+
+
+async def test_demo_company_has_scorecard_criteria(db: Database) -> None:
+    await load_demo(db, Passwords(1, 64), PROJECT_ROOT / "booths")
+    c, sc = t.companies, t.score_criteria
+    stmt = (
+        sa.select(sc.c.name, sc.c.scale)
+        .join(c, c.c.id == sc.c.company_id)
+        .where(c.c.slug == "cnooc-tianjin")
+        .order_by(sc.c.position)
+    )
+    async with db.connect() as conn:
+        rows = [tuple(r) for r in (await conn.execute(stmt)).all()]
+    assert [name.split(" / ")[0] for name, _ in rows] == [
+        "Technical knowledge",
+        "Communication",
+        "Safety awareness",
+    ]
+    assert {scale for _, scale in rows} == {5}

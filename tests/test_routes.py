@@ -120,6 +120,32 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/company/fairs/{slug}/apply"): only(set(), anonymous=LOGIN),
     ("POST", "/company/fairs/{slug}/apply"): only(set(), anonymous=LOGIN),
     ("POST", "/company/fairs/{slug}/respond"): only(set(), anonymous=LOGIN),
+    # Applications (B2): whoever may express interest applies (an empty message is fine;
+    # student_a has applied already, which changes nothing) and withdraws; the job's
+    # company reads them and invites. Scorecards, notes and outcomes (I4): the interview's
+    # panel only (recruiter_a); a form posted empty is refused (400). Criteria: each
+    # company's recruiters, for their own company.
+    ("POST", "/fairs/{slug}/jobs/{job_id}/apply"): only({"student_a"}, ok=303),
+    ("POST", "/fairs/{slug}/jobs/{job_id}/withdraw"): only({"student_a"}, ok=303),
+    ("GET", "/company/jobs/{job_id}/applications"): only({"recruiter_a"}, anonymous=LOGIN),
+    ("POST", "/company/jobs/{job_id}/applications/{application_id}/invite"): only(
+        {"recruiter_a"}, ok=303, anonymous=LOGIN
+    ),
+    ("GET", "/company/criteria"): only({"recruiter_a", "recruiter_b"}, anonymous=LOGIN),
+    ("POST", "/company/criteria"): only({"recruiter_a", "recruiter_b"}, ok=400, anonymous=LOGIN),
+    ("GET", "/interviews/{interview_id}/scorecard"): only({"recruiter_a"}, anonymous=LOGIN),
+    ("POST", "/interviews/{interview_id}/scorecard/scores"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/interviews/{interview_id}/scorecard/notes"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/interviews/{interview_id}/scorecard/outcome"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/interviews/{interview_id}/scorecard/release"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
 }
 # Session plumbing, tested in test_accounts: any caller with a valid token.
 UNTABLED = {("POST", "/logout"), ("POST", "/lang")}
@@ -228,6 +254,24 @@ async def _interview(client: TestClient[Any, Any], world: World) -> int:
     return interview_id
 
 
+async def _application(client: TestClient[Any, Any], world: World, job_id: int) -> int:
+    """student_a has applied to the job."""
+    async with client.app[DB].begin() as conn:
+        result = await conn.execute(
+            t.job_applications.insert()
+            .values(
+                job_id=job_id,
+                fair_id=world.campus_fair,
+                company_id=world.company_a,
+                student_id=world.users["student_a"],
+                state="applied",
+                created_at=utcnow(),
+            )
+            .returning(t.job_applications.c.id)
+        )
+        return int(result.scalar_one())
+
+
 def registered_routes(client: TestClient[Any, Any]) -> set[tuple[str, str]]:
     routes = set()
     for route in client.app.router.routes():
@@ -261,6 +305,7 @@ async def _matrix(
     recording_id = await _recording(client, world, briefing_id)
     params = _params(world, briefing_id, await _job(client, world), recording_id)
     params["interview_id"] = str(await _interview(client, world))
+    params["application_id"] = str(await _application(client, world, int(params["job_id"])))
     seen = {}
     # Deletes go last, so the rows after them still find their job.
     for method, pattern in sorted(
