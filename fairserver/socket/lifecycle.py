@@ -14,6 +14,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import attendance
 from fairserver.rooms.media import recordings
 from fairserver.rooms.wiring import build_services, live_backend
+from fairserver.socket.booths.live import evict_closed_booths
 from fairserver.socket.server import SocketLayer
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ async def disconnect_revoked(layer: SocketLayer, services: Services) -> int:
     for conn in revoked:
         log.info("session of user %s ended: disconnecting %s", conn.actor.user_id, conn.id)
         await layer.sio.disconnect(conn.sid)
+    staying = [c for c in connections if c.actor.session_hash in standing]
+    await evict_closed_booths(services, staying)
     return len(revoked)
 
 

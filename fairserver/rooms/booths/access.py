@@ -124,3 +124,10 @@ async def access_company_job(
     if job is None or not can(actor, Right.COMPANY_HIRE, job.company_id):
         raise NotFound()
     return job
+
+
+async def closed_booths(source: Database | Services, booth_ids: set[int]) -> set[int]:
+    """Booths nobody may stay in any more: removed, or their company rejected or withdrawn
+    from the fair. The socket layer sweeps its connections out of them."""
+    async with database_of(source).connect() as conn:
+        return await store.closed_booths(conn, booth_ids)
