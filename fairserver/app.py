@@ -26,6 +26,7 @@ from fairserver.http.briefings import export as briefing_export
 from fairserver.http.fairs import dashboard, organiser, policy
 from fairserver.http.fairs import pages as fair_pages
 from fairserver.http.interviews import pages as interview_pages
+from fairserver.http.interviews import slots as interview_slots
 from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
 from fairserver.socket.domains import load_domains
@@ -48,6 +49,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     dashboard,
     interview_pages,
     replay,
+    interview_slots,
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"

@@ -10,6 +10,7 @@ from fairserver.socket.briefings import recording, stage
 from fairserver.socket.fairs import dashboard
 from fairserver.socket.fairs import live as fair_live
 from fairserver.socket.interviews import rooms as interview_rooms
+from fairserver.socket.interviews import slots as interview_slots
 from fairserver.socket.kit import Domains
 
 # Each module has `events: EventRegistry` and may have `on_disconnect(services, conn,
@@ -25,6 +26,7 @@ DOMAIN_MODULES: tuple[ModuleType, ...] = (
     stage,
     recording,
     interview_rooms,
+    interview_slots,
 )
 
 

@@ -33,6 +33,7 @@ from fairserver.store import history
 from fairserver.store import slots as store
 from fairserver.store import waitlist as waitlist_store
 from fairserver.store.db import Database
+from fairserver.store.interviews import InterviewRow
 from fairserver.store.slots import BookingRow, SlotRow
 
 
@@ -313,3 +314,14 @@ async def bookings_of(source: Database | Services, actor: Actor, fair_id: int) -
         return []
     async with database_of(source).connect() as conn:
         return await store.bookings_of(conn, actor.user_id, fair_id)
+
+
+async def interview_slot(source: Database | Services, interview: InterviewRow) -> SlotRow:
+    """The slot an interview was booked in (reached with access_interview); none: NotFound."""
+    if interview.slot_id is None:
+        raise NotFound()
+    async with database_of(source).connect() as conn:
+        slot = await store.slot(conn, interview.slot_id)
+    if slot is None:
+        raise NotFound()
+    return slot
