@@ -43,7 +43,9 @@ def _blank_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-OptionalId = Annotated[int | None, BeforeValidator(_blank_none), Field(default=None, ge=1)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# A form's optional choice: an empty select sends "", which means none.
+OptionalId = Annotated[Id | None, BeforeValidator(_blank_none)]
 
 
 class SeriesForm(BaseModel):
@@ -56,7 +58,7 @@ class SeriesForm(BaseModel):
     length: int = Field(ge=10, le=120)
     buffer: int = Field(ge=0, le=60)
     job: OptionalId = None
-    interviewers: list[int] = Field(min_length=1, max_length=MAX_INTERVIEWERS)
+    interviewers: list[Id] = Field(min_length=1, max_length=MAX_INTERVIEWERS)
 
 
 class FollowUpForm(BaseModel):
