@@ -214,6 +214,38 @@ def require_interviewer(me: ParticipantRow) -> None:
         raise NotFound()
 
 
+async def _booked_slot(
+    conn: AsyncConnection,
+    interview: InterviewRow,
+    publisher: int,
+    panel: list[int],
+    when: tuple[datetime, datetime],
+    now: datetime,
+) -> SlotRow:
+    """A slot at the interview's booth and job, already booked for its student."""
+    assert interview.booth_id is not None
+    slot_id = await store.insert_slot(
+        conn,
+        NewSlot(
+            fair_id=interview.fair_id,
+            booth_id=interview.booth_id,
+            company_id=interview.company_id,
+            job_id=interview.job_id,
+            recruiter_id=publisher,
+            starts_at=when[0],
+            ends_at=when[1],
+            buffer_minutes=0,
+            created_at=now,
+            state="booked",
+            booked_by=interview.student_id,
+        ),
+        panel,
+    )
+    slot = await store.slot(conn, slot_id)
+    assert slot is not None
+    return slot
+
+
 async def follow_up(
     services: Services,
     actor: Actor,
@@ -239,25 +271,7 @@ async def follow_up(
     async with services.db.begin() as conn:
         await store.lock_users(conn, interview.student_id, *panel)
         await _refuse_overlap(conn, panel, [(starts, ends)], 0)
-        slot_id = await store.insert_slot(
-            conn,
-            NewSlot(
-                fair_id=interview.fair_id,
-                booth_id=interview.booth_id,
-                company_id=interview.company_id,
-                job_id=interview.job_id,
-                recruiter_id=actor.user_id,
-                starts_at=starts,
-                ends_at=ends,
-                buffer_minutes=0,
-                created_at=now,
-                state="booked",
-                booked_by=interview.student_id,
-            ),
-            panel,
-        )
-        slot = await store.slot(conn, slot_id)
-        assert slot is not None
+        slot = await _booked_slot(conn, interview, actor.user_id, panel, (starts, ends), now)
         new_id = await store.insert_booking(
             conn, slot, interview.student_id, actor.user_id, now, "follow_up", interview.id
         )

@@ -21,10 +21,10 @@ from fairserver.rooms.fairs.live import staff_room
 from fairserver.rooms.interviews import waitlist
 from fairserver.rooms.interviews.media import interview_room
 from fairserver.rooms.notify import Outbound, user_room
-from fairserver.store import history
+from fairserver.store import history, slot_bookings
 from fairserver.store import interviews as interview_store
 from fairserver.store import slots as store
-from fairserver.store.slots import BookingRow
+from fairserver.store.slot_bookings import BookingRow
 
 SWEEP_SECONDS = 15.0
 
@@ -79,11 +79,11 @@ class SlotTimers:
         now = services.clock()
         until = now + timedelta(minutes=services.settings.reminder_minutes)
         async with services.db.connect() as conn:
-            due = await store.due_reminders(conn, until, now)
+            due = await slot_bookings.due_reminders(conn, until, now)
         sent = 0
         for row in due:
             async with services.db.begin() as conn:
-                if not await store.mark_reminded(conn, row.interview_id, now):
+                if not await slot_bookings.mark_reminded(conn, row.interview_id, now):
                     continue
             reminder = Reminder(
                 interview_id=row.interview_id,
@@ -102,7 +102,7 @@ class SlotTimers:
         now = services.clock()
         started_before = now - timedelta(minutes=services.settings.no_show_minutes)
         async with services.db.connect() as conn:
-            missed = await store.no_show_candidates(conn, started_before)
+            missed = await slot_bookings.no_show_candidates(conn, started_before)
         found = 0
         for row in missed:
             pending = await self._no_show(row, now)
@@ -115,7 +115,7 @@ class SlotTimers:
         services = self.services
         async with services.db.begin() as conn:
             await store.lock_users(conn, row.student_id)
-            if not await store.end_no_show(conn, row.interview_id, now):
+            if not await slot_bookings.end_no_show(conn, row.interview_id, now):
                 return None  # someone ended it, or the candidate came in meanwhile
             await interview_store.set_outcome(conn, row.interview_id, "no_show", None, now)
             await history.record(conn, row.interview_id, None, now, "no_show", slot_id=row.slot_id)

@@ -29,12 +29,13 @@ from fairserver.rooms.interviews import waitlist
 from fairserver.rooms.interviews.waitlist import SlotBooked, SlotCancelled, Waiting
 from fairserver.rooms.notify import user_room
 from fairserver.rows import FairRow
-from fairserver.store import history
+from fairserver.store import history, slot_bookings
 from fairserver.store import slots as store
 from fairserver.store import waitlist as waitlist_store
 from fairserver.store.db import Database
 from fairserver.store.interviews import InterviewRow
-from fairserver.store.slots import BookingRow, SlotRow
+from fairserver.store.slot_bookings import BookingRow
+from fairserver.store.slots import SlotRow
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,10 @@ async def slot_page(services: Services, actor: Actor, scope: Scope) -> SlotPage:
         found = await waitlist_store.active_entry(conn, me, booth_id, job_id)
         entry = None if found is None else await waitlist.entry_view(conn, found)
         jobs = await store.booth_jobs(conn, booth_id)
-    offered = None
-    if found is not None and found.state == "offered":
-        offered = next((r for r in rows if r.id == found.offered_slot_id), None)
+        offered = None
+        if found is not None and found.state == "offered" and found.offered_slot_id:
+            # Read on its own: a slot freed by a no-show has started, so it is not in rows.
+            offered = await store.slot(conn, found.offered_slot_id)
     free = [
         r
         for r in rows
@@ -313,7 +315,7 @@ async def bookings_of(source: Database | Services, actor: Actor, fair_id: int) -
     if actor.user_id is None:
         return []
     async with database_of(source).connect() as conn:
-        return await store.bookings_of(conn, actor.user_id, fair_id)
+        return await slot_bookings.bookings_of(conn, actor.user_id, fair_id)
 
 
 async def interview_slot(source: Database | Services, interview: InterviewRow) -> SlotRow:
