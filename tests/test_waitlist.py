@@ -5,7 +5,7 @@ two tabs books once, and another student's offer is not there for anyone else.""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
@@ -108,6 +108,17 @@ async def test_a_cancellation_is_offered_in_turn_and_a_lapsed_offer_moves_on(
     ]
     entries = {e["id"]: e for e in await desk.rows(t.waitlist_entries)}
     assert (entries[a.entry_id]["state"], entries[b.entry_id]["state"]) == ("expired", "offered")
+    # Each sees where they stand on the page: A's offer lapsed, B's is held with its time.
+    a_page = await slots.slot_page(
+        desk.services, desk.actor("student_a"), await desk.scope("student_a")
+    )
+    assert a_page.lapsed and a_page.entry is None
+    b_page = await slots.slot_page(
+        desk.services, desk.actor("student_b"), await desk.scope("student_b")
+    )
+    assert b_page.entry is not None and b_page.entry.state == "offered"
+    assert b_page.offered is not None and b_page.offered.id == slot_id
+    assert b_page.offer_expires_at == desk.time.now + timedelta(minutes=minutes)
     assert (await desk.slot(slot_id))["held_for"] == desk.world.users["student_b"]
     # Student A's old offer is gone; student B takes theirs.
     with pytest.raises(ServiceError):
@@ -193,3 +204,21 @@ async def test_withdrawing_a_held_slot_puts_the_student_back_in_line(desk: Desk)
     [row] = [e for e in await desk.rows(t.waitlist_entries) if e["id"] == entry.entry_id]
     assert row["state"] == "waiting" and row["offered_slot_id"] is None
     assert desk.sent() == [(desk.user_room("student_a"), "slot.offer_expired")]
+
+
+async def test_booking_another_slot_gives_up_a_held_offer(desk: Desk) -> None:
+    slot_id = await _full_booth(desk)
+    await _join(desk, "student_a")
+    desk.time.advance(1)
+    await _join(desk, "student_b")
+    await _cancel(desk, "student_c", slot_id)  # held for student A
+    [later] = await desk.publish(count=1, start=time(15, 0))
+    desk.sent()
+    await desk.book("student_a", later)
+    assert desk.sent() == [
+        (desk.user_room("student_a"), "slot.booked"),
+        (desk.user_room("student_b"), "slot.offered"),
+    ]
+    assert (await desk.slot(slot_id))["held_for"] == desk.world.users["student_b"]
+    states = {e["student_id"]: e["state"] for e in await desk.rows(t.waitlist_entries)}
+    assert states[desk.world.users["student_a"]] == "booked"

@@ -191,3 +191,13 @@ async def unoffer(conn: AsyncConnection, entry_id: int) -> bool:
         .values(state="waiting", offered_slot_id=None, offered_at=None, offer_expires_at=None)
     )
     return result.rowcount == 1
+
+
+async def last_entry(
+    conn: AsyncConnection, student_id: int, booth_id: int, job_id: int | None
+) -> EntryRow | None:
+    """The student's latest entry in this scope, whatever its state."""
+    stmt = _select().where(
+        w.c.student_id == student_id, w.c.booth_id == booth_id, same_job(w.c.job_id, job_id)
+    )
+    return await fetch_one_as(conn, stmt.order_by(w.c.id.desc()).limit(1), EntryRow)

@@ -67,6 +67,7 @@ class SlotPage:
     offered: SlotRow | None  # the slot held for the student by their waitlist offer
     offer_expires_at: datetime | None
     closed: str | None  # why nobody can book now, or None inside the window
+    lapsed: bool  # the student's last waitlist offer here lapsed
     jobs: list[tuple[int, str]]
     may_book: bool
 
@@ -131,7 +132,10 @@ async def slot_page(services: Services, actor: Actor, scope: Scope) -> SlotPage:
         rows = await store.scope_slots(conn, booth_id, job_id, now)
         booking = await store.student_booking(conn, me, booth_id, job_id, now)
         interview_id = None if booking is None else await store.slot_interview(conn, booking.id, me)
-        found = await waitlist_store.active_entry(conn, me, booth_id, job_id)
+        found = await waitlist_store.last_entry(conn, me, booth_id, job_id)
+        lapsed = found is not None and found.state == "expired"
+        if found is not None and found.state not in waitlist_store.ACTIVE:
+            found = None
         entry = None if found is None else await waitlist.entry_view(conn, found)
         jobs = await store.booth_jobs(conn, booth_id)
         offered = None
@@ -152,6 +156,7 @@ async def slot_page(services: Services, actor: Actor, scope: Scope) -> SlotPage:
         offered=offered,
         offer_expires_at=None if found is None else found.offer_expires_at,
         closed=closed_reason(scope.fair, now),
+        lapsed=lapsed and booking is None,
         jobs=jobs,
         may_book=may_book(actor, scope),
     )
@@ -185,9 +190,10 @@ async def book(services: Services, actor: Actor, scope: Scope, slot_id: int) -> 
         if not await store.book(conn, slot.id, student, now):
             raise _taken()
         interview_id = await store.insert_booking(conn, slot, student, student, now, "booked")
-        await waitlist_store.booked_in_scope(conn, student, slot.booth_id, slot.job_id, now)
+        pending = await waitlist.after_booking(services, conn, student, slot, now)
     booked = waitlist.booked_event(slot, interview_id, scope.fair.slug)
     await services.notifier.emit(user_room(student), "slot.booked", booked)
+    await waitlist.emit_all(services, pending)
     return booked
 
 

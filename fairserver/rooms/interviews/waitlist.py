@@ -217,6 +217,25 @@ async def _end_offer(
     return pending
 
 
+async def after_booking(
+    services: Services,
+    conn: AsyncConnection,
+    student: int,
+    slot: SlotRow,
+    now: datetime,
+) -> Pending:
+    """A student who booked a slot of a scope stops waiting there. An offer they held in it
+    ends too: for the slot they booked, nothing more; for another, that slot goes on to the
+    next one waiting."""
+    found = await store.active_entry(conn, student, slot.booth_id, slot.job_id)
+    if found is None:
+        return []
+    if found.state == "waiting":
+        await store.booked_in_scope(conn, student, slot.booth_id, slot.job_id, now)
+        return []
+    return await _end_offer(services, conn, found, "booked", now) or []
+
+
 async def decline_offer(services: Services, actor: Actor, entry_id: int) -> Declined:
     """The student turns the offer down and leaves the list; the slot goes to the next."""
     assert actor.user_id is not None
