@@ -5,6 +5,7 @@
 // slot.decline_offer), and the visitor's own time is added where their zone differs from
 // the fair's. Strings come from the section's data-t-* attributes.
 import { sharedLive } from "/static/js/live.js";
+import { formatLeft, secondsLeft } from "/static/js/logic/countdown.js";
 
 const root = document.getElementById("slots");
 const EVENTS = ["slot.offered", "slot.offer_expired", "slot.booked", "slot.cancelled"];
@@ -30,15 +31,14 @@ function startCountdown() {
   label.setAttribute("aria-live", "off");
   el.after(label);
   const tick = () => {
-    const left = Math.max(0, Math.round((ends - Date.now()) / 1000));
+    const left = secondsLeft(ends, Date.now());
     if (left === 0) {
       label.textContent = ` — ${root.dataset.tLapsed}`;
       clearInterval(timer);
       setTimeout(() => location.reload(), 3000); // the sweep moves the offer on
       return;
     }
-    const seconds = String(left % 60).padStart(2, "0");
-    label.textContent = ` (${Math.floor(left / 60)}:${seconds} ${root.dataset.tLeft})`;
+    label.textContent = ` (${formatLeft(left)} ${root.dataset.tLeft})`;
   };
   const timer = setInterval(tick, 1000);
   tick();
