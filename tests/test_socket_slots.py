@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
 from fairserver.clock import utcnow
-from fairserver.keys import DB
+from fairserver.keys import DB, SERVICES
 from fairserver.store import tables as t
 from tests.factories import ROLES, World
 from tests.interview_helpers import code, ok
@@ -167,3 +167,22 @@ async def test_the_waiting_student_hears_each_step(
     assert booked["slot_id"] == slot_id
     await student.wait_for("slot.booked")
     assert "Your booking" in await (await client.get(url)).text()
+
+
+async def test_a_lapsed_offer_reaches_the_students_socket(
+    client: TestClient[Any, Any], world: World, stack: AsyncExitStack
+) -> None:
+    """The app's own SlotTimers (started with the real-time loops) and its socket notifier."""
+    entry = await _offer(client, world, None)
+    async with client.app[DB].begin() as conn:
+        await conn.execute(
+            t.waitlist_entries.update()
+            .where(t.waitlist_entries.c.id == entry)
+            .values(offer_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    sock = await stack.enter_async_context(connected(client, world, "student_a"))
+    swept = await client.app[SERVICES].slot_timers.sweep()
+    assert swept.expired == 1
+    lapsed = await sock.wait_for("slot.offer_expired")
+    assert lapsed["entry_id"] == entry
+    assert code(await sock.call("slot.take_offer", {"entry_id": entry})) == "slot.offer_gone"
