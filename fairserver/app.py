@@ -28,6 +28,7 @@ from fairserver.http.fairs import dashboard, organiser, policy
 from fairserver.http.fairs import pages as fair_pages
 from fairserver.http.interviews import outcomes as interview_outcomes
 from fairserver.http.interviews import pages as interview_pages
+from fairserver.http.interviews import slots as interview_slots
 from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
 from fairserver.socket.domains import load_domains
@@ -52,6 +53,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     replay,
     job_applications,
     interview_outcomes,
+    interview_slots,
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"

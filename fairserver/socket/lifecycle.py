@@ -80,6 +80,7 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
     homes = services.homes
     homes.install(layer.domains.home_routes, layer.domains.home_rooms)
     await homes.start()
+    services.slot_timers.start()
     services.tasks.every(
         attendance.HEARTBEAT_SECONDS, lambda: heartbeat(layer, services), name="heartbeat"
     )

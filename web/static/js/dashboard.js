@@ -167,6 +167,12 @@ function start() {
   const live = new Live({ onStatus: setStatus });
   live.on("fair.dashboard", renderDashboard);
   live.on("fair.announcement", (a) => addAnnouncement(a, { prepend: true }));
+  // I1: a booked candidate who never came (rooms/interviews/slot_timers.py).
+  live.on("interview.no_show", (e) => {
+    const text = t("no-show", { company: e.company_name, time: timeOf(e.starts_at) });
+    $("[data-no-show-list]").prepend(el("li", { text }));
+    $("[data-no-shows]").hidden = false;
+  });
   live.join("fair.join", { fair: root.dataset.fair }, (snapshot) => {
     const list = $("[data-announcement-list]");
     if (!snapshot.announcements?.length && !list.children.length) {
