@@ -13,6 +13,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.fairs.dashboard import Tickers
 from fairserver.rooms.interviews import recording as interview_recording
 from fairserver.rooms.interviews.media import InterviewRooms
+from fairserver.rooms.interviews.wrapup import WrapUps
 from fairserver.rooms.media.homes import MediaHomes
 from fairserver.rooms.media.recordings import Registry
 from fairserver.rooms.notify import Notifier
@@ -64,4 +65,5 @@ def build_services(
     services.recordings = Registry()
     services.briefing_recordings = BriefingRecordings()
     services.dashboard_tickers = Tickers()
+    services.wrap_ups = WrapUps(services)
     return services

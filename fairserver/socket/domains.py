@@ -9,6 +9,7 @@ from fairserver.socket.briefings import live as briefing_live
 from fairserver.socket.briefings import recording, stage
 from fairserver.socket.fairs import dashboard
 from fairserver.socket.fairs import live as fair_live
+from fairserver.socket.interviews import handoff as interview_handoff
 from fairserver.socket.interviews import rooms as interview_rooms
 from fairserver.socket.kit import Domains
 
@@ -25,6 +26,7 @@ DOMAIN_MODULES: tuple[ModuleType, ...] = (
     stage,
     recording,
     interview_rooms,
+    interview_handoff,
 )
 
 
