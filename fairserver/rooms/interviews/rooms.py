@@ -5,8 +5,10 @@ Only participants (rows in interview_participants) see an interview; to anyone e
 not exist (not_found, like a missing id). The candidate waits ("knocks") until an
 interviewer admits them; interviewers are admitted when added. Only admitted participants
 publish, watch and chat. State: waiting until the candidate is first admitted, then live
-(started_at), then ended (ended_at). Media and presence are in interview_media.py,
-recording in interview_recording.py, the in-room chat in interview_chat.py.
+(started_at), then ended (ended_at). A booked slot's interview is scheduled until its start
+and opens then (rooms/interviews/timing.py; hand-off in handoff.py, wrap-up in wrapup.py).
+Media and presence are in interview_media.py, recording in interview_recording.py, the
+in-room chat in interview_chat.py.
 """
 
 from __future__ import annotations

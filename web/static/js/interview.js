@@ -49,15 +49,19 @@ function setStatus(text) {
 
 // --- people, the waiting room, the timer ------------------------------------------------
 
-function personText(p) {
+function personText(p, ownerId) {
   const role = t(p.role);
   const where = p.present ? (p.admitted ? t("present") : t("waiting-room")) : t("absent");
   const consent = p.consented ? t("consents") : t("no-consent");
-  return [`${p.display_name}${p.user_id === state.me ? ` (${t("you")})` : ""}`, role, where, consent].join(" · ");
+  const owner = p.user_id === ownerId ? [ts("owner")] : []; // who has it after a hand-off
+  return [`${p.display_name}${p.user_id === state.me ? ` (${t("you")})` : ""}`, role, ...owner, where, consent].join(" · ");
 }
 
-function renderPeople({ participants, state: interviewState, started_at: startedAt }) {
-  $("[data-people]").replaceChildren(...participants.map((p) => el("li", { text: personText(p) })));
+function renderPeople({ participants, state: interviewState, started_at: startedAt, owner_id: ownerId }) {
+  $("[data-people]").replaceChildren(...participants.map((p) => el("li", { text: personText(p, ownerId) })));
+  // Someone on the panel (added, or handed the interview) is no longer offered to add.
+  const onPanel = new Set(participants.map((p) => String(p.user_id)));
+  for (const option of root.querySelectorAll("[data-add-form] option")) if (onPanel.has(option.value)) option.remove();
   const knocking = participants.find((p) => p.role === "candidate" && p.present && !p.admitted);
   if (state.interviewer) {
     show($("[data-knock]"), Boolean(knocking));
