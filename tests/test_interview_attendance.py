@@ -169,3 +169,25 @@ async def test_interviewers_see_attendance_on_the_page_and_the_student_does_not(
     await world.login(client, "student_a")
     page = await (await client.get(f"/interviews/{iid}")).text()
     assert "data-attendance" not in page and "min late" not in page
+
+
+async def test_the_interviews_export_is_the_fairs_managers_only(
+    client: TestClient[Any, Any], world: World
+) -> None:
+    stage = Stage(client.app[DB], world)
+    iid = await booked_interview(stage, stage.time.now)
+    await world.login(client, "organiser_a")
+    page = await client.get("/organiser/fairs/campus")
+    assert "/organiser/fairs/campus/export/interviews.csv" in await page.text()
+    response = await client.get("/organiser/fairs/campus/export/interviews.csv")
+    assert response.status == 200
+    text = await response.text()
+    assert text.startswith("\ufeff")  # the BOM for Excel
+    rows = parse(text.removeprefix("\ufeff"))
+    assert {r["interview_id"] for r in rows} == {str(iid)} and len(rows) == 2
+    for who in ("organiser_b", "recruiter_a", "student_a"):
+        await world.login(client, who)
+        refused = await client.get(
+            "/organiser/fairs/campus/export/interviews.csv", allow_redirects=False
+        )
+        assert refused.status == 404, who
