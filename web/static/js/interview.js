@@ -195,7 +195,7 @@ function onSnapshot(data) {
   state.ice = data.ice_servers || [];
   renderPeople(data);
   showRecording(data.recording);
-  if (data.state === "ended") return ended();
+  if (data.state === "ended" || data.state === "cancelled") return ended(); // a booking cancelled
   showSlot(data.slot);
   if (state.notOpen) {
     for (const selector of ["[data-waiting]", "[data-room]", "[data-chat]"]) show($(selector), false);
