@@ -14,6 +14,7 @@ from fairserver.rooms.fairs.dashboard import Tickers
 from fairserver.rooms.interviews import recording as interview_recording
 from fairserver.rooms.interviews.media import InterviewRooms
 from fairserver.rooms.interviews.slot_timers import SlotTimers
+from fairserver.rooms.interviews.wrapup import WrapUps
 from fairserver.rooms.media.homes import MediaHomes
 from fairserver.rooms.media.recordings import Registry
 from fairserver.rooms.notify import Notifier
@@ -66,4 +67,6 @@ def build_services(
     services.briefing_recordings = BriefingRecordings()
     services.dashboard_tickers = Tickers()
     services.slot_timers = SlotTimers(services)
+
+    services.wrap_ups = WrapUps(services)
     return services

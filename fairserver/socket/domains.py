@@ -9,6 +9,7 @@ from fairserver.socket.briefings import live as briefing_live
 from fairserver.socket.briefings import recording, stage
 from fairserver.socket.fairs import dashboard
 from fairserver.socket.fairs import live as fair_live
+from fairserver.socket.interviews import handoff as interview_handoff
 from fairserver.socket.interviews import outcomes as interview_outcomes
 from fairserver.socket.interviews import rooms as interview_rooms
 from fairserver.socket.interviews import slots as interview_slots
@@ -29,6 +30,7 @@ DOMAIN_MODULES: tuple[ModuleType, ...] = (
     interview_rooms,
     interview_outcomes,
     interview_slots,
+    interview_handoff,
 )
 
 

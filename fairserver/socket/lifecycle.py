@@ -87,6 +87,7 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
     services.tasks.every(
         SESSION_CHECK_SECONDS, lambda: disconnect_revoked(layer, services), name="session check"
     )
+    services.wrap_ups.start()
     yield
     await recordings.stop_all(services)  # the files get their index before exit
     await homes.stop()
