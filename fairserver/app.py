@@ -70,9 +70,15 @@ def _finalize(value: object) -> object:
 
 
 def _format_dt(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> str:
+    """ "short" and "medium" are a date and a 24-hour time, the same shape everywhere
+    ("Dec 10, 2026 10:00"); other formats are babel's (a pattern such as "HH:mm")."""
     if value is None:
         return ""
-    return format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=i18n.current_locale())
+    zone, locale = ZoneInfo(tz), i18n.current_locale()
+    if fmt in ("short", "medium"):
+        day = format_skeleton("yMMMd", value, tzinfo=zone, locale=locale)
+        return f"{day} {format_skeleton('Hm', value, tzinfo=zone, locale=locale)}"
+    return format_datetime(value, fmt, tzinfo=zone, locale=locale)
 
 
 def _zone_name(tz: str) -> str:

@@ -186,7 +186,7 @@ async def test_a_student_applies_from_the_job_page_and_the_company_invites(
     assert response.status == 303
     page = await (await client.get(job_path)).text()
     assert "Applied on" in page and "(Asia/Shanghai)" in page
-    assert f'action="{job_path}/withdraw"' in page and "/slots?job=" not in page
+    assert f'action="{job_path}/withdraw"' in page and "Invited to an interview" not in page
     again = await _post(client, job_path + "/apply", token, message="twice")
     assert again.status == 303  # applied already: nothing changes
 
@@ -220,6 +220,7 @@ async def test_a_student_applies_from_the_job_page_and_the_company_invites(
 
     await world.login(client, "student_a")
     page = await (await client.get(job_path)).text()
+    assert "Invited to an interview" in page
     assert f'href="/fairs/campus/booths/{world.booth_a_campus}/slots?job={job_id}"' in page
 
 

@@ -2,26 +2,14 @@
 // the page reloads itself when the server says something changed for this student
 // (slot.offered, slot.offer_expired, slot.booked, slot.cancelled reach their user room),
 // a held offer counts down, Take / Decline go over the socket (slot.take_offer,
-// slot.decline_offer), and the visitor's own time is added where their zone differs from
-// the fair's. Strings come from the section's data-t-* attributes.
+// slot.decline_offer); the visitor's own time beside the fair's comes from local-time.js.
+// Strings come from the section's data-t-* attributes.
 import { sharedLive } from "/static/js/live.js";
 import { formatLeft, secondsLeft } from "/static/js/logic/countdown.js";
 
 const root = document.getElementById("slots");
 const EVENTS = ["slot.offered", "slot.offer_expired", "slot.booked", "slot.cancelled"];
 let leaving = false;
-
-function addLocalTimes() {
-  const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (!own || own === root.dataset.fairTz) return;
-  const format = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", weekday: "short" });
-  for (const el of root.querySelectorAll("time[data-local]")) {
-    const note = document.createElement("span");
-    note.className = "local-time";
-    note.textContent = `(${root.dataset.tYourTime}: ${format.format(new Date(el.dateTime))})`;
-    el.after(note);
-  }
-}
 
 function startCountdown() {
   const el = root.querySelector("time[data-countdown]");
@@ -74,7 +62,6 @@ function socketForms(live) {
 }
 
 function start() {
-  addLocalTimes();
   startCountdown();
   const live = sharedLive("user");
   for (const name of EVENTS) {
