@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton, get_timezone_name
 from babel.numbers import format_decimal
 from markupsafe import Markup
 
@@ -19,6 +19,7 @@ from fairserver import i18n
 from fairserver.auth import Passwords
 from fairserver.http import health, labels, middleware
 from fairserver.http.accounts import pages as account_pages
+from fairserver.http.booths import applications as job_applications
 from fairserver.http.booths import company, jobs
 from fairserver.http.booths import pages as booth_pages
 from fairserver.http.briefings import agenda, replay
@@ -26,7 +27,9 @@ from fairserver.http.briefings import export as briefing_export
 from fairserver.http.fairs import dashboard, organiser, policy
 from fairserver.http.fairs import pages as fair_pages
 from fairserver.http.interviews import agreements as interview_agreements
+from fairserver.http.interviews import outcomes as interview_outcomes
 from fairserver.http.interviews import pages as interview_pages
+from fairserver.http.interviews import slots as interview_slots
 from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS, SOCKETS
 from fairserver.settings import PROJECT_ROOT, Settings
 from fairserver.socket.domains import load_domains
@@ -50,6 +53,9 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     interview_pages,
     replay,
     interview_agreements,
+    job_applications,
+    interview_outcomes,
+    interview_slots,
 )
 MAX_BODY = 4 * 1024 * 1024
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"
@@ -66,9 +72,51 @@ def _finalize(value: object) -> object:
 
 
 def _format_dt(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> str:
+    """ "short" and "medium" are a date and a 24-hour time, the same shape everywhere
+    ("Dec 10, 2026 10:00"); other formats are babel's (a pattern such as "HH:mm")."""
     if value is None:
         return ""
-    return format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=i18n.current_locale())
+    zone, locale = ZoneInfo(tz), i18n.current_locale()
+    if fmt in ("short", "medium"):
+        day = format_skeleton("yMMMd", value, tzinfo=zone, locale=locale)
+        return f"{day} {format_skeleton('Hm', value, tzinfo=zone, locale=locale)}"
+    return format_datetime(value, fmt, tzinfo=zone, locale=locale)
+
+
+def _zone_name(tz: str) -> str:
+    """The zone as people say it ("China Time", "中国时间"), in the page's language."""
+    return get_timezone_name(ZoneInfo(tz), "long", locale=i18n.current_locale())
+
+
+def _when(start: datetime, end: datetime | None, tz: str, dated: bool = True) -> Markup:
+    """A time (or a span) in the fair's zone, named, in one format everywhere: the end
+    shows only its time when it falls on the same local day (``dated=False``: the start too,
+    under a heading that names the day). ``local-time.js`` adds the viewer's own time beside
+    it when their zone differs."""
+    zone, locale = ZoneInfo(tz), i18n.current_locale()
+
+    def stamp(value: datetime, with_date: bool) -> Markup:
+        text = format_skeleton("Hm", value, tzinfo=zone, locale=locale)
+        if with_date:
+            text = f"{format_skeleton('yMMMd', value, tzinfo=zone, locale=locale)} {text}"
+        return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+
+    parts = [stamp(start, dated)]
+    if end is not None:
+        same_day = start.astimezone(zone).date() == end.astimezone(zone).date()
+        parts += [Markup("–"), stamp(end, not same_day and dated)]
+    return Markup(
+        '<span data-when data-zone="{}" data-start="{}" data-end="{}" data-your-time="{}">{} '
+        '<span class="zone">{}</span></span>'
+    ).format(
+        tz,
+        start.isoformat(),
+        end.isoformat() if end is not None else "",
+        # {time} is filled in by local-time.js, in the viewer's zone.
+        i18n.gettext("your time: {time}"),
+        Markup("").join(parts),
+        _zone_name(tz),
+    )
 
 
 def _format_date(value: date | None, fmt: str = "medium") -> str:
@@ -98,7 +146,14 @@ def setup_templates(app: web.Application, web_dir: Path) -> None:
         degree_label=labels.degree_label,
         role_label=labels.role_label,
     )
-    env.filters.update(markdown=markdown, dt=_format_dt, date=_format_date, number=_format_number)
+    env.filters.update(
+        markdown=markdown,
+        dt=_format_dt,
+        when=_when,
+        zone_name=_zone_name,
+        date=_format_date,
+        number=_format_number,
+    )
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

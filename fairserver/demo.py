@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ from fairserver.auth import Passwords
 from fairserver.clock import utcnow
 from fairserver.rooms.accounts.roster import parse_roster
 from fairserver.store import accounts, fairs, jobs
+from fairserver.store import slots as slot_store
 from fairserver.store import tables as t
 from fairserver.store.db import Database
 from fairserver.store.organiser import upsert_roster
+from fairserver.store.slots import NewSlot
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,16 @@ async def _companies(conn: AsyncConnection, root: Path, loaded: Loaded, pw_hash:
                 company_id=company_id,
             )
             loaded.logins.append(("recruiter", recruiter["email"]))
+        for position, criterion in enumerate(data.get("criteria", [])):
+            await _insert(
+                conn,
+                t.score_criteria,
+                company_id=company_id,
+                name=criterion["name"],
+                scale=int(criterion["scale"]),
+                position=position,
+                created_at=utcnow(),
+            )
 
 
 async def _people(conn: AsyncConnection, root: Path, loaded: Loaded, pw_hash: str) -> None:
@@ -155,6 +167,7 @@ async def _fair(conn: AsyncConnection, data: dict[str, Any], loaded: Loaded) -> 
             await fairs.set_participation(conn, fair_id, loaded.companies[slug], status)
     for slug in data.get("companies", []):
         await _booth(conn, fair_id, slug, loaded)
+    await _slots(conn, fair_id, data, loaded)
     for briefing in data.get("briefings", []):
         briefing_id = await _insert(
             conn,
@@ -173,6 +186,40 @@ async def _fair(conn: AsyncConnection, data: dict[str, Any], loaded: Loaded) -> 
                     briefing_id=briefing_id, user_id=loaded.users[email]
                 )
             )
+
+
+async def _slots(conn: AsyncConnection, fair_id: int, data: dict[str, Any], loaded: Loaded) -> None:
+    """I1: the fair's booking window and its published slot series."""
+    await slot_store.set_booking_window(
+        conn, fair_id, data.get("booking_opens_at"), data.get("booking_closes_at")
+    )
+    booths = {row.company_id: row.id for row in await _fair_booths(conn, fair_id)}
+    for series in data.get("slots", []):
+        company_id = loaded.companies[series["company"]]
+        panel = [loaded.users[email] for email in series["interviewers"]]
+        step = timedelta(minutes=series["length"] + series.get("buffer", 0))
+        for i in range(series["count"]):
+            starts = series["first_start"] + i * step
+            await slot_store.insert_slot(
+                conn,
+                NewSlot(
+                    fair_id=fair_id,
+                    booth_id=booths[company_id],
+                    company_id=company_id,
+                    job_id=None,
+                    recruiter_id=panel[0],
+                    starts_at=starts,
+                    ends_at=starts + timedelta(minutes=series["length"]),
+                    buffer_minutes=series.get("buffer", 0),
+                    created_at=utcnow(),
+                ),
+                panel,
+            )
+
+
+async def _fair_booths(conn: AsyncConnection, fair_id: int) -> list[Any]:
+    stmt = sa.select(t.booths.c.id, t.booths.c.company_id).where(t.booths.c.fair_id == fair_id)
+    return list((await conn.execute(stmt)).all())
 
 
 async def _booth(conn: AsyncConnection, fair_id: int, slug: str, loaded: Loaded) -> None:

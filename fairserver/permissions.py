@@ -30,6 +30,9 @@ class Right(StrEnum):
     SCHOOL_STUDENTS = "school.students"
     BRIEFING_SCHEDULE = "briefing.schedule"
     COMPANY_MANAGE = "company.manage"
+    # A company's hiring records (applications, scorecards, notes, outcomes): its own
+    # recruiters only. Admins manage companies but do not read candidates' files.
+    COMPANY_HIRE = "company.hire"
 
 
 @dataclass(frozen=True)
@@ -143,4 +146,6 @@ def can(actor: Actor, right: Right, obj: Any = None) -> bool:
         case Right.COMPANY_MANAGE:
             company_id = obj
             return actor.is_admin or (actor.role == "recruiter" and actor.company_id == company_id)
+        case Right.COMPANY_HIRE:
+            return actor.role == "recruiter" and obj is not None and actor.company_id == obj
     return False

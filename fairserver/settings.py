@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,16 @@ def _int(value: str, name: str, low: int, high: int) -> int:
     return number
 
 
+def _origin(value: str, name: str) -> str:
+    """scheme://host[:port], nothing after it: what a browser sends as Origin."""
+    origin = value.strip().rstrip("/")
+    if not re.fullmatch(
+        r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:]+\](:\d{1,5})?", origin
+    ):
+        raise SettingsError(f"{name} must look like https://fair.example.edu, got {value!r}")
+    return origin.lower()
+
+
 def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
@@ -58,8 +69,12 @@ class Settings:
     # Cookies get the Secure flag. Turn on behind TLS.
     secure_cookies: bool = False
     session_ttl_hours: int = 24 * 14
+    # The address people reach the server at, e.g. "https://fair.example.edu". Set, it is
+    # the server's own origin, whatever Host header a request carries (websocket and form
+    # origins, the CSP's websocket source). Unset (a laptop demo), the request's host is.
+    public_origin: str | None = None
     # Origins allowed for websockets and state-changing requests, besides the
-    # server's own host. Example: "https://fair.example.edu".
+    # server's own. Example: "https://fair.example.edu".
     allowed_origins: tuple[str, ...] = ()
     # Proxy addresses whose X-Forwarded-* headers we believe.
     trusted_proxies: tuple[str, ...] = ()
@@ -117,6 +132,8 @@ class Settings:
             kwargs["secure_cookies"] = _bool(v, "FAIRSERVER_SECURE_COOKIES")
         if (v := get("SESSION_TTL_HOURS")) is not None:
             kwargs["session_ttl_hours"] = _int(v, "FAIRSERVER_SESSION_TTL_HOURS", 1, 24 * 365)
+        if (v := get("PUBLIC_ORIGIN")) is not None:
+            kwargs["public_origin"] = _origin(v, "FAIRSERVER_PUBLIC_ORIGIN") if v else None
         if (v := get("ALLOWED_ORIGINS")) is not None:
             kwargs["allowed_origins"] = _list(v)
         if (v := get("TRUSTED_PROXIES")) is not None:

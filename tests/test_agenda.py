@@ -500,3 +500,38 @@ async def test_briefing_store_round_trip(db: Database) -> None:
     async with db.connect() as conn:
         row = await store.fair_briefing(conn, world.campus_fair, briefing_id)
     assert row is not None and row.status == "cancelled" and row.presenters == ()
+
+
+async def test_times_are_fair_local_named_and_in_one_format(
+    client: TestClient[Any, Any], world: World
+) -> None:
+    """Issue 11: a 10:00-12:30 Asia/Shanghai span read "02:00 AM-04:30 AM" with no zone, and
+    the fair list formatted its start and end differently."""
+    await world.login(client, "student_a")
+    html = await (await client.get("/")).text()
+    spans = re.findall(r'<span data-when data-zone="([^"]+)"[^>]*>(.*?)</span></span>', html, re.S)
+    assert spans, html
+    for _zone, body in spans:
+        stamps = re.findall(r"<time [^>]*>([^<]*)</time>", body)
+        assert len(stamps) == 2
+        # Start and end in the same shape: a date and a 24-hour time each, or the end's time
+        # alone when it is the same day.
+        assert all(re.search(r"\d\d:\d\d$", s) for s in stamps), stamps
+        assert "AM" not in body and "PM" not in body
+        assert '<span class="zone">' in body
+
+
+def test_a_shanghai_morning_reads_as_such_with_its_zone() -> None:
+    from fairserver.app import _when
+
+    html = str(
+        _when(
+            datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
+            datetime(2026, 12, 10, 4, 30, tzinfo=UTC),
+            "Asia/Shanghai",
+        )
+    )
+    stamps = re.findall(r"<time [^>]*>([^<]*)</time>", html)
+    assert stamps == ["Dec 10, 2026 10:00", "12:30"]
+    assert '<span class="zone">China Time</span>' in html
+    assert 'data-zone="Asia/Shanghai"' in html

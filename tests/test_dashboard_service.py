@@ -21,6 +21,7 @@ from fairserver.rooms.fairs import live as fairlive
 from fairserver.rooms.notify import RecordingNotifier
 from fairserver.rooms.wiring import build_services
 from fairserver.store import briefings as briefing_store
+from fairserver.store import interviews as interview_store
 from fairserver.store import tables as t
 from fairserver.store.briefings import NewBriefing
 from fairserver.store.db import Database
@@ -282,3 +283,75 @@ async def test_the_ticker_runs_while_someone_watches_and_stops_after(
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, timeout=2)
     await tickers.close()
+
+
+# --- interviews (F5): in progress and today's no-shows -------------------------------------
+
+
+async def an_interview(stage: Stage, who: str, company: int, state: str) -> int:
+    async with stage.db.begin() as conn:
+        iid = await interview_store.insert_interview(
+            conn,
+            interview_store.NewInterview(
+                fair_id=stage.world.open_fair,
+                company_id=company,
+                student_id=stage.world.users[who],
+                origin="chat",
+                state="waiting",
+                created_at=stage.time.now,
+            ),
+        )
+        if state == "live":
+            await interview_store.go_live(conn, iid, stage.time.now)
+    return iid
+
+
+async def test_interviews_in_progress_come_and_go_with_the_snapshot(stage: Stage) -> None:
+    world = stage.world
+    assert (await stage.snapshot())["interviews"] == {
+        "live": 0,
+        "in_progress": [],
+        "no_shows_today": 0,
+        "no_shows": [],
+    }
+    assert await dashboard.publish(stage.services, stage.fair)
+    waiting = await an_interview(stage, "student_b", world.company_a, "waiting")
+    stage.time.advance(dashboard.TICK_SECONDS)
+    assert not await dashboard.publish(stage.services, stage.fair)  # waiting is not live
+    mine = await an_interview(stage, "student_b", world.company_b, "live")
+    stage.time.advance(60)
+    other_school = await an_interview(stage, "student_a", world.company_a, "live")
+    stage.sent()
+    assert await dashboard.publish(stage.services, stage.fair)  # it went live: sent
+    [update] = stage.notifier.sent
+    interviews = update.data["interviews"]
+    assert interviews["live"] == 2
+    # The fair is School B's: student_b is named, School A's student_a is only counted.
+    assert [(i["interview_id"], i["company"], i["student"]) for i in interviews["in_progress"]] == [
+        (mine, "Company B", "student_b"),
+        (other_school, "Company A", None),
+    ]
+    async with stage.db.begin() as conn:
+        await interview_store.end(conn, mine, stage.time.now)
+    stage.time.advance(dashboard.TICK_SECONDS)
+    stage.sent()
+    assert await dashboard.publish(stage.services, stage.fair)  # it ended: sent
+    [update] = stage.notifier.sent
+    assert [i["interview_id"] for i in update.data["interviews"]["in_progress"]] == [other_school]
+    assert waiting not in [i["interview_id"] for i in update.data["interviews"]["in_progress"]]
+
+
+async def test_todays_no_shows_in_the_fairs_time_zone(stage: Stage) -> None:
+    world = stage.world
+    today = dashboard.day_start(stage.time.now, "Asia/Shanghai")
+    missed = await an_interview(stage, "student_b", world.company_a, "waiting")
+    yesterday = await an_interview(stage, "student_a", world.company_b, "waiting")
+    async with stage.db.begin() as conn:
+        await interview_store.set_outcome(conn, missed, "no_show", None, today + timedelta(hours=1))
+        await interview_store.set_outcome(
+            conn, yesterday, "no_show", None, today - timedelta(minutes=1)
+        )
+    interviews = (await stage.snapshot())["interviews"]
+    assert interviews["no_shows_today"] == 1
+    [only] = interviews["no_shows"]
+    assert (only["interview_id"], only["student"]) == (missed, "student_b")

@@ -46,3 +46,43 @@ async def test_demo_loads(db: Database) -> None:
         t.jobs.c.fair_id == campus, t.jobs.c.education == "diploma"
     )
     assert await _count(db, diploma) >= 10
+
+
+async def test_demo_company_has_scorecard_criteria(db: Database) -> None:
+    await load_demo(db, Passwords(1, 64), PROJECT_ROOT / "booths")
+    c, sc = t.companies, t.score_criteria
+    stmt = (
+        sa.select(sc.c.name, sc.c.scale)
+        .join(c, c.c.id == sc.c.company_id)
+        .where(c.c.slug == "cnooc-tianjin")
+        .order_by(sc.c.position)
+    )
+    async with db.connect() as conn:
+        rows = [tuple(r) for r in (await conn.execute(stmt)).all()]
+    assert [name.split(" / ")[0] for name, _ in rows] == [
+        "Technical knowledge",
+        "Communication",
+        "Safety awareness",
+    ]
+    assert {scale for _, scale in rows} == {5}
+
+
+async def test_the_demo_fair_has_interview_slots_to_book(db: Database) -> None:
+    """I1: the campus fair's booking window is around the fair, and CNOOC Tianjin Branch
+    has published a series with recruiter@demo.fair on the panel."""
+    await load_demo(db, Passwords(1, 64), PROJECT_ROOT / "booths")
+    s, f = t.interview_slots, t.fairs
+    async with db.connect() as conn:
+        fair = (await conn.execute(sa.select(f).where(f.c.visibility == "campus"))).one()
+        rows = (
+            await conn.execute(
+                sa.select(s.c.state, t.companies.c.slug, t.users.c.email)
+                .join(t.companies, t.companies.c.id == s.c.company_id)
+                .join(t.slot_interviewers, t.slot_interviewers.c.slot_id == s.c.id)
+                .join(t.users, t.users.c.id == t.slot_interviewers.c.user_id)
+                .where(s.c.fair_id == fair.id)
+            )
+        ).all()
+    assert fair.booking_opens_at < fair.starts_at < fair.booking_closes_at < fair.ends_at
+    assert {r.slug for r in rows} == {"cnooc-tianjin"} and {r.state for r in rows} == {"open"}
+    assert sum(r.email == "recruiter@demo.fair" for r in rows) == 6

@@ -122,3 +122,9 @@ def test_roster_import_only_own_school() -> None:
 
 def test_apply_only_recruiters_not_already_in() -> None:
     assert who(Right.FAIR_APPLY, fair("open")) == {"recruiter_b"}
+
+
+def test_hiring_records_only_own_company_recruiters() -> None:
+    assert who(Right.COMPANY_HIRE, COMPANY_A) == {"recruiter_a"}
+    assert who(Right.COMPANY_HIRE, COMPANY_B) == {"recruiter_b"}
+    assert who(Right.COMPANY_HIRE, None) == set()

@@ -140,6 +140,48 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
         {"organiser_a", "admin"}, ok=400, anonymous=LOGIN
     ),
     ("POST", "/agreements/{agreement_id}/change"): only({"recruiter_a"}, ok=400, anonymous=LOGIN),
+    # Applications (B2): whoever may express interest applies (an empty message is fine;
+    # student_a has applied already, which changes nothing) and withdraws; the job's
+    # company reads them and invites. Scorecards, notes and outcomes (I4): the interview's
+    # panel only (recruiter_a); a form posted empty is refused (400). Criteria: each
+    # company's recruiters, for their own company.
+    ("POST", "/fairs/{slug}/jobs/{job_id}/apply"): only({"student_a"}, ok=303),
+    ("POST", "/fairs/{slug}/jobs/{job_id}/withdraw"): only({"student_a"}, ok=303),
+    ("GET", "/company/jobs/{job_id}/applications"): only({"recruiter_a"}, anonymous=LOGIN),
+    ("POST", "/company/jobs/{job_id}/applications/{application_id}/invite"): only(
+        {"recruiter_a"}, ok=303, anonymous=LOGIN
+    ),
+    ("GET", "/company/criteria"): only({"recruiter_a", "recruiter_b"}, anonymous=LOGIN),
+    ("POST", "/company/criteria"): only({"recruiter_a", "recruiter_b"}, ok=400, anonymous=LOGIN),
+    ("GET", "/interviews/{interview_id}/scorecard"): only({"recruiter_a"}, anonymous=LOGIN),
+    ("POST", "/interviews/{interview_id}/scorecard/scores"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/interviews/{interview_id}/scorecard/notes"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/interviews/{interview_id}/scorecard/outcome"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
+    ("POST", "/interviews/{interview_id}/scorecard/release"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
+    # I1 slots: whoever sees the booth sees its slots; only its students act on them (an
+    # empty form is a 400); company A's recruiter runs the desk; the fair's managers set
+    # the booking window (both fields empty: closed); a booking's .ics is for the
+    # candidate and the panel; "continue later" for the panel only.
+    ("GET", "/fairs/{slug}/booths/{booth_id}/slots"): campus(),
+    ("POST", "/fairs/{slug}/booths/{booth_id}/slots"): only({"student_a"}, ok=400),
+    ("GET", "/company/fairs/{slug}/slots"): only({"recruiter_a"}, anonymous=LOGIN),
+    ("POST", "/company/fairs/{slug}/slots"): only({"recruiter_a"}, ok=400, anonymous=LOGIN),
+    ("POST", "/organiser/fairs/{slug}/booking-window"): only(MANAGERS_A, ok=303, anonymous=LOGIN),
+    ("GET", "/interviews/{interview_id}/booking.ics"): only(
+        {"student_a", "recruiter_a"}, anonymous=LOGIN
+    ),
+    ("GET", "/interviews/{interview_id}/follow-up"): only({"recruiter_a"}, anonymous=LOGIN),
+    ("POST", "/interviews/{interview_id}/follow-up"): only(
+        {"recruiter_a"}, ok=400, anonymous=LOGIN
+    ),
 }
 # Session plumbing, tested in test_accounts: any caller with a valid token.
 UNTABLED = {("POST", "/logout"), ("POST", "/lang")}
@@ -248,6 +290,49 @@ async def _interview(client: TestClient[Any, Any], world: World) -> int:
     return interview_id
 
 
+async def _application(client: TestClient[Any, Any], world: World, job_id: int) -> int:
+    """student_a has applied to the job."""
+    async with client.app[DB].begin() as conn:
+        result = await conn.execute(
+            t.job_applications.insert()
+            .values(
+                job_id=job_id,
+                fair_id=world.campus_fair,
+                company_id=world.company_a,
+                student_id=world.users["student_a"],
+                state="applied",
+                created_at=utcnow(),
+            )
+            .returning(t.job_applications.c.id)
+        )
+        return int(result.scalar_one())
+
+
+async def _booked_slot(client: TestClient[Any, Any], world: World, interview_id: int) -> None:
+    """The interview was booked in a slot of company A's campus booth (I1)."""
+    start = utcnow() + timedelta(days=1)
+    async with client.app[DB].begin() as conn:
+        result = await conn.execute(
+            t.interview_slots.insert()
+            .values(
+                fair_id=world.campus_fair,
+                booth_id=world.booth_a_campus,
+                company_id=world.company_a,
+                recruiter_id=world.users["recruiter_a"],
+                starts_at=start,
+                ends_at=start + timedelta(minutes=20),
+                state="booked",
+                booked_by=world.users["student_a"],
+                created_at=utcnow(),
+            )
+            .returning(t.interview_slots.c.id)
+        )
+        slot_id = int(result.scalar_one())
+        await conn.execute(
+            t.interviews.update().where(t.interviews.c.id == interview_id).values(slot_id=slot_id)
+        )
+
+
 def registered_routes(client: TestClient[Any, Any]) -> set[tuple[str, str]]:
     routes = set()
     for route in client.app.router.routes():
@@ -282,6 +367,10 @@ async def _matrix(
     params = _params(world, briefing_id, await _job(client, world), recording_id)
     params["interview_id"] = str(await _interview(client, world))
     params["agreement_id"] = str(await make_agreement(client.app[SERVICES], world))
+
+    params["application_id"] = str(await _application(client, world, int(params["job_id"])))
+
+    await _booked_slot(client, world, int(params["interview_id"]))
     seen = {}
     # Deletes go last, so the rows after them still find their job.
     for method, pattern in sorted(

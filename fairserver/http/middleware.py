@@ -12,7 +12,7 @@ from aiohttp import web
 from fairserver.auth import SESSION_COOKIE, resolve_session
 from fairserver.http.kit import ACTOR_KEY, CSRF_KEY, LOCALE_KEY, actor_of, json_error, render
 from fairserver.keys import CATALOGUES, DB, SETTINGS
-from fairserver.proxies import own_origins
+from fairserver.proxies import own_origins, websocket_source
 from fairserver.rooms.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -22,9 +22,11 @@ CSRF_COOKIE = "fs_csrf"
 LANG_COOKIE = "fs_lang"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
+# connect-src names our own websocket, never "ws: wss:" (any host): 'self' covers it in
+# CSP level 3 browsers, the explicit source in older ones.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self' blob:; connect-src 'self' ws: wss:; font-src 'self'; "
+    "media-src 'self' blob:; connect-src 'self' {websocket}; font-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
@@ -74,7 +76,8 @@ def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
     if response.prepared:
         return
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    websocket = websocket_source(request.app[SETTINGS], request.scheme, request.host)
+    headers.setdefault("Content-Security-Policy", CSP.format(websocket=websocket))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # the components build on Services: their types only, never i
     from fairserver.rooms.briefings.stage import Stage
     from fairserver.rooms.fairs.dashboard import Tickers
     from fairserver.rooms.interviews.media import InterviewRooms
+    from fairserver.rooms.interviews.slot_timers import SlotTimers
+    from fairserver.rooms.interviews.wrapup import WrapUps
     from fairserver.rooms.media.homes import MediaHomes
     from fairserver.rooms.media.recordings import Registry
     from fairserver.webrtc.session import MediaSessions
@@ -51,6 +53,11 @@ class Services:
     recordings: Registry = field(init=False)
     briefing_recordings: BriefingRecordings = field(init=False)
     dashboard_tickers: Tickers = field(init=False)
+    # I1: lapsed waitlist offers, reminders and no-shows, swept on a timer.
+    slot_timers: SlotTimers = field(init=False)
+
+    # The soft wrap-up warnings of booked slots' rooms (I2).
+    wrap_ups: WrapUps = field(init=False)
 
 
 def database_of(source: Database | Services) -> Database:

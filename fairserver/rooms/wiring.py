@@ -13,6 +13,8 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.fairs.dashboard import Tickers
 from fairserver.rooms.interviews import recording as interview_recording
 from fairserver.rooms.interviews.media import InterviewRooms
+from fairserver.rooms.interviews.slot_timers import SlotTimers
+from fairserver.rooms.interviews.wrapup import WrapUps
 from fairserver.rooms.media.homes import MediaHomes
 from fairserver.rooms.media.recordings import Registry
 from fairserver.rooms.notify import Notifier
@@ -64,4 +66,7 @@ def build_services(
     services.recordings = Registry()
     services.briefing_recordings = BriefingRecordings()
     services.dashboard_tickers = Tickers()
+    services.slot_timers = SlotTimers(services)
+
+    services.wrap_ups = WrapUps(services)
     return services

@@ -10,7 +10,10 @@ from fairserver.socket.briefings import recording, stage
 from fairserver.socket.fairs import dashboard
 from fairserver.socket.fairs import live as fair_live
 from fairserver.socket.interviews import agreements as interview_agreements
+from fairserver.socket.interviews import handoff as interview_handoff
+from fairserver.socket.interviews import outcomes as interview_outcomes
 from fairserver.socket.interviews import rooms as interview_rooms
+from fairserver.socket.interviews import slots as interview_slots
 from fairserver.socket.kit import Domains
 
 # Each module has `events: EventRegistry` and may have `on_disconnect(services, conn,
@@ -27,6 +30,9 @@ DOMAIN_MODULES: tuple[ModuleType, ...] = (
     recording,
     interview_rooms,
     interview_agreements,
+    interview_outcomes,
+    interview_slots,
+    interview_handoff,
 )
 
 

@@ -32,9 +32,10 @@ P = TypeVar("P", bound=BaseModel)
 
 
 class Payload(BaseModel):
-    """Inbound payloads refuse unknown fields: a spoofed `sender` or `role` is an error."""
+    """Inbound payloads refuse unknown fields (a spoofed `sender` or `role` is an error) and
+    are strict: `true` is not the id 1, nor is `"1"` or `1.0` (JSON says what type it is)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class Empty(Payload):

@@ -9,10 +9,12 @@ from aiohttp import web
 
 from fairserver.auth import live_session_hashes
 from fairserver.keys import DB, SERVICES, SETTINGS, SOCKETS
+from fairserver.rooms.accounts import sockets
 from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import attendance
 from fairserver.rooms.media import recordings
 from fairserver.rooms.wiring import build_services, live_backend
+from fairserver.socket.booths.live import evict_closed_booths
 from fairserver.socket.server import SocketLayer
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ async def heartbeat(layer: SocketLayer, services: Services) -> None:
     """Keeps this worker's attendance intervals and presence fresh; closes dead workers'."""
     await attendance.heartbeat(services)
     for conn in list(layer.connections.values()):
+        await sockets.keep_socket(services, conn.actor.user_id or 0, conn.id)
         for hook in layer.heartbeat_hooks:
             await hook(services, conn)
     await attendance.close_stale(services.db, services.clock(), "timeout", attendance.STALE_AFTER)
@@ -41,6 +44,8 @@ async def disconnect_revoked(layer: SocketLayer, services: Services) -> int:
     for conn in revoked:
         log.info("session of user %s ended: disconnecting %s", conn.actor.user_id, conn.id)
         await layer.sio.disconnect(conn.sid)
+    staying = [c for c in connections if c.actor.session_hash in standing]
+    await evict_closed_booths(services, staying)
     return len(revoked)
 
 
@@ -75,12 +80,14 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
     homes = services.homes
     homes.install(layer.domains.home_routes, layer.domains.home_rooms)
     await homes.start()
+    services.slot_timers.start()
     services.tasks.every(
         attendance.HEARTBEAT_SECONDS, lambda: heartbeat(layer, services), name="heartbeat"
     )
     services.tasks.every(
         SESSION_CHECK_SECONDS, lambda: disconnect_revoked(layer, services), name="session check"
     )
+    services.wrap_ups.start()
     yield
     await recordings.stop_all(services)  # the files get their index before exit
     await homes.stop()

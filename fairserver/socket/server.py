@@ -12,7 +12,9 @@ import socketio
 
 from fairserver.auth import SESSION_COOKIE, resolve_session
 from fairserver.proxies import own_origins
+from fairserver.rooms.accounts import sockets
 from fairserver.rooms.context import Services
+from fairserver.rooms.errors import ServiceError
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.settings import Settings
 from fairserver.socket.fanout import FanoutManager, install_fast_poll
@@ -64,6 +66,11 @@ class SocketLayer:
             manager = ResilientRedisManager(settings.redis_url)
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
+            # Each socket's events run one after another, in the order sent, on that
+            # socket's own reader: a chat burst is stored in order and fair.join is done
+            # before the booth.join sent right behind it. Other sockets have readers of
+            # their own, so one slow handler holds up only its own client.
+            async_handlers=False,
             client_manager=manager,
             cors_allowed_origins=origin_checker(settings),
             transports=["websocket"],
@@ -111,6 +118,10 @@ class SocketLayer:
         if actor is None or actor.user_id is None:
             raise socketio.exceptions.ConnectionRefusedError("auth.required")
         conn = Connection(sid=sid, actor=actor, id=f"{self.worker_id}:{sid}", membership=self)
+        try:
+            await sockets.admit_socket(self.services, actor.user_id, conn.id)
+        except ServiceError as refused:
+            raise socketio.exceptions.ConnectionRefusedError(refused.code) from None
         self.connections[sid] = conn
         await conn.enter(user_room(actor.user_id))
 
@@ -118,6 +129,7 @@ class SocketLayer:
         conn = self.connections.pop(sid, None)
         if conn is None or self.services is None:
             return
+        await sockets.release_socket(self.services, conn.actor.user_id or 0, conn.id)
         for hook in self.disconnect_hooks:
             try:
                 await hook(self.services, conn, "disconnect")

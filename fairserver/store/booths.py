@@ -108,3 +108,16 @@ async def company_booths(conn: AsyncConnection, company_id: int) -> dict[int, in
     b = t.booths
     rows = await conn.execute(sa.select(b.c.fair_id, b.c.id).where(b.c.company_id == company_id))
     return {int(fair_id): int(booth_id) for fair_id, booth_id in rows}
+
+
+async def closed_booths(conn: AsyncConnection, booth_ids: set[int]) -> set[int]:
+    """Of these booths, those gone or whose company is no longer approved in the fair."""
+    if not booth_ids:
+        return set()
+    b, fc = t.booths, t.fair_companies
+    stmt = (
+        sa.select(b.c.id)
+        .join(fc, sa.and_(fc.c.fair_id == b.c.fair_id, fc.c.company_id == b.c.company_id))
+        .where(b.c.id.in_(sorted(booth_ids)), fc.c.status == "approved")
+    )
+    return booth_ids - set((await conn.execute(stmt)).scalars())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -76,3 +77,65 @@ async def visitors_since(conn: AsyncConnection, fair_id: int, since: datetime) -
         sa.or_(a.c.joined_at >= since, a.c.left_at.is_(None), a.c.left_at >= since),
     )
     return int((await conn.execute(stmt)).scalar() or 0)
+
+
+# --- interviews (F5): in progress, and today's no-shows ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardInterviewRow:
+    """A live interview or a no-show. ``student_school_id`` says whether the fair's
+    organiser may see the student's name (only their own school's students)."""
+
+    id: int
+    company: str
+    student_name: str
+    student_school_id: int | None
+    at: datetime  # started_at of a live one; outcome_at of a no-show
+
+
+def _interviews(at: sa.ColumnElement[datetime]) -> sa.Select[Any]:
+    iv, c, u, p = t.interviews, t.companies, t.users, t.student_profiles
+    return sa.select(
+        iv.c.id,
+        c.c.name.label("company"),
+        u.c.display_name.label("student_name"),
+        p.c.school_id.label("student_school_id"),
+        at.label("at"),
+    ).select_from(
+        iv.join(c, c.c.id == iv.c.company_id)
+        .join(u, u.c.id == iv.c.student_id)
+        .outerjoin(p, p.c.user_id == iv.c.student_id)
+    )
+
+
+async def live_interviews(
+    conn: AsyncConnection, fair_id: int, limit: int
+) -> tuple[int, list[DashboardInterviewRow]]:
+    """(how many are live, the longest-running ``limit`` of them)."""
+    iv = t.interviews
+    live = sa.and_(iv.c.fair_id == fair_id, iv.c.state == "live")
+    count = (await conn.execute(sa.select(sa.func.count()).where(live))).scalar() or 0
+    stmt = (
+        _interviews(sa.func.coalesce(iv.c.started_at, iv.c.created_at))
+        .where(live)
+        .order_by(iv.c.started_at, iv.c.id)
+        .limit(limit)
+    )
+    return int(count), await fetch_all_as(conn, stmt, DashboardInterviewRow)
+
+
+async def no_shows_since(
+    conn: AsyncConnection, fair_id: int, since: datetime, limit: int
+) -> tuple[int, list[DashboardInterviewRow]]:
+    """(how many no-shows were recorded since ``since``, the latest ``limit`` of them)."""
+    iv = t.interviews
+    missed = sa.and_(iv.c.fair_id == fair_id, iv.c.outcome == "no_show", iv.c.outcome_at >= since)
+    count = (await conn.execute(sa.select(sa.func.count()).where(missed))).scalar() or 0
+    stmt = (
+        _interviews(iv.c.outcome_at)
+        .where(missed)
+        .order_by(iv.c.outcome_at.desc(), iv.c.id.desc())
+        .limit(limit)
+    )
+    return int(count), await fetch_all_as(conn, stmt, DashboardInterviewRow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -298,3 +298,267 @@ async def set_outcome(
         .values(outcome=outcome, outcome_at=at, outcome_by=by, released_at=None)
     )
     return result.rowcount == 1
+
+
+# --- booked slots in the room (I2): opening, wrap-up, hand-off ---------------------------
+# Added for the room of a booked slot; the functions above keep their meaning.
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTimesRow:
+    """A slot interview's times, and whether its wrap-up warning went out."""
+
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
+    wrap_up_at: datetime | None
+    fair_timezone: str
+
+
+async def slot_times(conn: AsyncConnection, interview_id: int) -> SlotTimesRow | None:
+    """None for an interview without a slot (from the queue or an escalated chat)."""
+    s = t.interview_slots
+    stmt = (
+        sa.select(
+            s.c.id.label("slot_id"),
+            s.c.starts_at,
+            s.c.ends_at,
+            iv.c.wrap_up_at,
+            f.c.timezone.label("fair_timezone"),
+        )
+        .select_from(iv.join(s, s.c.id == iv.c.slot_id).join(f, f.c.id == iv.c.fair_id))
+        .where(iv.c.id == interview_id)
+    )
+    return await fetch_one_as(conn, stmt, SlotTimesRow)
+
+
+async def open_scheduled(conn: AsyncConnection, interview_id: int) -> bool:
+    """scheduled -> waiting, once its slot has started; False when it was not scheduled."""
+    result = await conn.execute(
+        iv.update()
+        .where(iv.c.id == interview_id, iv.c.state == "scheduled")
+        .values(state="waiting")
+    )
+    return bool(result.rowcount)
+
+
+async def open_escalation(
+    conn: AsyncConnection, fair_id: int, company_id: int, student_id: int
+) -> InterviewRow | None:
+    """As open_interview, but never a booked slot's interview: an escalation from a booth
+    has its own room, and a slot's room keeps its own time and panel."""
+    stmt = (
+        _select_interviews()
+        .where(
+            iv.c.fair_id == fair_id,
+            iv.c.company_id == company_id,
+            iv.c.student_id == student_id,
+            iv.c.origin != "slot",
+            iv.c.state.not_in(CLOSED_STATES),
+        )
+        .order_by(iv.c.id.desc())
+        .limit(1)
+    )
+    return await fetch_one_as(conn, stmt, InterviewRow)
+
+
+async def hand_owner(
+    conn: AsyncConnection, interview_id: int, previous: int | None, owner_id: int
+) -> bool:
+    """Moves the interview to a new owner if ``previous`` still owns it (a concurrent
+    hand-off by a colleague wins, and this one is refused instead of silently undone)."""
+    result = await conn.execute(
+        iv.update()
+        .where(
+            iv.c.id == interview_id,
+            iv.c.owner_id.is_not_distinct_from(previous),
+            iv.c.state.not_in(CLOSED_STATES),
+        )
+        .values(owner_id=owner_id)
+    )
+    return bool(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpDueRow:
+    id: int
+    ends_at: datetime
+
+
+async def wrap_up_due(
+    conn: AsyncConnection, now: datetime, within: timedelta
+) -> list[WrapUpDueRow]:
+    """Open slot interviews whose slot ends within ``within`` and that were not warned."""
+    s = t.interview_slots
+    stmt = (
+        sa.select(iv.c.id, s.c.ends_at)
+        .select_from(iv.join(s, s.c.id == iv.c.slot_id))
+        .where(
+            iv.c.state.not_in(CLOSED_STATES),
+            iv.c.wrap_up_at.is_(None),
+            s.c.ends_at > now,
+            s.c.ends_at <= now + within,
+        )
+        .order_by(s.c.ends_at, iv.c.id)
+        .limit(500)
+    )
+    return await fetch_all_as(conn, stmt, WrapUpDueRow)
+
+
+async def mark_wrap_up(conn: AsyncConnection, interview_id: int, at: datetime) -> bool:
+    """Once across workers: only the UPDATE that finds wrap_up_at NULL sends the warning."""
+    result = await conn.execute(
+        iv.update().where(iv.c.id == interview_id, iv.c.wrap_up_at.is_(None)).values(wrap_up_at=at)
+    )
+    return bool(result.rowcount)
+
+
+# --- attendance in interviews (I6) --------------------------------------------------------
+
+
+def _seconds(conn: AsyncConnection, start: Any, end: Any) -> Any:
+    if conn.dialect.name == "sqlite":
+        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+    return sa.func.extract("epoch", end - start)
+
+
+def presence_subquery(conn: AsyncConnection, now: datetime, *where: Any) -> sa.Subquery:
+    """Per (interview, user): the first join and the seconds present, with the overlapping
+    intervals of several tabs merged (gaps and islands: an interval starts a new island
+    when it begins after every earlier one ended). An open interval counts up to ``now``."""
+    a = t.attendance
+    at = sa.literal(now, t.TS)
+    # Another worker's clock may be a little behind: an open interval never ends before it began.
+    left = sa.case(
+        (a.c.left_at.is_not(None), a.c.left_at), (a.c.joined_at > at, a.c.joined_at), else_=at
+    )
+    base = (
+        sa.select(
+            a.c.subject_id.label("interview_id"),
+            a.c.user_id,
+            a.c.joined_at,
+            left.label("left_at"),
+            sa.func.max(left)
+            .over(
+                partition_by=(a.c.subject_id, a.c.user_id),
+                order_by=(a.c.joined_at, a.c.id),
+                rows=(None, -1),
+            )
+            .label("before_end"),
+            a.c.id,
+        )
+        .where(a.c.kind == "interview", *where)
+        .subquery()
+    )
+    starts = sa.case(
+        (sa.or_(base.c.before_end.is_(None), base.c.joined_at > base.c.before_end), 1), else_=0
+    )
+    numbered = sa.select(
+        base.c.interview_id,
+        base.c.user_id,
+        base.c.joined_at,
+        base.c.left_at,
+        sa.func.sum(starts)
+        .over(
+            partition_by=(base.c.interview_id, base.c.user_id),
+            order_by=(base.c.joined_at, base.c.id),
+        )
+        .label("island"),
+    ).subquery()
+    islands = (
+        sa.select(
+            numbered.c.interview_id,
+            numbered.c.user_id,
+            sa.func.min(numbered.c.joined_at).label("start"),
+            sa.func.max(numbered.c.left_at).label("end"),
+        )
+        .group_by(numbered.c.interview_id, numbered.c.user_id, numbered.c.island)
+        .subquery()
+    )
+    return (
+        sa.select(
+            islands.c.interview_id,
+            islands.c.user_id,
+            sa.func.min(islands.c.start).label("first_joined_at"),
+            sa.func.sum(_seconds(conn, islands.c.start, islands.c.end)).label("seconds"),
+        )
+        .group_by(islands.c.interview_id, islands.c.user_id)
+        .subquery()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceRow:
+    """One participant of an interview and their time in it (None: never joined)."""
+
+    user_id: int
+    role: str
+    display_name: str
+    first_joined_at: datetime | None
+    seconds: float | None
+
+
+async def presence(conn: AsyncConnection, interview_id: int, now: datetime) -> list[PresenceRow]:
+    a = t.attendance
+    times = presence_subquery(conn, now, a.c.subject_id == interview_id)
+    stmt = (
+        sa.select(
+            ip.c.user_id,
+            ip.c.role,
+            u.c.display_name,
+            times.c.first_joined_at,
+            times.c.seconds,
+        )
+        .select_from(
+            ip.join(u, u.c.id == ip.c.user_id).outerjoin(
+                times,
+                sa.and_(times.c.interview_id == ip.c.interview_id, times.c.user_id == ip.c.user_id),
+            )
+        )
+        .where(ip.c.interview_id == interview_id)
+        .order_by(ip.c.role, u.c.display_name, ip.c.user_id)
+    )
+    return await fetch_all_as(conn, stmt, PresenceRow)
+
+
+async def export_attendance(
+    conn: AsyncConnection, fair_id: int, now: datetime
+) -> list[dict[str, Any]]:
+    """The organiser's interviews export: one row per participant of each interview in the
+    fair, with the slot's start and their presence (column-keyed, as every export)."""
+    a, s, p = t.attendance, t.interview_slots, t.student_profiles
+    times = presence_subquery(conn, now, a.c.fair_id == fair_id)
+    person = u.alias("person")
+    stmt = (
+        sa.select(
+            iv.c.id.label("interview_id"),
+            c.c.name.label("company"),
+            p.c.school_id.label("student_school_id"),
+            t.schools.c.name.label("school"),
+            p.c.student_no,
+            p.c.real_name,
+            iv.c.origin,
+            s.c.starts_at.label("slot_starts_at"),
+            iv.c.state,
+            iv.c.outcome,
+            ip.c.role.label("participant_role"),
+            person.c.display_name.label("participant"),
+            times.c.first_joined_at,
+            times.c.seconds,
+        )
+        .select_from(
+            iv.join(c, c.c.id == iv.c.company_id)
+            .outerjoin(p, p.c.user_id == iv.c.student_id)
+            .outerjoin(t.schools, t.schools.c.id == p.c.school_id)
+            .outerjoin(s, s.c.id == iv.c.slot_id)
+            .join(ip, ip.c.interview_id == iv.c.id)
+            .join(person, person.c.id == ip.c.user_id)
+            .outerjoin(
+                times,
+                sa.and_(times.c.interview_id == iv.c.id, times.c.user_id == ip.c.user_id),
+            )
+        )
+        .where(iv.c.fair_id == fair_id)
+        .order_by(iv.c.id, ip.c.role, ip.c.user_id)
+    )
+    return [dict(row) for row in (await conn.execute(stmt)).mappings()]

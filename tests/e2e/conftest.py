@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,11 +43,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`fairserver demo` in its own process, on a fresh SQLite file."""
+@contextmanager
+def running_demo(workdir: Path, **settings: str) -> Iterator[str]:
+    """`fairserver demo` in its own process, on a fresh SQLite file in `workdir`, with any
+    extra FAIRSERVER_* settings (name without the prefix); yields its base URL."""
     port = _free_port()
-    workdir = tmp_path_factory.mktemp("demo")
     env = {
         **os.environ,
         "FAIRSERVER_PORT": str(port),
@@ -54,6 +55,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "FAIRSERVER_ARGON2_TIME_COST": "1",
         "FAIRSERVER_ARGON2_MEMORY_KIB": "1024",
         "FAIRSERVER_RECORDINGS_DIR": str(workdir / "recordings"),
+        **{f"FAIRSERVER_{name}": value for name, value in settings.items()},
     }
     log = (workdir / "server.log").open("wb")
     process = subprocess.Popen(
@@ -80,6 +82,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`fairserver demo` in its own process, on a fresh SQLite file."""
+    with running_demo(tmp_path_factory.mktemp("demo")) as base:
+        yield base
 
 
 @pytest.fixture

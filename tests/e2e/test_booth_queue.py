@@ -32,11 +32,16 @@ async def test_student_queues_and_recruiter_calls(demo_server: str, browser: Bro
 
     # The student joins the queue and sees an honest position.
     join = student.get_by_role("button", name="Join the queue")
+    leave = student.get_by_role("button", name="Leave the queue")
     await expect(join).to_be_enabled(timeout=WAIT)
+    # One of the pair at a time: the page's CSS must not override `hidden`.
+    await expect(leave).to_be_hidden()
     await join.click()
     await expect(student.locator("[data-queue-state]")).to_contain_text(
         "number 1 of 1", timeout=WAIT
     )
+    await expect(leave).to_be_visible()
+    await expect(join).to_be_hidden()
     await expect(student.locator("[data-queue-eta]")).to_contain_text(
         "Estimated wait", timeout=WAIT
     )

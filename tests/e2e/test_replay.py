@@ -37,7 +37,10 @@ async def test_record_then_replay_with_the_question_timeline(
     await expect(presenter.locator("[data-stage-status]")).to_have_text(
         "You are live.", timeout=WAIT
     )
+    await expect(presenter.get_by_role("button", name="Stop recording")).to_be_hidden()
     await presenter.get_by_role("button", name="Start recording").click()
+    await expect(presenter.get_by_role("button", name="Stop recording")).to_be_visible(timeout=WAIT)
+    await expect(presenter.get_by_role("button", name="Start recording")).to_be_hidden()
     # Everyone sees the indicator.
     for page in (presenter, student):
         await expect(page.locator("[data-recording-indicator]")).to_contain_text(

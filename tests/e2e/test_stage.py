@@ -63,12 +63,15 @@ async def test_a_presenter_goes_live_and_two_students_watch(
     # Students have no button to go live; the presenter has.
     assert await alice.locator("[data-stage-go-live]").count() == 0
 
+    # One of each pair at a time: the page's CSS must not override `hidden`.
+    await expect(presenter.get_by_role("button", name="Stop", exact=True)).to_be_hidden()
     clicked = time.monotonic()
     await presenter.get_by_role("button", name="Go live").click()
     await expect(presenter.locator("[data-stage-status]")).to_have_text(
         "You are live.", timeout=WAIT
     )
     await expect(presenter.get_by_role("button", name="Stop", exact=True)).to_be_visible()
+    await expect(presenter.get_by_role("button", name="Go live")).to_be_hidden()
 
     for viewer in (alice, bob):
         await expect(viewer.locator("[data-stage-status]")).to_contain_text("Live:", timeout=WAIT)

@@ -11,8 +11,10 @@ from fairserver.auth import SESSION_COOKIE, create_session, end_session
 from fairserver.http.kit import actor_of, parse_form, redirect, render, require_login, safe_next
 from fairserver.http.middleware import LANG_COOKIE
 from fairserver.i18n import gettext as _
-from fairserver.keys import CATALOGUES, DB, PASSWORDS, SETTINGS
+from fairserver.keys import CATALOGUES, DB, PASSWORDS, SERVICES, SETTINGS
+from fairserver.proxies import client_address
 from fairserver.rooms.accounts import registration as accounts
+from fairserver.rooms.accounts import throttle
 from fairserver.rooms.errors import Refused
 
 routes = web.RouteTableDef()
@@ -51,15 +53,28 @@ async def login_page(request: web.Request) -> web.Response:
 @routes.post("/login")
 async def login(request: web.Request) -> web.Response:
     form, errors, raw = await parse_form(request, accounts.LoginForm)
+    status, throttled_after = 400, 0
     if form is not None:
-        user_id = await accounts.authenticate(
-            request.app[DB], request.app[PASSWORDS], form.email, form.password
-        )
-        if user_id is not None:
-            return await _log_in(request, user_id, safe_next(form.next))
-        errors = {"form": _("Wrong e-mail or password.")}
+        address = client_address(request.app[SETTINGS], request.remote, request.headers)
+        live = request.app[SERVICES].live
+        try:
+            await throttle.check_login_allowed(live, form.email, address)
+        except throttle.LoginThrottled as throttled:
+            errors, status = {"form": throttled.message}, 429
+            throttled_after = throttled.retry_after
+        else:
+            user_id = await accounts.authenticate(
+                request.app[DB], request.app[PASSWORDS], form.email, form.password
+            )
+            if user_id is not None:
+                return await _log_in(request, user_id, safe_next(form.next))
+            await throttle.spend_failed_login(live, form.email, address)
+            errors = {"form": _("Wrong e-mail or password.")}
     raw.pop("password", None)
-    return render(request, "login.html", {"values": raw, "errors": errors}, status=400)
+    response = render(request, "login.html", {"values": raw, "errors": errors}, status=status)
+    if status == 429:
+        response.headers["Retry-After"] = str(throttled_after)
+    return response
 
 
 @routes.post("/logout")

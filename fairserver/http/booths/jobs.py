@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from pydantic import ValidationError
 
+from fairserver.auth import Actor
 from fairserver.http.booths.pages import BOOTH, editable_booth
 from fairserver.http.fairs.pages import visible_fair
 from fairserver.http.kit import (
@@ -23,7 +24,7 @@ from fairserver.http.kit import (
 )
 from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right, can
-from fairserver.rooms.booths import jobs
+from fairserver.rooms.booths import applications, jobs
 from fairserver.rooms.booths.access import access_booth_job, access_job
 from fairserver.rooms.errors import Refused
 from fairserver.rows import BoothRow, JobDetail, JobRow
@@ -89,7 +90,7 @@ async def search_api(request: web.Request) -> web.Response:
     return json_ok(jobs.search_reply(result, access.fair.slug).model_dump(mode="json"))
 
 
-async def _visible_job(request: web.Request) -> tuple[FairAccess, JobDetail]:
+async def visible_job(request: web.Request) -> tuple[FairAccess, JobDetail]:
     return await access_job(
         request.app[DB],
         actor_of(request),
@@ -98,25 +99,54 @@ async def _visible_job(request: web.Request) -> tuple[FairAccess, JobDetail]:
     )
 
 
-@routes.get(JOB)
-async def job_page(request: web.Request) -> web.Response:
-    access, job = await _visible_job(request)
-    actor = actor_of(request)
+def may_apply(actor: Actor, access: FairAccess, job: JobDetail) -> bool:
+    """Interest and applications (B2): a student who may join the fair, at an approved
+    company's booth."""
     approved = access.company_status(job.company_id) == "approved"
+    return approved and can(actor, Right.JOB_INTEREST, access) and actor.user_id is not None
+
+
+async def render_job_page(
+    request: web.Request,
+    access: FairAccess,
+    job: JobDetail,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
+    actor = actor_of(request)
+    can_apply = may_apply(actor, access, job)
+    application = (
+        await applications.my_application(request.app[DB], job.id, actor.user_id or 0)
+        if can_apply
+        else None
+    )
     return render(
         request,
         "job.html",
         {
             "fair": access.fair,
             "job": job,
-            "can_interest": approved and can(actor, Right.JOB_INTEREST, access),
+            "can_interest": can_apply,
+            "can_apply": can_apply,
+            "application": application,
+            "slots_url": applications.slots_url(access.fair.slug, job.booth_id, job.id),
+            "errors": errors or {},
+            "values": values or {},
+            "done": request.query.get("done", ""),
         },
+        status=400 if errors else 200,
     )
+
+
+@routes.get(JOB)
+async def job_page(request: web.Request) -> web.Response:
+    access, job = await visible_job(request)
+    return await render_job_page(request, access, job)
 
 
 @routes.post(JOB + "/interest")
 async def interest(request: web.Request) -> web.Response:
-    access, job = await _visible_job(request)
+    access, job = await visible_job(request)
     actor = actor_of(request)
     approved = access.company_status(job.company_id) == "approved"
     if not approved or not can(actor, Right.JOB_INTEREST, access) or actor.user_id is None:

@@ -17,6 +17,7 @@ from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.briefings import schedule as service
 from fairserver.rooms.briefings.access import access_briefing, visible_briefings
 from fairserver.rooms.briefings.replay import briefing_replays
+from fairserver.rooms.interviews import slots as interview_slots
 from fairserver.rows import BriefingRow
 
 routes = web.RouteTableDef()
@@ -58,7 +59,7 @@ def _ascii_filename(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:100] or "agenda"
 
 
-def _calendar_response(body: bytes, filename: str) -> web.Response:
+def calendar_response(body: bytes, filename: str) -> web.Response:
     response = web.Response(body=body, content_type="text/calendar", charset="utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{_ascii_filename(filename)}.ics"'
@@ -84,6 +85,8 @@ async def agenda(request: web.Request) -> web.Response:
             "days": service.agenda_days(briefings, fa.fair.timezone),
             "editable": {b.id for b in briefings if _can_edit(actor, fa, b)},
             "can_schedule": _can_schedule_any(actor, fa),
+            # I1: the student's own booked interviews in this fair.
+            "bookings": await interview_slots.bookings_of(request.app[DB], actor, fa.id),
         },
     )
 
@@ -94,7 +97,7 @@ async def agenda_ics(request: web.Request) -> web.Response:
     briefings = [b for b in await _shown_briefings(request, fa) if b.status != "cancelled"]
     slug = str(fa.fair.slug)
     body = service.briefing_calendar(fa.fair, briefings, _page_url(request, slug), utcnow())
-    return _calendar_response(body, f"{slug}-agenda")
+    return calendar_response(body, f"{slug}-agenda")
 
 
 @routes.get(BRIEFING)
@@ -118,7 +121,7 @@ async def briefing_ics(request: web.Request) -> web.Response:
     fa, briefing = await _one_briefing(request)
     slug = str(fa.fair.slug)
     body = service.briefing_calendar(fa.fair, [briefing], _page_url(request, slug), utcnow())
-    return _calendar_response(body, f"{slug}-briefing-{briefing.id}")
+    return calendar_response(body, f"{slug}-briefing-{briefing.id}")
 
 
 # Scheduling -------------------------------------------------------------------

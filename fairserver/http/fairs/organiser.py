@@ -13,11 +13,12 @@ from fairserver.keys import DB
 from fairserver.permissions import FairAccess, Right
 from fairserver.rooms.accounts import registration as accounts
 from fairserver.rooms.accounts import roster
-from fairserver.rooms.errors import Refused
+from fairserver.rooms.errors import Refused, ServiceError
 from fairserver.rooms.fairs import export
 from fairserver.rooms.fairs import halls as fair_halls
 from fairserver.rooms.fairs import organising as service
 from fairserver.rooms.fairs.access import access_fair
+from fairserver.rooms.interviews import slots as interview_slots
 from fairserver.rows import FairRow
 
 routes = web.RouteTableDef()
@@ -192,6 +193,7 @@ async def _manage_page(
         "invitable": await service.invitable_companies(db, access.id),
         "decisions": {a: allowed for a, (_status, allowed) in service.DECISIONS.items()},
         "export_kinds": export.EXPORT_KINDS,
+        "booking_window": interview_slots.window_inputs(access.fair),
         "notice": notices[done] if done else None,
         "errors": errors,
         "values": {},
@@ -233,6 +235,22 @@ async def invite_company(request: web.Request) -> web.Response:
         else:
             raise web.HTTPSeeOther(f"/organiser/fairs/{access.fair.slug}?invited=1")
     return await _manage_page(request, access, errors, status=400)
+
+
+# Interview booking window (I1): when students may book slots; both empty closes bookings.
+
+
+@routes.post("/organiser/fairs/{slug}/booking-window")
+async def booking_window(request: web.Request) -> web.Response:
+    _actor, access = await _managed_fair(request)
+    form = await request.post()
+    try:
+        await interview_slots.set_booking_window(
+            request.app[DB], access, str(form.get("opens", "")), str(form.get("closes", ""))
+        )
+    except ServiceError as refused:
+        return await _manage_page(request, access, {"booking_window": refused.message}, 400)
+    raise web.HTTPSeeOther(f"/organiser/fairs/{access.fair.slug}?saved=1")
 
 
 @routes.get("/organiser/fairs/{slug}/export/{kind}.csv")

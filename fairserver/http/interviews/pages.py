@@ -9,6 +9,8 @@ from aiohttp import web
 from fairserver.http.kit import not_found, render, require_login
 from fairserver.keys import DB
 from fairserver.rooms.interviews import access as interviews
+from fairserver.rooms.interviews import attendance_report
+from fairserver.rooms.interviews import timing as slot_room
 from fairserver.rooms.interviews.access import CLOSED_STATES, access_interview
 
 routes = web.RouteTableDef()
@@ -40,6 +42,7 @@ async def interview_page(request: web.Request) -> web.Response:
     interview, me = await access_interview(request.app[DB], actor, interview_id)
     people, staff = await interviews.panel(request.app[DB], interview)
     taking_part = {p.user_id for p in people}
+    is_interviewer = me.role == "interviewer"
     return render(
         request,
         "interview.html",
@@ -50,5 +53,12 @@ async def interview_page(request: web.Request) -> web.Response:
                 [c for c in staff if c.id not in taking_part] if me.role == "interviewer" else []
             ),
             "ended": interview.state in CLOSED_STATES,
+            # A booked slot's room (I2), hand-off and attendance (I6): docs/decisions.md §26.
+            **await slot_room.page_context(request.app[DB], interview, me, staff),
+            "attendance": (
+                await attendance_report.report(request.app[DB], interview)
+                if is_interviewer
+                else None
+            ),
         },
     )

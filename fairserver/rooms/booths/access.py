@@ -11,15 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fairserver.auth import Actor
-from fairserver.permissions import FairAccess, Right
+from fairserver.permissions import FairAccess, Right, can
 from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.context import Services, database_of
 from fairserver.rooms.errors import NotFound
 from fairserver.rooms.fairs.access import Rights, access_fair, require
 from fairserver.rows import BoothRow, JobDetail, JobRow
+from fairserver.store import applications as application_store
 from fairserver.store import booths as store
 from fairserver.store import fairs as fair_store
 from fairserver.store import job_search
+from fairserver.store.applications import CompanyJobRow
 from fairserver.store.db import Database
 
 
@@ -110,3 +112,22 @@ async def access_booth_job(
     if job is None:
         raise NotFound()
     return found, job
+
+
+async def access_company_job(
+    source: Database | Services, actor: Actor, job_id: int
+) -> CompanyJobRow:
+    """A job whose applications the caller may read: a recruiter of the job's company
+    (Right.COMPANY_HIRE). Another company's recruiter gets the NotFound of a missing job."""
+    async with database_of(source).connect() as conn:
+        job = await application_store.company_job(conn, job_id)
+    if job is None or not can(actor, Right.COMPANY_HIRE, job.company_id):
+        raise NotFound()
+    return job
+
+
+async def closed_booths(source: Database | Services, booth_ids: set[int]) -> set[int]:
+    """Booths nobody may stay in any more: removed, or their company rejected or withdrawn
+    from the fair. The socket layer sweeps its connections out of them."""
+    async with database_of(source).connect() as conn:
+        return await store.closed_booths(conn, booth_ids)

@@ -1,5 +1,6 @@
 """The live fair dashboard (F5): who is online, each booth's visitors, staff and queue,
-briefings with their viewers, and today's visitors, for the fair's organisers.
+briefings with their viewers, today's visitors, interviews in progress and today's
+no-shows, for the fair's organisers.
 
 The snapshot is read from the live state the booth and briefing services keep (through
 their own functions, never their key layout) and from the database. While at least
@@ -21,6 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from fairserver.rooms.booths import live as booth_service
 from fairserver.rooms.booths.live import Booth, StaffMember
 from fairserver.rooms.briefings.live import viewer_count
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 3.0
 LAST_SENT_TTL = 3600.0
 BRIEFINGS_SHOWN = 20
+INTERVIEWS_SHOWN = 30
 EVENT = "fair.dashboard"
 
 
@@ -69,12 +73,30 @@ class BriefingLive(Outbound):
     viewers: int
 
 
+class InterviewLive(Outbound):
+    """A live interview, or today's no-show. ``student`` is None for a student of another
+    school than the fair's: its organisers count them but do not see their name."""
+
+    interview_id: int
+    company: str
+    student: str | None
+    since: datetime  # when it went live; for a no-show, when it was recorded
+
+
+class InterviewsLive(Outbound):
+    live: int  # how many are in progress (the list shows the longest-running ones)
+    in_progress: list[InterviewLive]
+    no_shows_today: int  # outcome no_show recorded today, in the fair's time zone
+    no_shows: list[InterviewLive]
+
+
 class Dashboard(Outbound):
     fair_id: int
     online: OnlineNow
     booths: list[BoothLive]
     briefings: list[BriefingLive]
     visitors_today: int
+    interviews: InterviewsLive
 
 
 def day_start(now: datetime, timezone: str) -> datetime:
@@ -117,16 +139,39 @@ def _attention_first(booth: BoothLive) -> tuple[bool, bool, str, int]:
     return (not (booth.unstaffed and waiting), not booth.unstaffed, booth.company, booth.booth_id)
 
 
+def _interview_live(row: store.DashboardInterviewRow, school_id: int) -> InterviewLive:
+    named = row.student_school_id == school_id
+    return InterviewLive(
+        interview_id=row.id,
+        company=row.company,
+        student=row.student_name if named else None,
+        since=row.at,
+    )
+
+
+async def interviews_live(conn: AsyncConnection, fair: FairRow, today: datetime) -> InterviewsLive:
+    """Interviews in progress and today's no-shows (F5)."""
+    fair_id, school_id = int(fair.id), int(fair.school_id)
+    live, in_progress = await store.live_interviews(conn, fair_id, INTERVIEWS_SHOWN)
+    missed, no_shows = await store.no_shows_since(conn, fair_id, today, INTERVIEWS_SHOWN)
+    return InterviewsLive(
+        live=live,
+        in_progress=[_interview_live(row, school_id) for row in in_progress],
+        no_shows_today=missed,
+        no_shows=[_interview_live(row, school_id) for row in no_shows],
+    )
+
+
 async def snapshot(services: Services, fair: FairRow) -> Dashboard:
     fair_id = int(fair.id)
     now = services.clock()
+    today = day_start(now, str(fair.timezone))
     async with services.db.connect() as conn:
         rows = await fair_store.booth_list(conn, fair_id)
         queues = await store.queue_counts(conn, (r.id for r in rows))
         briefing_rows = await store.current_briefings(conn, fair_id, now, BRIEFINGS_SHOWN)
-        visitors_today = await store.visitors_since(
-            conn, fair_id, day_start(now, str(fair.timezone))
-        )
+        visitors_today = await store.visitors_since(conn, fair_id, today)
+        interviews = await interviews_live(conn, fair, today)
     booths = []
     for row in rows:
         booth = Booth(
@@ -151,6 +196,7 @@ async def snapshot(services: Services, fair: FairRow) -> Dashboard:
         booths=sorted(booths, key=_attention_first),
         briefings=briefings,
         visitors_today=visitors_today,
+        interviews=interviews,
     )
 
 

@@ -1,4 +1,5 @@
-"""A fair's data as CSV for its organiser: companies, jobs, interest and attendance.
+"""A fair's data as CSV for its organiser: companies, jobs, interest, attendance and
+interviews (I6: who came when, for how long, how late).
 
 Every cell goes through text.csv_cell, so that a job titled "=HYPERLINK(...)" stays
 text in a spreadsheet. Students of other schools (multi-school and open fairs)
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.rooms.errors import NotFound
+from fairserver.rooms.interviews import attendance_report
 from fairserver.store import fairs as fair_store
 from fairserver.store import organiser as store
 from fairserver.store.db import Database
@@ -68,6 +70,26 @@ EXPORTS: dict[str, tuple[Query, tuple[str, ...]]] = {
             "left_at",
             "seconds",
             "close_reason",
+        ),
+    ),
+    # I6: one row per participant of each interview (rooms/interviews/attendance_report.py).
+    "interviews": (
+        attendance_report.export_rows,
+        (
+            "interview_id",
+            "company",
+            "school",
+            "student_no",
+            "real_name",
+            "origin",
+            "slot_starts_at",
+            "state",
+            "outcome",
+            "participant_role",
+            "participant",
+            "first_joined_at",
+            "minutes_present",
+            "minutes_late",
         ),
     ),
 }

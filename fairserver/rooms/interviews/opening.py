@@ -3,7 +3,8 @@
 A recruiter of the booth's company escalates a booth conversation with a student into an
 interview: allowed only with a student who queued at that booth or chatted privately with
 its staff (anyone else is not_found). One open interview per company and student in a
-fair: opening again returns it (and adds the caller to the panel).
+fair: opening again returns it (and adds the caller to the panel). A booked slot's
+interview is never reused: an escalation makes its own room (docs/decisions.md §26).
 """
 
 from __future__ import annotations
@@ -74,11 +75,11 @@ async def open_for_booth(services: Services, actor: Actor, booth: Booth, student
     await _may_escalate(services, booth, student_id)
     now, added = services.clock(), False
     async with services.db.begin() as conn:
-        found = await store.open_interview(conn, booth.fair_id, booth.company_id, student_id)
+        found = await store.open_escalation(conn, booth.fair_id, booth.company_id, student_id)
         if found is not None:
             interview_id = found.id
             if await store.participant(conn, interview_id, actor.user_id) is None:
-                await _add_interviewer(conn, interview_id, actor.user_id, now)
+                await add_to_panel(conn, interview_id, actor.user_id, now)
                 added = True
         else:
             interview_id = await store.insert_interview(
@@ -111,7 +112,7 @@ async def open_for_booth(services: Services, actor: Actor, booth: Booth, student
     return Opened(**summary(row).model_dump(), created=found is None)
 
 
-async def _add_interviewer(
+async def add_to_panel(
     conn: AsyncConnection, interview_id: int, user_id: int, now: datetime
 ) -> None:
     panel = [p for p in await store.participants(conn, interview_id) if p.role == "interviewer"]
@@ -131,7 +132,7 @@ async def add_interviewer(
         if colleague is None:
             raise NotFound()
         if await store.participant(conn, seat.id, user_id) is None:
-            await _add_interviewer(conn, seat.id, user_id, services.clock())
+            await add_to_panel(conn, seat.id, user_id, services.clock())
     invited = Invited(
         interview_id=seat.id,
         booth_id=seat.interview.booth_id,

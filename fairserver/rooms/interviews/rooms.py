@@ -5,8 +5,10 @@ Only participants (rows in interview_participants) see an interview; to anyone e
 not exist (not_found, like a missing id). The candidate waits ("knocks") until an
 interviewer admits them; interviewers are admitted when added. Only admitted participants
 publish, watch and chat. State: waiting until the candidate is first admitted, then live
-(started_at), then ended (ended_at). Media and presence are in interview_media.py,
-recording in interview_recording.py, the in-room chat in interview_chat.py.
+(started_at), then ended (ended_at). A booked slot's interview is scheduled until its start
+and opens then (rooms/interviews/timing.py; hand-off in handoff.py, wrap-up in wrapup.py).
+Media and presence are in interview_media.py, recording in interview_recording.py, the
+in-room chat in interview_chat.py.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from fairserver.rooms.interviews.media import (
     interview_room,
 )
 from fairserver.rooms.interviews.recording import RecordingView
+from fairserver.rooms.interviews.timing import SlotView, not_open_error, opens_at, slot_view
 from fairserver.rooms.media.homes import Caller, HomeCommand, HomeRoutes, Seated
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import interviews as store
-from fairserver.store.interviews import InterviewRow, ParticipantRow
+from fairserver.store.interviews import InterviewRow, ParticipantRow, SlotTimesRow
 
 
 def interview_url(interview_id: int) -> str:
@@ -46,6 +49,10 @@ class Seat:
 
     interview: InterviewRow
     me: ParticipantRow
+    # A booked slot's times (None: no slot), and whether its room was open to the caller
+    # when they asked (rooms/interviews/timing.py).
+    slot: SlotTimesRow | None = None
+    open: bool = True
 
     @property
     def id(self) -> int:
@@ -92,6 +99,7 @@ class Participants(Outbound):
     interview_id: int
     state: str
     started_at: datetime | None
+    owner_id: int | None  # the recruiter responsible; a hand-off changes it
     participants: list[ParticipantView]
 
 
@@ -108,6 +116,9 @@ class Snapshot(InterviewSummary):
 
     room: str
     now: str  # the page's timer corrects its clock by it
+    # A booked slot's times and whether its room is open to the caller yet (None: no slot).
+    slot: SlotView | None
+    owner_id: int | None
     started_at: str | None
     ended_at: str | None
     me: Me
@@ -155,7 +166,13 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def seat_of(services: Services, actor: Actor, interview_id: int) -> Seat:
-    return Seat(*await access_interview(services, actor, interview_id))
+    row, me = await access_interview(services, actor, interview_id)
+    if row.slot_id is None:
+        return Seat(row, me)
+    async with services.db.connect() as conn:
+        slot = await store.slot_times(conn, interview_id)
+    is_open = slot is None or services.clock() >= opens_at(slot, me.role)
+    return Seat(row, me, slot, is_open)
 
 
 def require_interviewer(seat: Seat) -> None:
@@ -171,8 +188,16 @@ def require_open(seat: Seat) -> None:
 def require_admitted(seat: Seat) -> None:
     """Media and chat: an admitted participant of an interview that has not ended."""
     require_open(seat)
+    if not seat.open and seat.slot is not None:
+        raise not_open_error(seat.slot)
     if not seat.admitted:
         raise ServiceError("interview.not_admitted", "wait until an interviewer lets you in")
+
+
+def require_started(services: Services, seat: Seat) -> None:
+    """Admitting, and a candidate's knock, wait for the slot's start."""
+    if seat.slot is not None and services.clock() < seat.slot.starts_at:
+        raise not_open_error(seat.slot)
 
 
 def summary(row: InterviewRow) -> InterviewSummary:
@@ -200,6 +225,7 @@ async def participants_event(services: Services, interview_id: int) -> Participa
         interview_id=interview_id,
         state=row.state,
         started_at=row.started_at,
+        owner_id=row.owner_id,
         participants=[
             ParticipantView(
                 user_id=p.user_id,
@@ -223,11 +249,14 @@ async def broadcast_participants(services: Services, interview_id: int) -> Parti
 async def snapshot(services: Services, seat: Seat, ice_servers: list[dict[str, Any]]) -> Snapshot:
     people = await participants_event(services, seat.id)
     room = services.interview_rooms.rooms.get(seat.id)
-    active = seat.admitted and not seat.ended
+    active = seat.admitted and not seat.ended and seat.open
+    now = services.clock()
     return Snapshot(
         **summary(seat.interview).model_dump(),
         room=interview_room(seat.id),
-        now=services.clock().isoformat(),
+        now=now.isoformat(),
+        slot=slot_view(seat.slot, seat.me.role, now) if seat.slot else None,
+        owner_id=people.owner_id,
         started_at=_iso(seat.interview.started_at),
         ended_at=_iso(seat.interview.ended_at),
         me=Me(
@@ -251,20 +280,30 @@ async def join(
     seat: Seat,
     ice_servers: list[dict[str, Any]],
 ) -> Snapshot:
-    """Present in the room (knocking, for a candidate not yet admitted) and its state."""
-    if not seat.ended:
-        room = services.interview_rooms.room(seat.id, seat.fair_id)
-        room.present[connection_id] = actor.user_id or 0
-        # Committed before the ack: arrival time is what I6's late arrivals are made of.
-        await attendance.open_interval(
-            services,
-            connection_id=connection_id,
-            user_id=actor.user_id or 0,
-            fair_id=seat.fair_id,
-            kind="interview",
-            subject_id=seat.id,
-        )
-        await broadcast_participants(services, seat.id)
+    """Present in the room (knocking, for a candidate not yet admitted) and its state.
+    Before a slot's room opens the caller is on record as arrived (on time) but not
+    present: nobody sees a knock, and the page joins again when the room opens."""
+    if seat.ended:
+        return await snapshot(services, seat, ice_servers)
+    # Committed before the ack: arrival time is what I6's late arrivals are made of.
+    await attendance.open_interval(
+        services,
+        connection_id=connection_id,
+        user_id=actor.user_id or 0,
+        fair_id=seat.fair_id,
+        kind="interview",
+        subject_id=seat.id,
+    )
+    if not seat.open:
+        return await snapshot(services, seat, ice_servers)
+    if seat.slot is not None and services.clock() >= seat.slot.starts_at:
+        async with services.db.begin() as conn:
+            opened = await store.open_scheduled(conn, seat.id)  # the slot started: it opens
+        if opened:
+            seat = await seat_of(services, actor, seat.id)
+    room = services.interview_rooms.room(seat.id, seat.fair_id)
+    room.present[connection_id] = actor.user_id or 0
+    await broadcast_participants(services, seat.id)
     return await snapshot(services, seat, ice_servers)
 
 
@@ -288,9 +327,11 @@ async def admit(services: Services, seat: Seat) -> Participants:
     """An interviewer lets the candidate in; the first admission makes the interview live."""
     require_interviewer(seat)
     require_open(seat)
+    require_started(services, seat)
     candidate = seat.interview.student_id
     now = services.clock()
     async with services.db.begin() as conn:
+        await store.open_scheduled(conn, seat.id)  # a slot's room opens at its start
         admitted = await store.admit(conn, seat.id, candidate, now)
         await store.go_live(conn, seat.id, now)
     if admitted:

@@ -16,7 +16,7 @@ from fairserver.rooms.booths import calls as booth_calls
 from fairserver.rooms.booths import candidate as booth_candidate
 from fairserver.rooms.booths import live as booth_service
 from fairserver.rooms.booths import queue
-from fairserver.rooms.booths.access import access_booth_by_id
+from fairserver.rooms.booths.access import access_booth_by_id, closed_booths
 from fairserver.rooms.booths.calls import BoothJoined, CallNext, EntryEnded, StaffBoothJoined
 from fairserver.rooms.booths.live import (
     Booth,
@@ -31,6 +31,7 @@ from fairserver.rooms.booths.queue import MyPlace
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.fairs import attendance
+from fairserver.rooms.notify import Outbound
 from fairserver.socket.fairs.live import joined_fair
 from fairserver.socket.kit import MAX_EVENT_ID, Connection, EventRegistry, Payload, Rate
 from fairserver.text import Line, Text
@@ -85,8 +86,12 @@ class Mark(StudentRef):
 async def visible_booth(
     services: Services, conn: Connection, booth_id: int
 ) -> tuple[Booth, FairAccess]:
-    """The booth, in the fair this connection joined, when the caller may see it."""
+    """The booth, in the fair this connection joined, when the caller may see it and it is
+    open: its live rooms exist only while its company is approved in the fair (its own
+    recruiters may see the page of a booth still applying, not run it)."""
     found = await access_booth_by_id(services, conn.actor, joined_fair(conn), booth_id)
+    if found.fair.company_status(found.row.company_id) != "approved":
+        raise NotFound()
     return found.booth, found.fair
 
 
@@ -140,11 +145,33 @@ async def join_booth(
 @events.on("booth.leave", BoothRef, rate=Rate(per_second=2, burst=10))
 async def leave_booth(services: Services, conn: Connection, payload: BoothRef) -> None:
     conn.require_room(booth_room(payload.booth_id))
-    booth = conn.state.booths.pop(payload.booth_id)
+    await _end_seat(services, conn, conn.state.booths.pop(payload.booth_id))
+
+
+async def _end_seat(services: Services, conn: Connection, booth: Booth) -> None:
     await attendance.close_intervals(services, conn.id, "leave", kind="booth", subject_id=booth.id)
     await booth_service.leave(services, conn.id, booth)
     await conn.leave(booth.room)
     await conn.leave(booth.staff_room)
+
+
+class BoothClosed(Outbound):
+    booth_id: int
+
+
+async def evict_closed_booths(services: Services, connections: list[Connection]) -> int:
+    """Takes every connection out of booths that closed under it (issue 11: a rejected
+    company's recruiter stayed in its booth's rooms and kept hearing them). Each is told
+    with booth.closed. Returns how many seats were ended."""
+    joined = {booth_id for conn in connections for booth_id in conn.state.booths}
+    closed = await closed_booths(services, joined)
+    ended = 0
+    for conn in connections:
+        for booth_id in closed & set(conn.state.booths):
+            await _end_seat(services, conn, conn.state.booths.pop(booth_id))
+            await services.notifier.emit(conn.sid, "booth.closed", BoothClosed(booth_id=booth_id))
+            ended += 1
+    return ended
 
 
 @events.on("booth.heartbeat", BoothRef, rate=Rate(per_second=1, burst=5))

@@ -128,7 +128,7 @@ async def add_interviewer(
 async def join(services: Services, conn: Connection, payload: Join) -> service.Snapshot:
     found = await service.seat_of(services, conn.actor, payload.interview_id)
     _joined(conn).add(found.id)
-    if found.admitted and not found.ended:
+    if found.admitted and not found.ended and found.open:
         await conn.enter(interview_room(found.id))
     ice = browser_ice_servers(services.settings, conn.user_id)
     reply = await _at_home(services, conn, found.id, service.InterviewJoin, ice=ice)

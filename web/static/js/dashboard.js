@@ -96,10 +96,42 @@ function renderBriefings(briefings) {
   );
 }
 
+// Interviews in progress and today's no-shows (F5). A student of another school than the
+// fair's comes without a name (null): the organiser counts them but does not see who.
+function interviewItem(interview) {
+  return el(
+    "li",
+    { "data-interview-id": String(interview.interview_id) },
+    el("strong", { text: interview.company }),
+    " · ",
+    el("span", { text: interview.student ?? t("another-school") }),
+    " · ",
+    el("time", { datetime: interview.since, text: t("since", { time: timeOf(interview.since) }) }),
+  );
+}
+
+function renderInterviewList(list, items, total, emptyKey) {
+  if (!items.length) {
+    list.replaceChildren(el("li", { class: "hint", text: t(emptyKey) }));
+    return;
+  }
+  list.replaceChildren(...items.map(interviewItem));
+  if (total > items.length) list.append(el("li", { class: "hint", text: t("more", { n: total - items.length }) }));
+}
+
+function renderInterviews(interviews) {
+  if (!interviews) return;
+  $("[data-interviews-live]").textContent = String(interviews.live);
+  $("[data-no-shows-today]").textContent = String(interviews.no_shows_today);
+  renderInterviewList($("[data-interview-list]"), interviews.in_progress, interviews.live, "no-interviews");
+  renderInterviewList($("[data-no-show-list]"), interviews.no_shows, interviews.no_shows_today, "no-no-shows");
+}
+
 function renderDashboard(snapshot) {
   renderOnline(snapshot.online, snapshot.visitors_today);
   renderBooths(snapshot.booths);
   renderBriefings(snapshot.briefings);
+  renderInterviews(snapshot.interviews);
 }
 
 // --- announcements (F7) ----------------------------------------------------------------
@@ -167,6 +199,7 @@ function start() {
   const live = new Live({ onStatus: setStatus });
   live.on("fair.dashboard", renderDashboard);
   live.on("fair.announcement", (a) => addAnnouncement(a, { prepend: true }));
+  // No-shows come in the snapshot (interviews.no_shows), recomputed when one is recorded.
   live.join("fair.join", { fair: root.dataset.fair }, (snapshot) => {
     const list = $("[data-announcement-list]");
     if (!snapshot.announcements?.length && !list.children.length) {

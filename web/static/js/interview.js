@@ -7,9 +7,12 @@
 import { Live, newClientId } from "/static/js/live.js";
 import { el, translator } from "/static/js/dom.js";
 import { createMedia } from "/static/js/interview-media.js";
+import { minutesLeft, timerState, untilOpen } from "/static/js/logic/interview-timer.js";
 
 const root = document.getElementById("interview");
 const t = translator(root || document.body);
+// A booked slot's strings (opening, timer, wrap-up, hand-off) live in their own block.
+const ts = translator(document.querySelector("[data-slot-strings]") || root || document.body);
 const $ = (selector) => root.querySelector(selector);
 const show = (node, visible) => node && (node.hidden = !visible);
 const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -24,6 +27,9 @@ const state = {
   ice: [],
   startedAt: null,
   skew: 0, // this browser's clock minus the server's, in ms
+  slot: null, // a booked slot's times (snapshot.slot), or null
+  notOpen: false, // a booked slot's room that has not opened to us yet
+  opening: null, // the timer that joins again when it opens
   recording: false,
   publishers: [],
   messages: new Set(),
@@ -43,15 +49,19 @@ function setStatus(text) {
 
 // --- people, the waiting room, the timer ------------------------------------------------
 
-function personText(p) {
+function personText(p, ownerId) {
   const role = t(p.role);
   const where = p.present ? (p.admitted ? t("present") : t("waiting-room")) : t("absent");
   const consent = p.consented ? t("consents") : t("no-consent");
-  return [`${p.display_name}${p.user_id === state.me ? ` (${t("you")})` : ""}`, role, where, consent].join(" · ");
+  const owner = p.user_id === ownerId ? [ts("owner")] : []; // who has it after a hand-off
+  return [`${p.display_name}${p.user_id === state.me ? ` (${t("you")})` : ""}`, role, ...owner, where, consent].join(" · ");
 }
 
-function renderPeople({ participants, state: interviewState, started_at: startedAt }) {
-  $("[data-people]").replaceChildren(...participants.map((p) => el("li", { text: personText(p) })));
+function renderPeople({ participants, state: interviewState, started_at: startedAt, owner_id: ownerId }) {
+  $("[data-people]").replaceChildren(...participants.map((p) => el("li", { text: personText(p, ownerId) })));
+  // Someone on the panel (added, or handed the interview) is no longer offered to add.
+  const onPanel = new Set(participants.map((p) => String(p.user_id)));
+  for (const option of root.querySelectorAll("[data-add-form] option")) if (onPanel.has(option.value)) option.remove();
   const knocking = participants.find((p) => p.role === "candidate" && p.present && !p.admitted);
   if (state.interviewer) {
     show($("[data-knock]"), Boolean(knocking));
@@ -59,23 +69,65 @@ function renderPeople({ participants, state: interviewState, started_at: started
   }
   const mine = participants.find((p) => p.user_id === state.me);
   if (mine) $("[data-consent]").checked = mine.consented;
-  if (interviewState === "live" && startedAt) startTimer(startedAt);
+  if (interviewState === "live" && startedAt && !state.startedAt) {
+    state.startedAt = new Date(startedAt).getTime();
+    startTimer();
+  }
 }
 
-function startTimer(startedAt) {
-  if (state.startedAt) return;
-  state.startedAt = new Date(startedAt).getTime();
+// --- a booked slot: timer against its length, opening time, wrap-up (I2) -----------------
+
+const serverNow = () => Date.now() - state.skew;
+const ms = (iso) => new Date(iso).getTime();
+
+function tickTimer() {
+  const slot = state.slot;
+  const view = timerState({
+    now: serverNow(),
+    startsAt: slot ? ms(slot.starts_at) : null,
+    endsAt: slot ? ms(slot.ends_at) : null,
+    startedAt: state.startedAt,
+  });
   const node = $("[data-timer]");
-  const tick = () => {
-    const seconds = Math.max(0, Math.floor((Date.now() - state.skew - state.startedAt) / 1000));
-    const h = Math.floor(seconds / 3600);
-    const mm = String(Math.floor((seconds % 3600) / 60)).padStart(2, "0");
-    const ss = String(seconds % 60).padStart(2, "0");
-    node.textContent = h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-  };
-  tick();
+  node.textContent = view.overtime ? `${view.text} · ${ts("overtime", { time: view.overtime })}` : view.text;
+  node.classList.toggle("overtime", Boolean(view.overtime));
+  node.hidden = !view.running;
+}
+
+function startTimer() {
+  if (!state.timer) state.timer = setInterval(tickTimer, 1000);
+  tickTimer();
+}
+
+function showWrapUp(minutes) {
+  const node = $("[data-wrap-up]");
+  node.textContent = ts("wrap-up", { n: minutes });
   node.hidden = false;
-  state.timer = setInterval(tick, 1000);
+}
+
+// Before a slot's room opens to us: say when, and join again at that moment.
+function showSlot(slot) {
+  state.slot = slot;
+  state.notOpen = Boolean(slot && !slot.open);
+  show($("[data-not-open]"), state.notOpen);
+  clearTimeout(state.opening);
+  if (!slot) return;
+  startTimer();
+  if (state.notOpen) {
+    state.opening = setTimeout(() => live.rejoin(), untilOpen(ms(slot.opens_at), serverNow()) + 250);
+  }
+  if (slot.wrap_up_at) showWrapUp(minutesLeft(ms(slot.ends_at), serverNow()));
+}
+
+async function handOff(form) {
+  const select = form.elements.user_id;
+  const reply = await live.emitWithAck("interview.hand_off", { interview_id: state.id, user_id: Number(select.value) });
+  const code = reply.ok ? "" : reply.error.code;
+  let text = ts("hand-off-failed");
+  if (reply.ok) text = ts("handed-off", { name: select.selectedOptions[0]?.textContent || "" });
+  else if (code === "interview.full") text = t("full");
+  else if (code === "interview.handed_off") text = ts("hand-off-conflict");
+  $("[data-side-error]").textContent = text;
 }
 
 // --- recording (I3) ---------------------------------------------------------------------
@@ -143,7 +195,13 @@ function onSnapshot(data) {
   state.ice = data.ice_servers || [];
   renderPeople(data);
   showRecording(data.recording);
-  if (data.state === "ended") return ended();
+  if (data.state === "ended" || data.state === "cancelled") return ended(); // a booking cancelled
+  showSlot(data.slot);
+  if (state.notOpen) {
+    for (const selector of ["[data-waiting]", "[data-room]", "[data-chat]"]) show($(selector), false);
+    setStatus(ts("not-open"));
+    return;
+  }
   state.admitted = data.me.admitted;
   show($("[data-waiting]"), !state.admitted);
   show($("[data-room]"), state.admitted);
@@ -162,6 +220,7 @@ function onSnapshot(data) {
 
 function ended() {
   state.over = true;
+  clearTimeout(state.opening);
   media.stopAll();
   live.forget("interview.join");
   clearInterval(state.timer);
@@ -184,7 +243,9 @@ async function leave() {
 
 function onStatus(status) {
   root.dataset.live = status;
-  if (!state.over) setStatus(t(status === "online" && !state.admitted ? "waiting" : status));
+  if (state.over) return;
+  if (status === "online" && state.notOpen) setStatus(ts("not-open"));
+  else setStatus(t(status === "online" && !state.admitted ? "waiting" : status));
 }
 
 function listen() {
@@ -198,6 +259,7 @@ function listen() {
   live.on("interview.recording", mine(showRecording));
   live.on("interview.admitted", mine(() => live.rejoin()));
   live.on("interview.ended", mine(ended));
+  live.on("interview.wrap_up", mine((event) => showWrapUp(event.minutes_left)));
 }
 
 function bind() {
@@ -220,6 +282,10 @@ function bind() {
     if (window.confirm(t("end-confirm"))) live.emitWithAck("interview.end", { interview_id: state.id });
   });
   $("[data-leave]").addEventListener("click", leave);
+  $("[data-hand-off-form]")?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    handOff(event.target);
+  });
 }
 
 if (root && $("[data-room]") && window.RTCPeerConnection) {
