@@ -156,8 +156,12 @@ async def test_the_whole_interview_path(path_server: str, browser: Browser) -> N
     await expect(second.get_by_text("You are number 1 on the waitlist")).to_be_visible(timeout=WAIT)
 
     # 5. The first cancels; the second's page shows the held offer by itself, and takes it.
+    #    The second's phone is offline just then: the offer's event is missed, and the page
+    #    catches up when its socket connects again.
+    await second.context.set_offline(True)
     await first.get_by_role("button", name="Cancel the booking").click()
     await expect(first.get_by_role("button", name="Book")).to_have_count(0, timeout=WAIT)
+    await second.context.set_offline(False)
     await expect(second.get_by_text("A slot is held for you:")).to_be_visible(timeout=WAIT)
     await _shot(second, "05-offered")
     await second.get_by_role("button", name="Take this slot").click()
@@ -211,10 +215,56 @@ async def test_the_whole_interview_path(path_server: str, browser: Browser) -> N
     await _shot(recruiter, "08-scorecard")
 
     # The student sees the outcome and the message, never the scores or notes.
+    scorecard_url = recruiter.url
     await second.goto(f"{base}/interviews")
     await expect(second.get_by_text("We would like you on board.")).to_be_visible(timeout=WAIT)
     assert "Teamwork" not in await second.content()
     await _shot(second, "08-student-outcome")
+
+    # 9. The recruiter sends the intent agreement from the offer: a 3-year term brings in
+    #    the policy hall's out-of-region subsidy clause.
+    await recruiter.goto(scorecard_url)  # the scorecard, with its agreement link
+    await recruiter.get_by_role("link", name="Intent agreement").click()
+    await expect(recruiter.get_by_role("heading", name="Send an intent agreement")).to_be_visible(
+        timeout=WAIT
+    )
+    await recruiter.get_by_label("Place of work").fill("Tianjin, Bohai Bay")
+    await recruiter.get_by_label("Monthly salary (yuan)").fill("9000")
+    await recruiter.get_by_label("Start date").fill("2027-07-01")
+    await recruiter.get_by_label("Contract term (years)").fill("3")
+    await recruiter.get_by_role("button", name="Send the agreement").click()
+    await expect(recruiter.locator("#agreement-hash")).to_be_visible(timeout=WAIT)
+    sent_hash = (await recruiter.locator("#agreement-hash").inner_text()).strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", sent_hash)
+    agreement_url = recruiter.url
+    await expect(recruiter.get_by_text("subsid", exact=False).first).to_be_visible()
+
+    # The student finds it from the outcome in the room, reads it with its hash, accepts.
+    await second.goto(f"{base}/interviews")
+    await second.get_by_role("link", name=re.compile(BOOTH)).first.click()
+    await second.get_by_role("link", name="Your intent agreements").click()
+    await second.get_by_role("link", name=re.compile(JOB)).first.click()
+    await expect(second.locator("#agreement-hash")).to_have_text(sent_hash, timeout=WAIT)
+    await _shot(second, "09-agreement")
+    await second.get_by_role("button", name="Accept this agreement").click()
+    await expect(second.locator(".state")).to_contain_text("Accepted", timeout=WAIT)
+
+    # 10. The organiser of the student's school countersigns.
+    await organiser.goto(f"{base}/organiser/agreements")
+    await organiser.get_by_role("link", name=re.compile(JOB)).first.click()
+    await organiser.get_by_role("button", name="Countersign").click()
+    await expect(organiser.locator(".state")).to_contain_text(
+        "Countersigned by the school", timeout=WAIT
+    )
+
+    # 11. The same hash on the agreement page for all three, and on the printable page.
+    for page in (recruiter, second, organiser):
+        await page.goto(agreement_url)
+        await expect(page.locator("#agreement-hash")).to_have_text(sent_hash, timeout=WAIT)
+        await expect(page.locator(".state")).to_contain_text("Countersigned by the school")
+    await organiser.get_by_role("link", name="Printable version").click()
+    await expect(organiser.get_by_text(sent_hash).first).to_be_visible(timeout=WAIT)
+    await _shot(organiser, "11-print")
 
     assert errors == []
     for context in contexts:

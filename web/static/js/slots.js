@@ -61,6 +61,21 @@ function socketForms(live) {
   }
 }
 
+// An event sent while this page's socket was not yet (or no longer) connected is not sent
+// again: on every connect, the page asks the server what it would show now, and reloads
+// when that differs from what it shows.
+async function reloadIfStale() {
+  try {
+    const response = await fetch(location.href, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const state = fresh.getElementById("slots")?.dataset.state;
+    if (state !== undefined && state !== root.dataset.state && !leaving) location.reload();
+  } catch {
+    // offline: the next connect asks again
+  }
+}
+
 function start() {
   startCountdown();
   const live = sharedLive("user");
@@ -69,6 +84,8 @@ function start() {
       if (!leaving) location.reload();
     });
   }
+  live.socket.on("connect", reloadIfStale);
+  if (live.socket.connected) reloadIfStale();
   document.addEventListener("submit", (event) => {
     if (!event.defaultPrevented) leaving = true;
   });
