@@ -18,14 +18,9 @@ from fairserver.auth import Actor
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.interviews import rooms as interviews
+from fairserver.rooms.interviews.home_calls import HomeReply, InterviewCall
 from fairserver.rooms.interviews.opening import Invited, add_to_panel
-from fairserver.rooms.interviews.rooms import (
-    HomeReply,
-    InterviewCall,
-    Participants,
-    Seat,
-    interview_url,
-)
+from fairserver.rooms.interviews.rooms import Participants, Seat, interview_url
 from fairserver.rooms.media.homes import HomeRoutes, Seated
 from fairserver.rooms.notify import user_room
 from fairserver.store import booth_live, history

@@ -17,6 +17,7 @@ from pydantic import Field
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.interviews import chat as interview_chat
+from fairserver.rooms.interviews import home_calls as calls
 from fairserver.rooms.interviews import opening as interview_open
 from fairserver.rooms.interviews import rooms as service
 from fairserver.rooms.interviews.chat import Posted, PostedBefore
@@ -131,7 +132,7 @@ async def join(services: Services, conn: Connection, payload: Join) -> service.S
     if found.admitted and not found.ended and found.open:
         await conn.enter(interview_room(found.id))
     ice = browser_ice_servers(services.settings, conn.user_id)
-    reply = await _at_home(services, conn, found.id, service.InterviewJoin, ice=ice)
+    reply = await _at_home(services, conn, found.id, calls.InterviewJoin, ice=ice)
     return service.Snapshot.model_validate(reply)
 
 
@@ -142,7 +143,7 @@ async def leave(services: Services, conn: Connection, payload: InterviewRef) -> 
     _joined(conn).discard(payload.interview_id)
     await conn.leave(interview_room(payload.interview_id))
     await _at_home(
-        services, conn, payload.interview_id, service.InterviewLeave, claim=False, reason="leave"
+        services, conn, payload.interview_id, calls.InterviewLeave, claim=False, reason="leave"
     )
 
 
@@ -151,14 +152,14 @@ async def admit(
     services: Services, conn: Connection, payload: InterviewRef
 ) -> service.Participants:
     return await _seated_at_home(
-        services, conn, payload.interview_id, service.InterviewAdmit, service.Participants
+        services, conn, payload.interview_id, calls.InterviewAdmit, service.Participants
     )
 
 
 @events.on("interview.end", InterviewRef, roles=RECRUITERS, rate=ACTION)
 async def end(services: Services, conn: Connection, payload: InterviewRef) -> service.EndedReply:
     return await _seated_at_home(
-        services, conn, payload.interview_id, service.InterviewEnd, service.EndedReply
+        services, conn, payload.interview_id, calls.InterviewEnd, service.EndedReply
     )
 
 
@@ -168,7 +169,7 @@ async def end(services: Services, conn: Connection, payload: InterviewRef) -> se
 @events.on("interview.publish", Offer, roles=PEOPLE, rate=SIGNAL)
 async def publish(services: Services, conn: Connection, payload: Offer) -> SdpAnswer:
     return await _seated_at_home(
-        services, conn, payload.interview_id, service.InterviewPublish, SdpAnswer, sdp=payload.sdp
+        services, conn, payload.interview_id, calls.InterviewPublish, SdpAnswer, sdp=payload.sdp
     )
 
 
@@ -178,7 +179,7 @@ async def watch(services: Services, conn: Connection, payload: WatchOffer) -> se
         services,
         conn,
         payload.interview_id,
-        service.InterviewWatch,
+        calls.InterviewWatch,
         service.WatchAnswer,
         sdp=payload.sdp,
         user_id=payload.user_id,
@@ -205,7 +206,7 @@ async def consent(services: Services, conn: Connection, payload: Consent) -> ser
         services,
         conn,
         payload.interview_id,
-        service.InterviewConsent,
+        calls.InterviewConsent,
         service.ConsentSet,
         consent=payload.consent,
     )
@@ -214,7 +215,7 @@ async def consent(services: Services, conn: Connection, payload: Consent) -> ser
 @events.on("interview.record", Record, roles=RECRUITERS, rate=ACTION)
 async def record(services: Services, conn: Connection, payload: Record) -> RecordingView:
     return await _seated_at_home(
-        services, conn, payload.interview_id, service.InterviewRecord, RecordingView, on=payload.on
+        services, conn, payload.interview_id, calls.InterviewRecord, RecordingView, on=payload.on
     )
 
 
@@ -222,7 +223,7 @@ async def on_disconnect(services: Services, conn: Connection, reason: str) -> No
     """Disconnect and graceful stop close this connection's peers in every interview."""
     for interview_id in list(_joined(conn)):
         await _at_home(
-            services, conn, interview_id, service.InterviewLeave, claim=False, reason=reason
+            services, conn, interview_id, calls.InterviewLeave, claim=False, reason=reason
         )
     _joined(conn).clear()
 
@@ -240,7 +241,7 @@ async def _at_home(
     services: Services,
     conn: Connection,
     interview_id: int,
-    command: type[service.InterviewCall],
+    command: type[calls.InterviewCall],
     *,
     claim: bool = True,
     **args: Any,
@@ -255,7 +256,7 @@ async def _seated_at_home(
     services: Services,
     conn: Connection,
     interview_id: int,
-    command: type[service.InterviewCall],
+    command: type[calls.InterviewCall],
     reply: type[R],
     **args: Any,
 ) -> R:
@@ -270,5 +271,5 @@ def _always() -> bool:
     return True
 
 
-HOME_ROUTES = service.HOME_ROUTES
-HOME_ROOMS: dict[str, RoomActivity] = {"interview": service.live_here}
+HOME_ROUTES = calls.HOME_ROUTES
+HOME_ROOMS: dict[str, RoomActivity] = {"interview": calls.live_here}
