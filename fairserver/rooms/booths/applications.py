@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
+from fairserver.rooms.booths.candidate import StudentCard
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, Refused
 from fairserver.rooms.notify import Outbound, user_room
@@ -35,19 +36,11 @@ class ApplyForm(BaseModel):
     message: Text = Field(default="", max_length=MAX_MESSAGE)
 
 
-class Applicant(Outbound):
-    """One application as the job's company sees it."""
+class Applicant(StudentCard):
+    """One application as the job's company sees it (the résumé as it was sent)."""
 
     id: int
-    student_id: int
-    display_name: str
-    real_name: str
-    school: str
-    major: str
-    degree: str
-    graduation_year: int
     message: str
-    resume: str
     state: str  # applied | invited
     applied_at: datetime
     invited_at: datetime | None

@@ -43,8 +43,8 @@ class MarkView(Outbound):
     handed_to_name: str | None
 
 
-class CandidateView(Outbound):
-    """booth.candidate's answer: the student the staff met, and the company's marks."""
+class StudentCard(Outbound):
+    """A student as a company sees them: on the booth desk, a scorecard, an application."""
 
     student_id: int
     display_name: str
@@ -54,6 +54,24 @@ class CandidateView(Outbound):
     degree: str
     graduation_year: int
     resume: str
+
+    @classmethod
+    def of(cls, profile: StudentProfileRow) -> StudentCard:
+        return cls(
+            student_id=profile.user_id,
+            display_name=profile.display_name,
+            real_name=profile.real_name,
+            school=profile.school,
+            major=profile.major,
+            degree=profile.degree,
+            graduation_year=profile.graduation_year,
+            resume=profile.resume,
+        )
+
+
+class CandidateView(StudentCard):
+    """booth.candidate's answer: the student the staff met, and the company's marks."""
+
     verified: bool
     marks: list[MarkView]
 
@@ -81,14 +99,7 @@ async def candidate(services: Services, booth: Booth, student_id: int) -> Candid
     async with services.db.connect() as conn:
         marks = await store.company_marks(conn, booth.company_id, student_id)
     return CandidateView(
-        student_id=student_id,
-        display_name=profile.display_name,
-        real_name=profile.real_name,
-        school=profile.school,
-        major=profile.major,
-        degree=profile.degree,
-        graduation_year=profile.graduation_year,
-        resume=profile.resume,
+        **StudentCard.of(profile).model_dump(),
         verified=profile.verified_at is not None,
         marks=[MarkView(**{**asdict(m), "created_at": m.created_at.isoformat()}) for m in marks],
     )

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fairserver.auth import Actor
 from fairserver.i18n import gettext as _
+from fairserver.rooms.booths.candidate import StudentCard
 from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, Refused
 from fairserver.rooms.notify import Outbound
@@ -77,15 +78,7 @@ class HistoryEntry(Outbound):
     detail: dict[str, Any]
 
 
-class Candidate(Outbound):
-    student_id: int
-    display_name: str
-    real_name: str
-    school: str
-    major: str
-    degree: str
-    graduation_year: int
-    resume: str
+Candidate = StudentCard  # the scorecard's candidate: as the booth desk shows them
 
 
 class OutcomeView(Outbound):
@@ -299,13 +292,4 @@ async def scorecard_view(
 
 
 def _candidate(profile: booth_live.StudentProfileRow) -> Candidate:
-    return Candidate(
-        student_id=profile.user_id,
-        display_name=profile.display_name,
-        real_name=profile.real_name,
-        school=profile.school,
-        major=profile.major,
-        degree=profile.degree,
-        graduation_year=profile.graduation_year,
-        resume=profile.resume,
-    )
+    return StudentCard.of(profile)
