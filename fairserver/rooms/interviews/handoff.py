@@ -19,10 +19,9 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import NotFound, ServiceError
 from fairserver.rooms.interviews import rooms as interviews
 from fairserver.rooms.interviews.home_calls import HomeReply, InterviewCall
-from fairserver.rooms.interviews.opening import Invited, add_to_panel
-from fairserver.rooms.interviews.rooms import Participants, Seat, interview_url
+from fairserver.rooms.interviews.opening import add_to_panel, tell_colleague
+from fairserver.rooms.interviews.rooms import Participants, Seat
 from fairserver.rooms.media.homes import HomeRoutes, Seated
-from fairserver.rooms.notify import user_room
 from fairserver.store import booth_live, history
 from fairserver.store import interviews as store
 
@@ -51,17 +50,7 @@ async def hand_off(services: Services, actor: Actor, seat: Seat, user_id: int) -
         await history.record(
             conn, seat.id, actor.user_id, now, "hand_off", from_user_id=previous, to_user_id=user_id
         )
-    invited = Invited(
-        interview_id=seat.id,
-        booth_id=seat.interview.booth_id,
-        url=interview_url(seat.id),
-        company_name=seat.interview.company_name,
-        student_name=seat.interview.student_name,
-        from_user_id=actor.user_id or 0,
-        from_name=actor.display_name,
-    )
-    await services.notifier.emit(user_room(user_id), "interview.invited", invited)
-    return await interviews.after_panel_change(services, seat.id)
+    return await tell_colleague(services, actor, seat, user_id)
 
 
 class InterviewHandOff(InterviewCall):

@@ -133,6 +133,14 @@ async def add_interviewer(
             raise NotFound()
         if await store.participant(conn, seat.id, user_id) is None:
             await add_to_panel(conn, seat.id, user_id, services.clock())
+    return await tell_colleague(services, actor, seat, user_id)
+
+
+async def tell_colleague(
+    services: Services, actor: Actor, seat: Seat, user_id: int
+) -> Participants:
+    """After a colleague joined the panel (added, or handed the interview): they hear
+    interview.invited, and the room its new participants."""
     invited = Invited(
         interview_id=seat.id,
         booth_id=seat.interview.booth_id,
