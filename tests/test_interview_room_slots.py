@@ -150,6 +150,21 @@ async def test_a_snapshot_has_the_slots_times_and_no_slot_means_no_times(stage: 
     assert snap.slot.wrap_up_at is None and snap.owner_id == stage.world.users["recruiter_a"]
 
 
+@pytest.mark.parametrize("who", ["student_b", "recruiter_b", "organiser_a", "admin"])
+async def test_nobody_else_joins_someone_elses_slot(stage: Stage, who: str) -> None:
+    """Issue 9: nobody can join someone else's slot. Another student, another company's
+    recruiter, even the school's organiser and an admin: the same NotFound as a missing id,
+    before the start and after it."""
+    start = stage.time.now + timedelta(minutes=5)
+    iid = await booked_interview(stage, start)
+    for when in (start - timedelta(minutes=1), start + timedelta(minutes=1)):
+        stage.at(when)
+        with pytest.raises(NotFound):
+            await stage.seat(who, iid)
+    with pytest.raises(NotFound):
+        await stage.seat("student_a", iid + 1000)  # a missing id answers alike
+
+
 # --- the wrap-up warning ---------------------------------------------------------------------
 
 
