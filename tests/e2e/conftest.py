@@ -108,9 +108,12 @@ WAIT = 15_000  # ms: every wait in a browser test is bounded
 DEMO_FAIR = "cnooc-tvtc-2026"
 
 
-async def logged_in(browser: Browser, base: str, email: str) -> tuple[BrowserContext, Page]:
-    """A phone-sized page logged in as a demo account."""
-    context = await browser.new_context(viewport=PHONE, locale="en-GB")
+async def logged_in(
+    browser: Browser, base: str, email: str, timezone_id: str | None = None
+) -> tuple[BrowserContext, Page]:
+    """A phone-sized page logged in as a demo account (in the machine's time zone, or the
+    one given)."""
+    context = await browser.new_context(viewport=PHONE, locale="en-GB", timezone_id=timezone_id)
     page = await context.new_page()
     await page.goto(f"{base}/login")
     await page.get_by_label("E-mail").fill(email)

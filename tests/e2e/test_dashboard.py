@@ -16,7 +16,9 @@ FAIR = "cnooc-tvtc-2026"
 
 async def test_dashboard_announces_and_sees_the_student(demo_server: str, browser: Browser) -> None:
     errors: list[str] = []
-    org_ctx, organiser = await logged_in(browser, demo_server, "organiser@demo.fair")
+    org_ctx, organiser = await logged_in(
+        browser, demo_server, "organiser@demo.fair", timezone_id="Europe/London"
+    )
     student_ctx, student = await logged_in(browser, demo_server, "student@demo.fair")
     for page in (organiser, student):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -27,6 +29,12 @@ async def test_dashboard_announces_and_sees_the_student(demo_server: str, browse
     await expect(organiser.locator("[data-status]")).to_have_text("Live", timeout=WAIT)
     rows = organiser.locator("[data-booth-rows] tr[data-booth-id]")
     await expect(rows.first).to_be_visible(timeout=WAIT)
+    # The 10:00-12:30 Shanghai briefing reads so, whatever the browser's zone (this one is
+    # London's), and the page names the zone.
+    await expect(organiser.locator("[data-briefing-list]")).to_contain_text(
+        "10:00–12:30", timeout=WAIT
+    )
+    await expect(organiser.get_by_text("Times in China Time (Asia/Shanghai).")).to_be_visible()
     # Nobody from any company is on duty in a fresh demo: the booths are flagged.
     await expect(rows.first.get_by_text("Unstaffed")).to_be_visible()
     students_online = organiser.locator('[data-online="students"]')

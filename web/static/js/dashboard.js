@@ -12,8 +12,12 @@ const MAX_ANNOUNCEMENTS = 20;
 const t = translator(root);
 
 const $ = (selector) => root.querySelector(selector);
-const timeOf = (iso) =>
-  new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+// Times in the fair's zone, 24-hour, as the page's heading says (not the browser's zone,
+// which showed a 10:00 Shanghai briefing as "02:00 AM" in Europe).
+const clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: root.dataset.timezone || undefined,
+});
+const timeOf = (iso) => clock.format(new Date(iso));
 
 // --- the snapshot ----------------------------------------------------------------------
 
