@@ -156,12 +156,14 @@ async def test_the_whole_interview_path(path_server: str, browser: Browser) -> N
     await expect(second.get_by_text("You are number 1 on the waitlist")).to_be_visible(timeout=WAIT)
 
     # 5. The first cancels; the second's page shows the held offer by itself, and takes it.
-    #    The second's phone is offline just then: the offer's event is missed, and the page
-    #    catches up when its socket connects again.
-    await second.context.set_offline(True)
+    #    The second's socket is down just then (a phone asleep, a train tunnel): the offer's
+    #    event is missed, and the page catches up when its socket connects again.
+    await second.wait_for_function("() => window.__slotsSocket?.connected", timeout=WAIT)
+    await second.evaluate("() => window.__slotsSocket.disconnect()")
     await first.get_by_role("button", name="Cancel the booking").click()
     await expect(first.get_by_role("button", name="Book")).to_have_count(0, timeout=WAIT)
-    await second.context.set_offline(False)
+    await expect(second.get_by_text("A slot is held for you:")).to_be_hidden()
+    await second.evaluate("() => window.__slotsSocket.connect()")
     await expect(second.get_by_text("A slot is held for you:")).to_be_visible(timeout=WAIT)
     await _shot(second, "05-offered")
     await second.get_by_role("button", name="Take this slot").click()

@@ -86,6 +86,8 @@ function start() {
   }
   live.socket.on("connect", reloadIfStale);
   if (live.socket.connected) reloadIfStale();
+  // Test hook: the browser test drops and restores this page's socket (tests/e2e).
+  window.__slotsSocket = live.socket;
   document.addEventListener("submit", (event) => {
     if (!event.defaultPrevented) leaving = true;
   });
