@@ -63,8 +63,9 @@ class Settings:
     port: int = 8080
     database_url: str = "sqlite+aiosqlite:///./fairserver.db"
     redis_url: str | None = None
-    # Signs nothing by itself: sessions are server-side rows. Used to derive
-    # per-deployment secrets (TURN credentials) in later features.
+    # Keys the HMAC that names an account in the log-in throttle's counters (the live
+    # store never holds a typed e-mail). Sessions are server-side rows and need no key.
+    # Every worker of a deployment must share it, or their counters are apart.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # Cookies get the Secure flag. Turn on behind TLS.
     secure_cookies: bool = False
@@ -94,6 +95,9 @@ class Settings:
     turn_ttl_seconds: int = 600
     # Where briefing and interview recordings are written (P7, I3).
     recordings_dir: Path = Path("./recordings")
+    # Uploaded booth logos (outside web/ and booths/, so nothing uploaded is served as a
+    # static file). With several machines, point every one at the same shared directory.
+    uploads_dir: Path = PROJECT_ROOT / "var" / "uploads"
     # Interviews (I1, I2, I4). A slot freed for the waitlist is held this long for the
     # student offered it; the reminder goes this long before a booked slot; the room's
     # soft wrap-up warning this long before its end; a candidate who has not joined this
@@ -160,6 +164,8 @@ class Settings:
             kwargs["turn_ttl_seconds"] = _int(v, "FAIRSERVER_TURN_TTL_SECONDS", 60, 86400)
         if (v := get("RECORDINGS_DIR")) is not None:
             kwargs["recordings_dir"] = Path(v)
+        if (v := get("UPLOADS_DIR")) is not None:
+            kwargs["uploads_dir"] = Path(v)
         for name, high in (
             ("WAITLIST_OFFER_MINUTES", 24 * 60),
             ("REMINDER_MINUTES", 24 * 60),

@@ -77,6 +77,7 @@ def test_settings(tmp_path: Path, **overrides: object) -> Settings:
         "argon2_memory_kib": 64,
         "secret_key": "test-secret-key-0123456789",
         "recordings_dir": tmp_path / "recordings",
+        "uploads_dir": tmp_path / "uploads",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -286,8 +287,9 @@ async def test_logo_upload_and_serving(client: TestClient[Any, Any], world: Worl
     assert response.status == 303
     png = await client.get(f"/fairs/open/booths/{world.booth_a_open}/logo")
     assert png.headers["Content-Type"] == "image/png"
-    uploads = list((Path(client.app[SETTINGS].web_dir).parent / "var" / "uploads").rglob("*"))
-    assert [p.suffix for p in uploads if p.is_file()] == [".png"]  # the old SVG is gone
+    folder: Path = client.app[SETTINGS].uploads_dir
+    files = await asyncio.to_thread(lambda: [p.suffix for p in folder.rglob("*") if p.is_file()])
+    assert files == [".png"]  # the old SVG is gone
     response = await _save_booth(client, token, world.booth_a_open, remove_logo="1")
     assert response.status == 303
     assert (await _booth_row(client, world.booth_a_open))["logo"] == ""

@@ -21,6 +21,7 @@ from tests.factories import PASSWORD, World
 from tests.test_live_contract import live  # noqa: F401  (the memory and Redis backends)
 
 Client = TestClient[Any, Any]
+SECRET = "a-shared-secret-key-0123"
 
 
 async def _post(client: Client, csrf_of: Any, email: str, password: str) -> tuple[int, str]:
@@ -75,17 +76,27 @@ async def test_the_throttle_lets_up_as_time_passes(
 async def test_the_buckets_are_spent_in_the_live_state(live: LiveState) -> None:  # noqa: F811
     """Memory and Redis alike: what one worker spends, the next attempt sees."""
     for _ in range(throttle.PAIR[0]):
-        await check_login_allowed(live, "Someone@Example.test", "203.0.113.9")
-        await spend_failed_login(live, "Someone@Example.test", "203.0.113.9")
-    await check_login_allowed(live, "someone@example.test", "203.0.113.9")
-    await spend_failed_login(live, "someone@example.test", "203.0.113.9")  # finds it empty
+        await check_login_allowed(live, SECRET, "Someone@Example.test", "203.0.113.9")
+        await spend_failed_login(live, SECRET, "Someone@Example.test", "203.0.113.9")
+    await check_login_allowed(live, SECRET, "someone@example.test", "203.0.113.9")
+    await spend_failed_login(live, SECRET, "someone@example.test", "203.0.113.9")  # finds it empty
     with pytest.raises(LoginThrottled) as refused:
-        await check_login_allowed(live, " someone@example.test", "203.0.113.9")
+        await check_login_allowed(live, SECRET, " someone@example.test", "203.0.113.9")
     assert refused.value.code == "account.login_throttled"
     # Another address for the same account has its own pair bucket.
-    await check_login_allowed(live, "someone@example.test", "198.51.100.7")
+    await check_login_allowed(live, SECRET, "someone@example.test", "198.51.100.7")
 
 
 async def test_successful_log_ins_spend_nothing(client: Client, world: World, csrf_of: Any) -> None:
     for _ in range(throttle.PAIR[0] * 3):
         assert (await _post(client, csrf_of, world.emails["student_a"], PASSWORD))[0] == 303
+
+
+async def test_the_counters_are_keyed_with_the_secret_key(live: LiveState) -> None:  # noqa: F811
+    """Workers sharing FAIRSERVER_SECRET_KEY share the counters; the live store holds an
+    HMAC, not the address typed, so another key (another deployment) counts apart."""
+    for _ in range(throttle.PAIR[0] + 1):
+        await spend_failed_login(live, SECRET, "someone@example.test", "203.0.113.9")
+    with pytest.raises(LoginThrottled):
+        await check_login_allowed(live, SECRET, "someone@example.test", "203.0.113.9")
+    await check_login_allowed(live, "another-secret-key-456", "someone@example.test", "203.0.113.9")

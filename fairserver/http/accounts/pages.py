@@ -56,9 +56,9 @@ async def login(request: web.Request) -> web.Response:
     status, throttled_after = 400, 0
     if form is not None:
         address = client_address(request.app[SETTINGS], request.remote, request.headers)
-        live = request.app[SERVICES].live
+        live, secret = request.app[SERVICES].live, request.app[SETTINGS].secret_key
         try:
-            await throttle.check_login_allowed(live, form.email, address)
+            await throttle.check_login_allowed(live, secret, form.email, address)
         except throttle.LoginThrottled as throttled:
             errors, status = {"form": throttled.message}, 429
             throttled_after = throttled.retry_after
@@ -68,7 +68,7 @@ async def login(request: web.Request) -> web.Response:
             )
             if user_id is not None:
                 return await _log_in(request, user_id, safe_next(form.next))
-            await throttle.spend_failed_login(live, form.email, address)
+            await throttle.spend_failed_login(live, secret, form.email, address)
             errors = {"form": _("Wrong e-mail or password.")}
     raw.pop("password", None)
     response = render(request, "login.html", {"values": raw, "errors": errors}, status=status)

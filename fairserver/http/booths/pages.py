@@ -40,8 +40,8 @@ DOC_FIELD = re.compile(r"doc_(title|url)_([0-9])")
 
 
 def uploads_dir(settings: Settings) -> Path:
-    """Uploaded logos: outside web/ and booths/, so nothing uploaded is served as static."""
-    return settings.web_dir.parent / "var" / "uploads" / "logos"
+    """Uploaded logos, under FAIRSERVER_UPLOADS_DIR."""
+    return settings.uploads_dir / "logos"
 
 
 async def booth_of(request: web.Request, right: Right) -> tuple[FairAccess, BoothRow]:

@@ -13,6 +13,7 @@ Successful log-ins spend nothing.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 
 from fairserver.i18n import ngettext
@@ -41,13 +42,16 @@ class LoginThrottled(ServiceError):
         self.retry_after = retry_after
 
 
-def _account(email: str) -> str:
-    # Hashed: the live store never holds the addresses people typed.
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:32]
+def _account(secret: str, email: str) -> str:
+    # An HMAC keyed with FAIRSERVER_SECRET_KEY: the live store never holds the addresses
+    # people typed, nor hashes anyone could test guesses against without the key. Every
+    # worker must share the key for the counters to be shared (README, scale-out).
+    key, typed = secret.encode("utf-8"), email.strip().lower().encode("utf-8")
+    return hmac.new(key, typed, hashlib.sha256).hexdigest()[:32]
 
 
-def _buckets(email: str, address: str) -> tuple[tuple[str, tuple[int, float]], ...]:
-    account = _account(email)
+def _buckets(secret: str, email: str, address: str) -> tuple[tuple[str, tuple[int, float]], ...]:
+    account = _account(secret, email)
     return (
         (f"login:pair:{account}:{address}", PAIR),
         (f"login:account:{account}", ACCOUNT),
@@ -55,15 +59,15 @@ def _buckets(email: str, address: str) -> tuple[tuple[str, tuple[int, float]], .
     )
 
 
-async def check_login_allowed(live: LiveState, email: str, address: str) -> None:
+async def check_login_allowed(live: LiveState, secret: str, email: str, address: str) -> None:
     """Raises LoginThrottled while any of the attempt's keys is blocked."""
-    for key, (_burst, rate) in _buckets(email, address):
+    for key, (_burst, rate) in _buckets(secret, email, address):
         if await live.get(f"{key}:blocked") is not None:
             raise LoginThrottled(retry_after=math.ceil(1 / rate))
 
 
-async def spend_failed_login(live: LiveState, email: str, address: str) -> None:
+async def spend_failed_login(live: LiveState, secret: str, email: str, address: str) -> None:
     """A wrong password: one token from each bucket; an empty one blocks its key."""
-    for key, (burst, rate) in _buckets(email, address):
+    for key, (burst, rate) in _buckets(secret, email, address):
         if not await live.allow(key, rate, burst):
             await live.put(f"{key}:blocked", "1", ttl=1 / rate)
