@@ -61,6 +61,16 @@ async def test_dashboard_announces_and_sees_the_student(demo_server: str, browse
     await expect(banner.locator("li .body").first).to_have_text(text, timeout=WAIT)
     assert await banner.locator("b").count() == 0
 
+    # Announcements are on every fair page, not only the lobby: a booth (whose own socket
+    # carries them) and the job search (which joins the fair for them).
+    for path in (f"/fairs/{FAIR}/booths", f"/fairs/{FAIR}/jobs"):
+        await student.goto(f"{demo_server}{path}")
+        if path.endswith("/booths"):
+            await student.locator("a[href*='/booths/']", has_text="CNOOC Tianjin").first.click()
+        await expect(student.locator("#announcements li .body").first).to_have_text(
+            text, timeout=WAIT
+        )
+
     # An empty announcement is refused in the form with a clear message.
     await organiser.get_by_role("button", name="Send announcement").click()
     await expect(organiser.locator("[data-announce-result]")).to_contain_text("at most 2000")

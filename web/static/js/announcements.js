@@ -1,13 +1,17 @@
-// Fair lobby announcements (F7): the latest from the fair.join snapshot, then each new
-// `fair.announcement` as it arrives, newest first. Announcement text is set with
-// textContent only, never as HTML. Strings come from the section's data-t-* attributes.
+// Fair announcements (F7) on every fair page: the latest from the fair.join snapshot, then
+// each new `fair.announcement` as it arrives, newest first. Announcement text is set with
+// textContent only, never as HTML. A page with a socket of its own in the fair (booth,
+// briefing) calls announcementsOn(live) and hands it its fair.join snapshot; any other
+// fair page (data-standalone: lobby, jobs, slots, agenda, policy) joins the fair here.
 import { Live } from "/static/js/live.js";
 import { renderAnnouncement } from "/static/js/announcement_item.js";
 
-const root = document.getElementById("announcements");
 const MAX_SHOWN = 20;
 
-function start() {
+// Returns a function taking a fair.join snapshot; nothing to do on a page without the box.
+export function announcementsOn(live) {
+  const root = document.getElementById("announcements");
+  if (!root) return () => {};
   const list = root.querySelector("[data-announcement-list]");
   const shown = new Set();
 
@@ -21,12 +25,16 @@ function start() {
     root.hidden = false;
   }
 
-  const live = new Live();
   live.on("fair.announcement", (announcement) => add(announcement, { prepend: true }));
   // Snapshot announcements come newest first.
-  live.join("fair.join", { fair: root.dataset.fair }, (snapshot) => {
-    for (const announcement of snapshot.announcements || []) add(announcement, { prepend: false });
-  });
+  return (snapshot) => {
+    for (const announcement of snapshot?.announcements || []) add(announcement, { prepend: false });
+  };
 }
 
-if (root) start();
+const standalone = document.querySelector("#announcements[data-standalone]");
+if (standalone) {
+  const live = new Live();
+  const fromSnapshot = announcementsOn(live);
+  live.join("fair.join", { fair: standalone.dataset.fair }, fromSnapshot);
+}

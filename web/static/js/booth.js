@@ -3,6 +3,7 @@
 // shows it. User text is always set with textContent, never as HTML. Strings come
 // from the template's data-t-* attributes, which are translated.
 import { Live, newClientId } from "/static/js/live.js";
+import { announcementsOn } from "/static/js/announcements.js";
 import { el, translator } from "/static/js/dom.js";
 import { endedNotice, positionState, queueView, secondsLeft } from "/static/js/logic/queue-state.js";
 
@@ -412,7 +413,7 @@ if (root) {
   live = new Live({ onStatus });
   listen();
   bindControls();
-  live.join("fair.join", { fair: root.dataset.fair });
+  live.join("fair.join", { fair: root.dataset.fair }, announcementsOn(live));
   live.join("booth.join", { booth_id: state.boothId }, onSnapshot);
   setInterval(() => {
     if (live.socket.connected) live.emitWithAck("booth.heartbeat", { booth_id: state.boothId });

@@ -4,6 +4,7 @@
 // the template translates. The connection (acks, retries with the same client_id,
 // de-duplication by seq, rejoining with `after`) is the shared live.js.
 import { newClientId, sharedLive } from "/static/js/live.js";
+import { announcementsOn } from "/static/js/announcements.js";
 import { el, translator } from "/static/js/dom.js";
 import { PUBLIC, applyVotes, forgetsRemoved, mergeQuestion, questionLists } from "/static/js/logic/qa-order.js";
 
@@ -231,7 +232,7 @@ function onStatus(status) {
 }
 
 function join() {
-  live.join("fair.join", { fair: state.fair });
+  live.join("fair.join", { fair: state.fair }, announcementsOn(live));
   live.join("briefing.join", { briefing_id: state.briefingId }, applySnapshot, { fullSnapshot: true });
 }
 
