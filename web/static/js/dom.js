@@ -1,11 +1,14 @@
 // Small DOM helpers shared by the live pages. User text only ever goes in via
 // textContent (el's "text"), never as markup.
 
-// Translated strings come from the page: data-t-<key> attributes rendered by Jinja.
+// Translated strings come from the page: data-t-<key> attributes rendered by Jinja. A
+// count's string has its singular beside it, data-t-<key>-one (ngettext's form for 1), used
+// when n is 1 ("1 visitor", not "1 visitors"); languages with one form give both alike.
 export function translator(root) {
   return function t(key, vars = {}) {
     const name = "t" + key.replace(/(^|-)([a-z])/g, (_, __, c) => c.toUpperCase());
-    let text = root.dataset[name] || key;
+    const one = vars.n === 1 ? root.dataset[`${name}One`] : undefined;
+    let text = one || root.dataset[name] || key;
     for (const [k, v] of Object.entries(vars)) text = text.split(`%(${k})s`).join(String(v));
     return text;
   };
