@@ -59,6 +59,10 @@ async def test_student_queues_and_recruiter_calls(demo_server: str, browser: Bro
         "seconds left", timeout=WAIT
     )
     await student.get_by_role("button", name="Accept").click()
+    # The recruiter sees the called student's profile, the degree by its name, not its code.
+    await expect(recruiter.locator('[data-candidate] [data-field="degree"]')).to_have_text(
+        "3-year college diploma", timeout=WAIT
+    )
     await expect(student.locator("[data-queue-state]")).to_contain_text(
         "private chat", timeout=WAIT
     )

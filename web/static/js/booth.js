@@ -265,7 +265,10 @@ async function loadCandidate(studentId) {
   $("[data-candidate-name]").textContent = `${profile.real_name} (${profile.display_name})`;
   for (const node of panel.querySelectorAll("[data-field]")) {
     const value = profile[node.dataset.field];
-    node.textContent = node.dataset.field === "verified" ? t(value ? "verified" : "unverified") : String(value ?? "");
+    const field = node.dataset.field;
+    if (field === "verified") node.textContent = t(value ? "verified" : "unverified");
+    else if (field === "degree") node.textContent = t(`degree-${value}`); // a label, not the code
+    else node.textContent = String(value ?? "");
   }
   const marks = $("[data-marks]");
   marks.replaceChildren(...profile.marks.map((m) => el("li", {},
