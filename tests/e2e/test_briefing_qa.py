@@ -64,6 +64,7 @@ async def test_ask_approve_and_upvote_live(demo_server: str, browser: Browser) -
     await upvote.click()
     await expect(upvote).to_have_attribute("aria-pressed", "true", timeout=WAIT)
     await expect(public_b.locator(".vote-count")).to_have_text("1", timeout=WAIT)
+    await expect(public_b.locator(".votes")).to_have_text("1 vote")  # not "1 votes"
 
     # The moderator and A see the committed count become 1.
     for page in (mod, alice):

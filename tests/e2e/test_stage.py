@@ -57,9 +57,15 @@ async def test_a_presenter_goes_live_and_two_students_watch(
     url = await _briefing_url(alice, demo_server)
     for page in pages:
         await page.goto(url)
+    for page in (alice, bob):
         await expect(page.locator("[data-stage-status]")).to_contain_text(
-            "not live yet", timeout=WAIT
+            "not live yet. Come back at the start time.", timeout=WAIT
         )
+    # The presenter is not told to come back later: they are the one to start it.
+    await expect(presenter.locator("[data-stage-status]")).to_have_text(
+        "You are not live yet. Choose your camera and microphone, then press Go live.",
+        timeout=WAIT,
+    )
     # Students have no button to go live; the presenter has.
     assert await alice.locator("[data-stage-go-live]").count() == 0
 

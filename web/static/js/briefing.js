@@ -52,8 +52,10 @@ function questionItem(question, { moderator }) {
   }
   const row = el("div", { class: "question-actions" });
   if (PUBLIC.has(question.state)) {
+    // "1 vote", "2 votes": the count's own words around the number (ngettext's forms).
+    const [before, after] = t("votes", { n: question.votes === 1 ? 1 : 2 }).split("%(count)s");
     const count = el("span", { class: "vote-count", text: String(question.votes) });
-    row.append(el("span", { class: "votes" }, count, " ", t("votes")));
+    row.append(el("span", { class: "votes" }, before ?? "", count, after ?? ""));
     if (state.me?.can_ask && state.open) {
       const pressed = state.voted.has(question.id);
       row.append(

@@ -68,7 +68,8 @@ function createStage() {
     else if (!ctx.onStage) text = t("connecting");
     else if (ctx.presenter?.isLive()) text = t("you-are-live");
     else if (ctx.publishers.length) text = t("live-by", { names });
-    else text = t("not-live");
+    // A presenter is not told to come back at the start time: they are the start.
+    else text = t(ctx.presenter ? "presenter-not-live" : "not-live");
     $("[data-stage-status]").textContent = text;
     const count = $("[data-stage-viewers]");
     count.textContent = ctx.publishers.length ? t("viewers", { n: ctx.viewers }) : "";
