@@ -52,6 +52,12 @@ async def test_ask_approve_and_upvote_live(demo_server: str, browser: Browser) -
     await expect(pending).to_have_count(1, timeout=WAIT)
     await expect(pending.locator(".body")).to_have_text(question)
     await expect(pending).to_contain_text("Tsering Drolma")
+    # The box for a dismissal's reason has a label a person can see, not only a screen reader.
+    label = pending.get_by_text("Reason for dismissing")
+    await expect(label).to_be_visible()
+    box = await label.bounding_box()
+    assert box and box["width"] > 40 and box["height"] > 8, box  # not a 1-px screen-reader label
+    await expect(pending.get_by_label("Reason for dismissing")).to_be_visible()
     await pending.get_by_role("button", name="Approve").click()
     await expect(pending).to_have_count(0, timeout=WAIT)
 

@@ -87,7 +87,7 @@ function moderatorButtons(question) {
     buttons.push(button("answer", act("briefing.answer")));
     const id = `reason-${question.id}`;
     const reason = el("input", { id, maxlength: "300", class: "reason-input" });
-    const label = el("label", { for: id, class: "visually-hidden", text: t("dismiss-reason") });
+    const label = el("label", { for: id, class: "reason-label", text: t("dismiss-reason") });
     const dismiss = button("dismiss", () =>
       send("briefing.dismiss", { question_id: question.id, reason: reason.value }, $("[data-ask-error]")),
     );
