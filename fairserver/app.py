@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[CATALOGUES] = i18n.Catalogues()
     setup_templates(app, settings.web_dir)
     app.cleanup_ctx.append(_database)
-    layer = SocketLayer(settings, load_domains())
+    layer = SocketLayer(settings, load_domains(), app[CATALOGUES])
     layer.sio.attach(app)
     app[SOCKETS] = layer
     app.cleanup_ctx.append(services_ctx)

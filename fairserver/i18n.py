@@ -23,6 +23,10 @@ _current: ContextVar[NullTranslations] = ContextVar("translations", default=_NUL
 _current_locale: ContextVar[str] = ContextVar("locale", default=SOURCE_LOCALE)
 
 
+# The cookie holding a visitor's chosen language (pages and sockets read it alike).
+LANG_COOKIE = "fs_lang"
+
+
 class Catalogues:
     def __init__(self, locale_dir: Path = LOCALE_DIR) -> None:
         self._translations: dict[str, NullTranslations] = {SOURCE_LOCALE: NullTranslations()}

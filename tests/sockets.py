@@ -76,10 +76,13 @@ async def connected(
     url = str(client.make_url("")).rstrip("/")
     cookie = await session_cookie(url, world, who)
     sock = Client()
+    extra = dict(headers or {})
+    if "Cookie" in extra:  # more cookies beside the session's
+        cookie = f"{cookie}; {extra.pop('Cookie')}"
     try:
         await sock.sio.connect(
             url,
-            headers={"Cookie": cookie, **(headers or {})},
+            headers={"Cookie": cookie, **extra},
             transports=["websocket"],
             wait_timeout=CONNECT_WAIT,
         )

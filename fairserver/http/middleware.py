@@ -11,6 +11,7 @@ from aiohttp import web
 
 from fairserver.auth import SESSION_COOKIE, resolve_session
 from fairserver.http.kit import ACTOR_KEY, CSRF_KEY, LOCALE_KEY, actor_of, json_error, render
+from fairserver.i18n import LANG_COOKIE
 from fairserver.keys import CATALOGUES, DB, SETTINGS
 from fairserver.proxies import own_origins, websocket_source
 from fairserver.rooms.errors import NotFound
@@ -19,7 +20,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSRF_COOKIE = "fs_csrf"
-LANG_COOKIE = "fs_lang"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 # connect-src names our own websocket, never "ws: wss:" (any host): 'self' covers it in

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fairserver.auth import Actor
+from fairserver.i18n import gettext
 from fairserver.rooms.booths.live import Booth
 from fairserver.rooms.briefings.live import Seat
 from fairserver.rooms.context import Services
@@ -70,6 +71,7 @@ class Connection:
     membership: Membership
     rooms: set[str] = field(default_factory=set)
     state: ConnectionState = field(default_factory=ConnectionState)
+    locale: str = "en"  # the user's language, for refusals made with _()
 
     @property
     def user_id(self) -> int:
@@ -115,7 +117,26 @@ def ok(data: Any = None) -> dict[str, Any]:
     return {"ok": True, "data": data}
 
 
+def N_(message: str) -> str:  # marks a string for extraction; translated when used
+    return message
+
+
+# The pipeline's own refusals, read in the socket's language (the message is for people;
+# clients act on the code).
+GENERIC_MESSAGES = {
+    "auth.required": N_("log in first"),
+    "not_found": N_("not found"),
+    "unavailable": N_("temporarily unavailable; try again shortly"),
+    "rate_limited": N_("too many requests; slow down"),
+    "request.invalid": N_("the payload is invalid"),
+    "request.unknown_event": N_("unknown event"),
+    "internal": N_("internal error"),
+}
+
+
 def error(code: str, message: str, **details: Any) -> dict[str, Any]:
+    if code in GENERIC_MESSAGES:
+        message = gettext(GENERIC_MESSAGES[code])
     return {"ok": False, "error": {"code": code, "message": message, **details}}
 
 

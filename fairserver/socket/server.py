@@ -11,6 +11,7 @@ from typing import Any
 import socketio
 
 from fairserver.auth import SESSION_COOKIE, resolve_session
+from fairserver.i18n import LANG_COOKIE, Catalogues
 from fairserver.proxies import own_origins
 from fairserver.rooms.accounts import sockets
 from fairserver.rooms.context import Services
@@ -55,9 +56,15 @@ class SocketNotifier:
 
 
 class SocketLayer:
-    def __init__(self, settings: Settings, domains: Domains) -> None:
+    def __init__(
+        self, settings: Settings, domains: Domains, catalogues: Catalogues | None = None
+    ) -> None:
         registry = domains.registry
         self.domains = domains
+        # Each socket's language, chosen at connect as a page's is (account, cookie,
+        # Accept-Language), so refusals built with _() come in the user's language.
+        self.catalogues = catalogues or Catalogues()
+        self.default_locale = settings.default_locale
         install_fast_poll()
         manager: socketio.AsyncManager = FanoutManager()
         if settings.redis_url:
@@ -101,9 +108,9 @@ class SocketLayer:
     def _handler_for(self, name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         async def handle(sid: str, data: Any = None) -> dict[str, Any]:
             assert self.services is not None
-            return await self.registry.dispatch(
-                self.services, self.connections.get(sid), name, data
-            )
+            conn = self.connections.get(sid)
+            self.catalogues.activate(conn.locale if conn is not None else self.default_locale)
+            return await self.registry.dispatch(self.services, conn, name, data)
 
         return handle
 
@@ -117,7 +124,15 @@ class SocketLayer:
         actor = await resolve_session(self.services.db, morsel.value) if morsel else None
         if actor is None or actor.user_id is None:
             raise socketio.exceptions.ConnectionRefusedError("auth.required")
-        conn = Connection(sid=sid, actor=actor, id=f"{self.worker_id}:{sid}", membership=self)
+        lang = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(LANG_COOKIE)
+        locale = self.catalogues.choose(
+            actor.locale,
+            lang.value if lang else None,
+            accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", self.default_locale),
+        )
+        conn = Connection(
+            sid=sid, actor=actor, id=f"{self.worker_id}:{sid}", membership=self, locale=locale
+        )
         try:
             await sockets.admit_socket(self.services, actor.user_id, conn.id)
         except ServiceError as refused:

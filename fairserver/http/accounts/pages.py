@@ -9,7 +9,7 @@ from aiohttp import web
 
 from fairserver.auth import SESSION_COOKIE, create_session, end_session
 from fairserver.http.kit import actor_of, parse_form, redirect, render, require_login, safe_next
-from fairserver.http.middleware import LANG_COOKIE
+from fairserver.i18n import LANG_COOKIE
 from fairserver.i18n import gettext as _
 from fairserver.keys import CATALOGUES, DB, PASSWORDS, SERVICES, SETTINGS
 from fairserver.proxies import client_address
