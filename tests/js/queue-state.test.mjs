@@ -104,3 +104,12 @@ test("leaving by disconnecting has its own message and no reason line", () => {
     reason: null,
   });
 });
+
+test("with nobody on duty, or everyone away, no wait is promised", () => {
+  const waiting = { state: "waiting", length: 1, position: 1, eta_seconds: 300, entry_id: 9 };
+  assert.deepEqual(queueView(waiting, BOOTH, []).eta, { key: "eta-no-staff", vars: {} });
+  assert.deepEqual(queueView(waiting, BOOTH, [{ status: "away" }]).eta, { key: "eta-no-staff", vars: {} });
+  assert.deepEqual(queueView(waiting, BOOTH, [{ status: "busy" }]).eta, { key: "eta", vars: { minutes: 5 } });
+  // Presence not known yet: the server's estimate stands.
+  assert.deepEqual(queueView(waiting, BOOTH).eta, { key: "eta", vars: { minutes: 5 } });
+});

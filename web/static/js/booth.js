@@ -27,6 +27,7 @@ const state = {
   dmIds: new Set(),
   peer: null, // {id, name}: the open private conversation
   staffOnDuty: [],
+  mine: null, // the student's last queue state, for the estimate
   queueRows: [],
   countdown: null,
   candidate: null,
@@ -35,6 +36,14 @@ const state = {
 let live = null;
 
 // --- presence (B3) ---------------------------------------------------------------------
+
+// The waiting estimate, again whenever the staff on duty change (nobody: no estimate).
+function renderEta() {
+  const eta = $("[data-queue-eta]");
+  if (!eta || !state.mine) return;
+  const view = queueView(state.mine, state.boothId, state.staffOnDuty);
+  eta.textContent = view.eta ? t(view.eta.key, view.eta.vars) : "";
+}
 
 function renderPresence({ staff, visitors }) {
   state.staffOnDuty = staff;
@@ -54,6 +63,7 @@ function renderPresence({ staff, visitors }) {
   }
   $("[data-visitors]").textContent = t("visitors", { n: visitors });
   renderHandoverChoices();
+  if (state.student) renderEta();
 }
 
 function renderQueueLength(length) {
@@ -138,14 +148,13 @@ function addDm(message) {
 // What the panel shows is logic/queue-state.js (tested under Node, tests/js).
 function renderMine(mine) {
   if (!state.student) return;
-  const view = queueView(mine, state.boothId);
-  const eta = $("[data-queue-eta]");
-  eta.textContent = "";
+  state.mine = mine;
+  const view = queueView(mine, state.boothId, state.staffOnDuty);
   show($("[data-queue-join]"), view.joinable);
   show($("[data-queue-leave]"), view.leavable);
   $("[data-queue-join]").disabled = false;
   $("[data-queue-state]").textContent = t(view.text.key, view.text.vars);
-  if (view.eta) eta.textContent = t(view.eta.key, view.eta.vars);
+  renderEta();
   if (view.call) openCall(view.call);
   if (view.dm && !state.peer) openDm(view.dm.id, view.dm.name);
 }

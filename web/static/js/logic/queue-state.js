@@ -24,7 +24,9 @@ export function positionState(event, boothId) {
 //   eta                  {key, vars} of the waiting estimate, or null
 //   call                 the call to show in the dialog (called), or null
 //   dm                   {id, name} of the recruiter to chat with (chatting), or null
-export function queueView(mine, boothId) {
+// `staff` is the booth's staff on duty as presence last said ({status} each), or null when
+// not known: with nobody on duty but away, no estimate is promised (the honest queue).
+export function queueView(mine, boothId, staff = null) {
   const view = {
     joinable: mine.state === "none",
     leavable: mine.state !== "none",
@@ -35,7 +37,10 @@ export function queueView(mine, boothId) {
   };
   if (mine.state === "waiting") {
     view.text = { key: "position", vars: { position: mine.position, length: mine.length } };
-    view.eta = { key: "eta", vars: { minutes: etaMinutes(mine.eta_seconds) } };
+    const staffed = staff === null || staff.some((member) => member.status !== "away");
+    view.eta = staffed
+      ? { key: "eta", vars: { minutes: etaMinutes(mine.eta_seconds) } }
+      : { key: "eta-no-staff", vars: {} };
   } else if (mine.state === "called") {
     view.text = { key: "called", vars: { recruiter: mine.recruiter, company: mine.company } };
     view.call = { booth_id: boothId, ...mine, seconds: mine.seconds_left };
