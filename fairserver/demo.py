@@ -69,7 +69,12 @@ async def _insert(conn: AsyncConnection, table: sa.Table, **values: Any) -> int:
 async def _schools(conn: AsyncConnection, root: Path, loaded: Loaded) -> None:
     for school in _toml(root / "schools.toml")["school"]:
         loaded.schools[school["slug"]] = await _insert(
-            conn, t.schools, slug=school["slug"], name=school["name"], created_at=utcnow()
+            conn,
+            t.schools,
+            slug=school["slug"],
+            name=school["name"],
+            enrols_students=school.get("students", True),
+            created_at=utcnow(),
         )
 
 

@@ -89,6 +89,7 @@ class SchoolRow:
     id: int
     slug: str
     name: str
+    enrols_students: bool
     created_at: datetime
 
 

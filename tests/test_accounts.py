@@ -8,6 +8,9 @@ from typing import Any
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from fairserver.clock import utcnow
+from fairserver.keys import DB
+from fairserver.store import tables as t
 from tests.factories import PASSWORD, World
 
 
@@ -326,3 +329,37 @@ async def test_every_cookie_is_secure_under_secure_cookies(tmp_path: Any) -> Non
         cookies = response.headers.getall("Set-Cookie", []) + page.headers.getall("Set-Cookie", [])
         lang = [c for c in cookies if c.startswith("fs_lang=")]
         assert lang and all("Secure" in c for c in cookies), cookies
+
+
+async def test_registration_offers_only_schools_that_enrol_students(
+    client: TestClient[Any, Any], world: World, csrf_of: Any
+) -> None:
+    """Issue 11: registration listed the regional employment service as a school."""
+    async with client.app[DB].begin() as conn:
+        await conn.execute(
+            t.schools.insert().values(
+                slug="xz-hrss",
+                name="Public Employment Service",
+                enrols_students=False,
+                created_at=utcnow(),
+            )
+        )
+    page = await (await client.get("/register")).text()
+    assert 'value="xz-hrss"' not in page and "Public Employment Service" not in page
+    response = await client.post(
+        "/register",
+        data={
+            "school": "xz-hrss",
+            "student_no": "S-1",
+            "real_name": "Test",
+            "display_name": "Test",
+            "email": "someone@example.test",
+            "password": "a-long-password-1",
+            "major": "Maths",
+            "degree": "bachelor",
+            "graduation_year": "2027",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert response.status == 400
+    assert "Choose your school from the list." in await response.text()

@@ -86,3 +86,13 @@ async def test_the_demo_fair_has_interview_slots_to_book(db: Database) -> None:
     assert fair.booking_opens_at < fair.starts_at < fair.booking_closes_at < fair.ends_at
     assert {r.slug for r in rows} == {"cnooc-tianjin"} and {r.state for r in rows} == {"open"}
     assert sum(r.email == "recruiter@demo.fair" for r in rows) == 6
+
+
+async def test_the_employment_service_is_no_school_to_register_with(db: Database) -> None:
+    await load_demo(db, Passwords(1, 64), PROJECT_ROOT / "booths")
+    async with db.connect() as conn:
+        rows = dict(
+            (await conn.execute(sa.select(t.schools.c.slug, t.schools.c.enrols_students))).all()
+        )
+    assert rows["xz-hrss"] is False
+    assert rows["tvtc"] is True

@@ -86,6 +86,9 @@ schools = sa.Table(
     _pk(),
     sa.Column("slug", sa.String(64), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
+    # False for an organising body that is not a school (the regional employment
+    # service): it owns fairs and organisers, but no student registers with it.
+    sa.Column("enrols_students", sa.Boolean, nullable=False, server_default=sa.true()),
     _created(),
 )
 

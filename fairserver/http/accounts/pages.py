@@ -90,7 +90,7 @@ async def logout(request: web.Request) -> web.Response:
 async def _register_context(
     request: web.Request, values: dict[str, str], errors: dict[str, str]
 ) -> dict[str, object]:
-    schools = await accounts.schools(request.app[DB])
+    schools = await accounts.enrolling_schools(request.app[DB])
     return {"values": values, "errors": errors, "schools": schools}
 
 

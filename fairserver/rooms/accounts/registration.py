@@ -67,7 +67,11 @@ async def register_student(db: Database, passwords: Passwords, form: RegisterFor
     password_hash = await passwords.hash(form.password)
     async with db.begin() as conn:
         school = (
-            await conn.execute(sa.select(t.schools.c.id).where(t.schools.c.slug == form.school))
+            await conn.execute(
+                sa.select(t.schools.c.id).where(
+                    t.schools.c.slug == form.school, t.schools.c.enrols_students
+                )
+            )
         ).scalar()
         if school is None:
             raise Refused(
@@ -165,9 +169,14 @@ async def set_locale(db: Database, user_id: int, locale: str) -> None:
 
 
 async def schools(db: Database) -> list[SchoolRow]:
-    """Every school, for the lists a form chooses from."""
+    """Every school and organising body, for the lists a form chooses from."""
     async with db.connect() as conn:
         return await store.schools(conn)
+
+
+async def enrolling_schools(db: Database) -> list[SchoolRow]:
+    """The schools a student may register with (not the employment service)."""
+    return [s for s in await schools(db) if s.enrols_students]
 
 
 async def profile(db: Database, user_id: int) -> ProfileRow | None:
