@@ -1,6 +1,6 @@
 """Shared set-up for the booked-slot room tests (I2, I6): services on the memory backend
 with a recording notifier and a movable clock, and an interview made as a booking makes
-one (docs: /work/notes/urls.md): a booked interview_slots row, then an interview of
+one (store/slots.insert_booking): a booked interview_slots row, then an interview of
 origin 'slot', state 'scheduled', with the candidate (not admitted) and the panel
 (admitted at booking)."""
 

@@ -78,7 +78,7 @@ async def test_a_recruiter_sends_one_from_an_offer_and_every_side_sees_the_same_
         body = await page(client, location)
         assert shown_hash(body) == row["text_sha256"], who
         assert str(escape(row["text"])) in body, who
-        assert "28,000 yuan" in body and "(Asia/Shanghai)" in body
+        assert "28,000 yuan" in body and '<span class="zone">China Time</span>' in body
         assert (f"/agreements/{agreement_id}/respond" in body) == (who == "student_a")
         assert (f"/agreements/{agreement_id}/change" in body) == (who == "recruiter_a")
         assert "/countersign" not in body  # nothing to countersign before the student accepts
@@ -226,7 +226,7 @@ async def test_each_list_shows_its_own(client: TestClient[Any, Any], world: Worl
         # The navigation leads each role to its list.
         assert f'<li><a href="{path}">Agreements</a></li>' in body, who
         if listed:
-            assert "Awaiting the student's answer" in body and "(Asia/Shanghai)" in body
+            assert "Awaiting the student's answer" in body and '<span class="zone">China Time</span>' in body
     await world.login(client, "recruiter_a")
     response = await client.get("/agreements", allow_redirects=False)
     assert response.headers["Location"] == "/company/agreements"

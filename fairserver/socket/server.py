@@ -124,7 +124,7 @@ class SocketLayer:
         actor = await resolve_session(self.services.db, morsel.value) if morsel else None
         if actor is None or actor.user_id is None:
             raise socketio.exceptions.ConnectionRefusedError("auth.required")
-        lang = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(LANG_COOKIE)
+        lang = cookie.get(LANG_COOKIE)
         locale = self.catalogues.choose(
             actor.locale,
             lang.value if lang else None,

@@ -289,14 +289,24 @@ async def colleagues(conn: AsyncConnection, company_id: int) -> list[ColleagueRo
 
 
 async def set_outcome(
-    conn: AsyncConnection, interview_id: int, outcome: str, by: int | None, at: datetime
+    conn: AsyncConnection,
+    interview_id: int,
+    outcome: str,
+    by: int | None,
+    at: datetime,
+    message: str | None = None,
 ) -> bool:
-    """Records the outcome (unreleased: a new outcome withdraws an earlier release)."""
-    result = await conn.execute(
-        iv.update()
-        .where(iv.c.id == interview_id)
-        .values(outcome=outcome, outcome_at=at, outcome_by=by, released_at=None)
-    )
+    """Records the outcome, and the student's message when given. A new outcome is
+    unreleased: the student sees it only after a new release."""
+    values: dict[str, Any] = {
+        "outcome": outcome,
+        "outcome_at": at,
+        "outcome_by": by,
+        "released_at": None,
+    }
+    if message is not None:
+        values["student_message"] = message
+    result = await conn.execute(iv.update().where(iv.c.id == interview_id).values(**values))
     return result.rowcount == 1
 
 

@@ -210,23 +210,6 @@ async def add_note(
 # --- outcome and release -----------------------------------------------------------------
 
 
-async def set_outcome(
-    conn: AsyncConnection, interview_id: int, outcome: str, message: str, by: int, at: datetime
-) -> None:
-    """A new outcome is unreleased: the student sees it only after a new release."""
-    await conn.execute(
-        iv.update()
-        .where(iv.c.id == interview_id)
-        .values(
-            outcome=outcome,
-            outcome_at=at,
-            outcome_by=by,
-            student_message=message,
-            released_at=None,
-        )
-    )
-
-
 async def release(conn: AsyncConnection, interview_id: int, outcome: str, at: datetime) -> bool:
     """Releases the outcome the releaser saw; False when it was released already or has
     changed meanwhile (a colleague set another)."""

@@ -22,6 +22,7 @@ from fairserver.rooms.errors import Refused
 from fairserver.rooms.interviews.scorecards import OutcomeView, outcome_view
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.store import history
+from fairserver.store import interviews as interview_store
 from fairserver.store import scorecards as store
 from fairserver.store.interviews import InterviewRow
 from fairserver.text import Text
@@ -63,7 +64,7 @@ async def set_outcome(
         before = await store.outcome(conn, interview.id)
         if before is not None and (before.outcome, before.student_message) == (outcome, message):
             return outcome_view(interview.id, before)
-        await store.set_outcome(conn, interview.id, outcome, message, by, now)
+        await interview_store.set_outcome(conn, interview.id, outcome, by, now, message)
         await history.record(
             conn,
             interview.id,
