@@ -226,7 +226,10 @@ async def test_each_list_shows_its_own(client: TestClient[Any, Any], world: Worl
         # The navigation leads each role to its list.
         assert f'<li><a href="{path}">Agreements</a></li>' in body, who
         if listed:
-            assert "Awaiting the student's answer" in body and '<span class="zone">China Time</span>' in body
+            assert (
+                "Awaiting the student's answer" in body
+                and '<span class="zone">China Time</span>' in body
+            )
     await world.login(client, "recruiter_a")
     response = await client.get("/agreements", allow_redirects=False)
     assert response.headers["Location"] == "/company/agreements"
