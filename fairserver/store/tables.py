@@ -116,6 +116,9 @@ users = sa.Table(
     sa.Column("locale", sa.String(16), nullable=True),
     # Set when an account is removed (recruiter leaves, student deletes the account).
     sa.Column("disabled_at", TS, nullable=True),
+    # X4: set when a student deleted the account. The row stays, pseudonymised (e-mail,
+    # name, password, profile text erased), so that the school's reports keep their counts.
+    sa.Column("deleted_at", TS, nullable=True),
     _created(),
     sa.CheckConstraint(_in("role", ROLES), name="role"),
     sa.CheckConstraint("(role = 'recruiter') = (company_id IS NOT NULL)", name="recruiter_company"),
@@ -584,6 +587,9 @@ agreements = sa.Table(
     sa.Column("responded_at", TS, nullable=True),
     sa.Column("countersigned_at", TS, nullable=True),
     sa.Column("countersigned_by", sa.ForeignKey("users.id"), nullable=True),
+    # X4: set when the student deleted the account and this agreement was kept anyway,
+    # because the school must keep signed agreements (its text keeps the student's name).
+    sa.Column("kept_at", TS, nullable=True),
     sa.CheckConstraint(_in("state", AGREEMENT_STATES), name="state"),
     sa.CheckConstraint("salary >= 0", name="salary"),
     sa.CheckConstraint("term_years BETWEEN 1 AND 10", name="term"),
@@ -777,4 +783,74 @@ recordings = sa.Table(
     sa.CheckConstraint(_in("kind", RECORDING_KINDS), name="kind"),
     sa.CheckConstraint(_in("state", RECORDING_STATES), name="state"),
     sa.Index("ix_recordings_subject", "kind", "subject_id", "started_at"),
+)
+
+
+# Integrations (X5) -----------------------------------------------------------
+
+# A personal access token for the /api/v1 API, owned by a school (read its own students'
+# records) or a company (read its own booths, slots and outcomes); exactly one of the two.
+# Only the sha256 of the token is kept; ``prefix`` is its first characters, shown in lists
+# so that an owner can tell tokens apart.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _pk(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=True, index=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=True, index=True),
+    sa.Column("created_by", sa.ForeignKey("users.id"), nullable=False),
+    _created(),
+    sa.Column("last_used_at", TS, nullable=True),
+    sa.Column("revoked_at", TS, nullable=True),
+    sa.CheckConstraint("(school_id IS NULL) <> (company_id IS NULL)", name="one_owner"),
+)
+
+# Where a school or a company wants signed webhooks sent, and for which event types
+# (space-separated). The secret signs each delivery (Standard Webhooks, "whsec_..."): it
+# must be readable to sign, so it is stored as given to the owner once.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    _pk(),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=True, index=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=True, index=True),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("events", sa.String(500), nullable=False),
+    sa.Column("created_by", sa.ForeignKey("users.id"), nullable=False),
+    _created(),
+    sa.Column("disabled_at", TS, nullable=True),
+    sa.CheckConstraint("(school_id IS NULL) <> (company_id IS NULL)", name="one_owner"),
+)
+
+# The outbox and the delivery log in one: a row is written in the same transaction as
+# the change it reports, so a committed outcome always gets its webhook, and a sender
+# retries it with back-off (next_attempt_at) until delivered_at or failed_at is set.
+# message_id is the webhook-id header, the same on every retry.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    _pk(),
+    sa.Column(
+        "endpoint_id",
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("message_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    _created(),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", TS, nullable=True),
+    sa.Column("last_attempt_at", TS, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
+    sa.Column("delivered_at", TS, nullable=True),
+    sa.Column("failed_at", TS, nullable=True),
+    sa.CheckConstraint("attempts >= 0", name="attempts"),
+    sa.Index("ix_webhook_deliveries_due", "next_attempt_at"),
 )
