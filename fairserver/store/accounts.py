@@ -29,6 +29,7 @@ class UserRow:
     locale: str | None
     disabled_at: datetime | None
     created_at: datetime
+    deleted_at: datetime | None = None
 
 
 async def user_by_email(conn: AsyncConnection, email: str) -> UserRow | None:

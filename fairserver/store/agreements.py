@@ -55,6 +55,7 @@ class AgreementRow:
     fair_title: str
     fair_timezone: str
     superseded_by_id: int | None
+    kept_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
