@@ -7,6 +7,7 @@
 #   make test         lint and type checks, then the full suite against throwaway PostgreSQL + redis
 #   make check        lint, type and JS checks only (ruff, ruff format --check, mypy --strict, eslint, node --test)
 #   make messages     extract UI strings to messages.pot and merge them into every catalogue
+#   make bench-reports  time the reports page and downloads on 5,000 students (SQLite, PostgreSQL)
 #   make clean        caches and build output;  make distclean also drops .venv, node_modules
 
 SHELL := bash
@@ -26,7 +27,7 @@ ifeq ($(wildcard node_modules/socket.io-client/package.json),)
 NODE_DEPS += FORCE
 endif
 
-.PHONY: help setup lock system run test check messages bench-chat bench-media clean distclean FORCE
+.PHONY: help setup lock system run test check messages bench-chat bench-media bench-reports clean distclean FORCE
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -88,6 +89,9 @@ bench-chat: setup
 
 bench-media: setup
 	$(PY) -m bench.media
+
+bench-reports: system setup
+	scripts/with-services.sh $(PY) -m bench.reports
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
