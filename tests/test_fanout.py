@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from engineio.async_socket import AsyncSocket
+from socketio import packet as socketio_packet
 
 from fairserver.keys import SOCKETS
 from fairserver.socket import fanout
@@ -90,3 +91,32 @@ class _Noop:
 
     def encode(self, *args: Any, **kwargs: Any) -> str:
         return "6"
+
+
+async def test_a_client_that_keeps_sending_but_never_reads_is_disconnected_by_its_replies(
+    client: TestClient[Any, Any], world: World
+) -> None:
+    """Issue 11: the cap covered broadcasts, but an ack went onto a full queue regardless."""
+    layer = client.app[SOCKETS]
+    async with (
+        connected(client, world, "student_a"),
+        connected(client, world, "organiser_a") as organiser,
+    ):
+        slow_conn = next(
+            c for c in layer.connections.values() if c.actor.display_name == "student_a"
+        )
+        eio_sid = layer.sio.manager.eio_sid_from_sid(slow_conn.sid, "/")
+        socket = layer.sio.eio.sockets[eio_sid]
+        for _ in range(fanout.MAX_QUEUED):
+            socket.queue.put_nowait(_Noop())
+        # The reply to a request (an ack) would be packet MAX_QUEUED + 1. It is sent the way
+        # python-socketio sends every ack, with nothing draining the queue in between.
+        ack = socketio_packet.Packet(socketio_packet.ACK, namespace="/", id=1, data=[{"ok": True}])
+        await layer.sio._send_packet(eio_sid, ack)
+        assert socket.queue.qsize() == fanout.MAX_QUEUED  # the ack was not queued
+        for _ in range(100):
+            if slow_conn.sid not in layer.connections:
+                break
+            await asyncio.sleep(0.05)
+        assert slow_conn.sid not in layer.connections
+        assert (await organiser.call("fair.join", {"fair": "campus"}))["ok"]

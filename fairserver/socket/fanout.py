@@ -7,7 +7,9 @@ the encoded packet goes straight onto each socket's queue with `put_nowait`, whi
 those tasks did (engine.io's own writer task per socket still does the sending).
 
 A client whose queue passes MAX_QUEUED packets is not reading (or cannot keep up): it is
-disconnected rather than allowed to grow the server's memory without bound.
+disconnected rather than allowed to grow the server's memory without bound. The cap covers
+broadcasts (here) and every reply and direct event (CappedServer), so a client that keeps
+sending while never reading cannot grow its queue with acks either.
 """
 
 from __future__ import annotations
@@ -87,6 +89,26 @@ def _drop_slow_client(manager: Any, sid: str, namespace: str) -> None:
     task = asyncio.get_running_loop().create_task(drop())
     slow.tasks.add(task)
     task.add_done_callback(slow.tasks.discard)
+
+
+# The packets a client is sent in answer to its own traffic or as an event; connect and
+# disconnect packets always go, so that dropping a slow client can still say goodbye.
+_CAPPED = (packet.EVENT, packet.ACK, packet.BINARY_EVENT, packet.BINARY_ACK)
+
+
+class CappedServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server, with the slow-client cap on replies (acks) too."""
+
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        if pkt.packet_type in _CAPPED:
+            socket = self.eio.sockets.get(eio_sid)
+            if socket is not None and socket.queue.qsize() >= MAX_QUEUED:
+                namespace = pkt.namespace or "/"
+                sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+                if sid is not None:
+                    _drop_slow_client(self.manager, sid, namespace)
+                return
+        await super()._send_packet(eio_sid, pkt)
 
 
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]

@@ -18,7 +18,7 @@ from fairserver.rooms.context import Services
 from fairserver.rooms.errors import ServiceError
 from fairserver.rooms.notify import Outbound, user_room
 from fairserver.settings import Settings
-from fairserver.socket.fanout import FanoutManager, install_fast_poll
+from fairserver.socket.fanout import CappedServer, FanoutManager, install_fast_poll
 from fairserver.socket.kit import Connection, Domains, error
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class SocketLayer:
             from fairserver.socket.redis_manager import ResilientRedisManager
 
             manager = ResilientRedisManager(settings.redis_url)
-        self.sio = socketio.AsyncServer(
+        self.sio = CappedServer(
             async_mode="aiohttp",
             # Each socket's events run one after another, in the order sent, on that
             # socket's own reader: a chat burst is stored in order and fair.join is done
