@@ -46,6 +46,7 @@ async def test_ask_approve_and_upvote_live(demo_server: str, browser: Browser) -
     await expect(mine).to_have_count(1, timeout=WAIT)
     await expect(mine.locator(".body")).to_have_text(question)
     await expect(mine).to_contain_text("Waiting for a moderator")
+    question_id = await mine.get_attribute("data-question-id")
 
     # The presenter sees it pending, with A's name, and approves it.
     pending = mod.locator("[data-pending-list] [data-question-id]")
@@ -76,6 +77,16 @@ async def test_ask_approve_and_upvote_live(demo_server: str, browser: Browser) -
     for page in (mod, alice):
         public = page.locator("[data-question-list] [data-question-id]")
         await expect(public.locator(".vote-count")).to_have_text("1", timeout=WAIT)
+
+    # Published, A's question is shown once: in the public list, marked as theirs, and no
+    # longer in their own list of unpublished questions (issue 11: it was shown twice).
+    await expect(alice.locator(f'[data-question-id="{question_id}"]')).to_have_count(1)
+    await expect(mine).to_have_count(0)
+    await expect(alice.get_by_role("heading", name="Your questions")).to_be_hidden()
+    own_public = alice.locator("[data-question-list] [data-question-id]")
+    await expect(own_public.locator(".badge.mine")).to_have_text("Your question")
+    await expect(own_public.locator(".badge.mine")).to_be_visible()
+    await expect(public_b.locator(".badge.mine")).to_have_count(0)  # not B's
 
     # The script-looking question stayed text: no element was made from it.
     assert await bob.locator("[data-question-list] svg").count() == 0

@@ -6,7 +6,7 @@
 import { newClientId, sharedLive } from "/static/js/live.js";
 import { announcementsOn } from "/static/js/announcements.js";
 import { el, translator } from "/static/js/dom.js";
-import { PUBLIC, applyVotes, forgetsRemoved, mergeQuestion, questionLists } from "/static/js/logic/qa-order.js";
+import { PUBLIC, applyVotes, forgetsRemoved, isMine, mergeQuestion, questionLists } from "/static/js/logic/qa-order.js";
 
 const root = document.getElementById("briefing-live");
 let live = null; // the Live connection, made once the page has a briefing
@@ -42,6 +42,9 @@ function questionItem(question, { moderator }) {
   const meta = el("p", { class: "meta" });
   meta.append(el("span", { class: "author", text: question.author ?? t("anonymous") }));
   if (question.pinned) meta.append(" · ", el("span", { class: "badge", text: t("pinned") }));
+  if (PUBLIC.has(question.state) && isMine(question, state.me)) {
+    meta.append(" · ", el("span", { class: "badge mine", text: t("yours") }));
+  }
   if (question.state !== "approved") {
     const tone = { answered: "ok", dismissed: "bad", pending: "warn" }[question.state] || "";
     meta.append(" · ", el("span", { class: `badge ${tone}`, text: stateLabel(question) }));

@@ -25,14 +25,16 @@ export function isMine(question, me) {
 // The three lists of the page, from every question known:
 //   public   approved and answered ones, in sortPublic order
 //   pending  awaiting moderation, oldest first: moderators only
-//   mine     the viewer's own in any state, newest first: not for moderators (they see all)
+//   mine     the viewer's own that others cannot see (pending, dismissed), newest first;
+//            their public ones stay in the public list only, marked as theirs, so no
+//            question shows twice. Not for moderators (they see all).
 export function questionLists(questions, { me, sort }) {
   const moderator = Boolean(me?.moderator);
   const all = [...questions];
   return {
     public: sortPublic(all.filter((q) => PUBLIC.has(q.state)), sort),
     pending: all.filter((q) => moderator && q.state === "pending").sort((a, b) => a.id - b.id),
-    mine: all.filter((q) => isMine(q, me) && !moderator).sort((a, b) => b.id - a.id),
+    mine: all.filter((q) => isMine(q, me) && !moderator && !PUBLIC.has(q.state)).sort((a, b) => b.id - a.id),
   };
 }
 
