@@ -437,3 +437,4 @@ async def test_briefing_page_loads_the_live_ui_for_signed_in_people(
     html = await (await client.get(f"/fairs/open/briefings/{bid}")).text()
     assert '<script type="module" src="/static/js/briefing.js"></script>' in html
     assert 'data-t-viewers="%(n)s watching"' in html and 'id="stage"' in html
+    assert 'data-t-video-viewers="Video to %(n)s viewers"' in html

@@ -9,6 +9,7 @@ framesDecoded rises, and the <video> has a picture and a size.
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.async_api import Browser, Page, expect
@@ -202,7 +203,13 @@ async def test_co_presenters_low_bandwidth_and_presenter_controls(
     )
 
     # (b) The presenter sees the two students watching (co-presenters do not count).
-    await expect(ann.locator("[data-stage-viewers]")).to_have_text("2 watching", timeout=WAIT)
+    await expect(ann.locator("[data-stage-viewers]")).to_have_text(
+        "Video to 2 viewers", timeout=WAIT
+    )
+    # The page says "watching" once, and a viewer sees only that line (issue 11: two counts).
+    for viewer in (alice, bob):
+        await expect(viewer.get_by_text(re.compile(r"\d+ watching"))).to_have_count(1)
+        await expect(viewer.locator("[data-stage-viewers]")).to_have_text("")
     await expect(ann.locator("[data-stage-send-health]")).to_contain_text("kbps", timeout=WAIT)
 
     # (e) The fake devices are listed; mute and camera off change what is sent.

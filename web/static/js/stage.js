@@ -72,7 +72,10 @@ function createStage() {
     else text = t(ctx.presenter ? "presenter-not-live" : "not-live");
     $("[data-stage-status]").textContent = text;
     const count = $("[data-stage-viewers]");
-    count.textContent = ctx.publishers.length ? t("viewers", { n: ctx.viewers }) : "";
+    // The page's one "N watching" is the audience line (everyone in the briefing); this
+    // is a different figure, the video connections, so only presenters see it, in words
+    // of its own (issue 11: "2 watching" and "3 watching" on one page).
+    count.textContent = ctx.presenter && ctx.publishers.length ? t("video-viewers", { n: ctx.viewers }) : "";
   };
 
   ctx.say = (message) => {
