@@ -88,6 +88,19 @@ async def test_ask_approve_and_upvote_live(demo_server: str, browser: Browser) -
     await expect(own_public.locator(".badge.mine")).to_be_visible()
     await expect(public_b.locator(".badge.mine")).to_have_count(0)  # not B's
 
+    # Reactions are icons shipped with the project, not emoji that need a font (issue 11).
+    applause = bob.get_by_role("button", name="Applause")
+    await expect(applause).to_be_enabled(timeout=WAIT)
+    assert (await applause.text_content() or "").strip() == ""  # no emoji character
+    icon = await applause.locator("svg.icon").bounding_box()
+    assert icon and icon["width"] >= 16 and icon["height"] >= 16, icon
+    await applause.click()
+    tally = alice.locator("[data-reaction-tally] .reaction-count")
+    await expect(tally).to_have_text("Applause 1", timeout=WAIT)
+    await expect(tally.locator("svg.icon")).to_be_visible()
+    drawn = await tally.locator("svg.icon").bounding_box()
+    assert drawn and drawn["width"] >= 12, drawn
+
     # The script-looking question stayed text: no element was made from it.
     assert await bob.locator("[data-question-list] svg").count() == 0
     width = await bob.evaluate("document.documentElement.scrollWidth")

@@ -115,6 +115,19 @@ function render() {
   $("[data-mine]").hidden = lists.mine.length === 0;
 }
 
+// A reaction's count in the tally: the button's own icon (shipped with the project, so no
+// emoji font is needed) and its name for screen readers, then the number.
+function reactionCount(kind, n) {
+  const button = [...root.querySelectorAll("[data-react]")].find((b) => b.dataset.react === kind);
+  const item = el("span", { class: "reaction-count" });
+  if (button) {
+    const icon = button.querySelector("svg").cloneNode(true);
+    item.append(icon, el("span", { class: "visually-hidden", text: button.getAttribute("aria-label") }));
+  }
+  item.append(el("span", { text: ` ${n}` }));
+  return item;
+}
+
 function scheduleRender() {
   if (state.renderQueued) return;
   state.renderQueued = true;
@@ -292,7 +305,7 @@ function wireEvents() {
   let tallyTimer = null;
   live.on("briefing.reactions", (e) => {
     const tally = $("[data-reaction-tally]");
-    tally.textContent = Object.entries(e.counts).map(([kind, n]) => `${kind} ${n}`).join("  ");
+    tally.replaceChildren(...Object.entries(e.counts).map(([kind, n]) => reactionCount(kind, n)));
     clearTimeout(tallyTimer);
     tallyTimer = setTimeout(() => { tally.textContent = ""; }, 3000);
   });
