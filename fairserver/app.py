@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from fairserver import i18n
 from fairserver.auth import Passwords
-from fairserver.http import health, labels, middleware
+from fairserver.http import health, labels, middleware, ops
 from fairserver.http.accounts import pages as account_pages
 from fairserver.http.booths import applications as job_applications
 from fairserver.http.booths import company, jobs
@@ -40,6 +40,7 @@ from fairserver.text import _INVISIBLE, markdown
 
 ROUTE_MODULES: tuple[ModuleType, ...] = (
     health,
+    ops,
     account_pages,
     fair_pages,
     organiser,
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY,
         middlewares=[
+            ops.request_log,
             middleware.security_headers,
             middleware.errors,
             middleware.session,
@@ -186,6 +188,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(services_ctx)
     app.cleanup_ctx.append(realtime)
     app.on_shutdown.append(tell_sockets)
+    app.on_response_prepare.append(ops.add_request_id)
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.router.add_static("/static/", settings.web_dir / "static", name="static")

@@ -14,18 +14,12 @@ from aiohttp import web
 
 from fairserver.app import create_app
 from fairserver.keys import DB, PASSWORDS, SETTINGS
+from fairserver.ops import logs
 from fairserver.settings import Settings, SettingsError
 from fairserver.store.db import Database
 
 log = logging.getLogger("fairserver")
 DEMO_DATABASE = "sqlite+aiosqlite:///./fairserver-demo.db"
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format='{"t":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
-    )
 
 
 def _serve(settings: Settings, app: web.Application, reuse_port: bool = False) -> None:
@@ -176,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = replace(settings, host=args.host)
     if getattr(args, "port", None) is not None:
         settings = replace(settings, port=args.port)
-    _configure_logging(settings.log_level)
+    logs.configure(settings.log_level)
     if args.command == "serve":
         return cmd_serve(settings, args.workers, args.worker)
     if args.command == "demo":

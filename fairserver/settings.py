@@ -83,6 +83,9 @@ class Settings:
     web_dir: Path = PROJECT_ROOT / "web"
     default_locale: str = "en"
     log_level: str = "INFO"
+    # /metrics answers callers on this machine (loopback, after X-Forwarded-For from a
+    # trusted proxy is applied), and anyone presenting this as a Bearer token.
+    metrics_token: str | None = None
     # Argon2 cost. Tests lower it; production keeps argon2-cffi's defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -147,7 +150,15 @@ class Settings:
         if (v := get("DEFAULT_LOCALE")) is not None:
             kwargs["default_locale"] = v
         if (v := get("LOG_LEVEL")) is not None:
+            if v.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+                raise SettingsError(
+                    f"FAIRSERVER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {v!r}"
+                )
             kwargs["log_level"] = v.upper()
+        if (v := get("METRICS_TOKEN")) is not None:
+            if v and len(v) < 16:
+                raise SettingsError("FAIRSERVER_METRICS_TOKEN must be at least 16 characters")
+            kwargs["metrics_token"] = v or None
         if (v := get("ARGON2_TIME_COST")) is not None:
             kwargs["argon2_time_cost"] = _int(v, "FAIRSERVER_ARGON2_TIME_COST", 1, 10)
         if (v := get("ARGON2_MEMORY_KIB")) is not None:

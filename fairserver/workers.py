@@ -2,12 +2,15 @@
 
 The supervisor migrates the database once, starts N `fairserver serve --worker`
 processes on the same host:port (the kernel spreads new connections over them),
-forwards SIGTERM/SIGINT to them and exits when they have exited. If a worker dies on
-its own, the supervisor stops the others and exits non-zero: a service manager
-(systemd `Restart=on-failure`) then restarts the group as a whole, which is simpler
-and safer than half-restarting one. Workers share state through Redis (socket.io
-emits, presence, queues, rate limits) and PostgreSQL; the socket transport is
-websocket-only, so no sticky sessions are needed.
+forwards SIGTERM/SIGINT to them and exits when they have exited. A worker that dies on
+its own (a crash, the OOM killer, kill -9) is replaced by a new one on the same port,
+while the others keep serving: its clients reconnect, land on a live worker and replay
+from their last event id. A worker that keeps dying (MAX_RESTARTS within
+RESTART_WINDOW seconds) is a bug, not bad luck: then the supervisor stops the group and
+exits non-zero, for the service manager to report. Workers share state through Redis
+(socket.io emits, presence, queues, rate limits) and PostgreSQL; the socket transport is
+websocket-only, so no sticky sessions are needed. The workers' Prometheus figures meet in
+one directory (PROMETHEUS_MULTIPROC_DIR), so any worker's /metrics covers them all.
 """
 
 from __future__ import annotations
@@ -16,15 +19,20 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections import deque
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import FrameType
 
 from aiohttp import web
 
+from fairserver.ops import metrics
 from fairserver.settings import Settings
 from fairserver.store.db import Database
 
@@ -33,6 +41,8 @@ MAX_WORKERS = 64
 # aiohttp's graceful shutdown (20 s) plus the socket layer's goodbyes.
 STOP_GRACE_SECONDS = 30.0
 POLL_SECONDS = 0.2
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
 
 
 def scale_out_problem(settings: Settings, workers: int) -> str | None:
@@ -93,21 +103,51 @@ class Supervisor:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.stopping = False
         self.crashed = False
+        self.restarts: deque[float] = deque()
+        self.metrics_dir, self._own_metrics_dir = _metrics_dir()
 
     def start(self) -> None:
         for _ in range(self.count):
-            # A session of its own: a terminal's Ctrl-C reaches only the supervisor,
-            # which forwards it once, instead of every worker getting it twice.
-            # argv is our own interpreter and validated settings; no shell.
-            process = subprocess.Popen(  # noqa: S603
-                worker_command(self.settings),
-                start_new_session=True,
-                # The worker compares its parent with this, so a supervisor killed
-                # while the worker was still starting is noticed too.
-                env={**os.environ, SUPERVISOR_ENV: str(os.getpid())},
+            self.processes.append(self._spawn())
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        # A session of its own: a terminal's Ctrl-C reaches only the supervisor,
+        # which forwards it once, instead of every worker getting it twice.
+        # argv is our own interpreter and validated settings; no shell.
+        process = subprocess.Popen(  # noqa: S603
+            worker_command(self.settings),
+            start_new_session=True,
+            # The worker compares its parent with this, so a supervisor killed
+            # while the worker was still starting is noticed too.
+            env={
+                **os.environ,
+                SUPERVISOR_ENV: str(os.getpid()),
+                metrics.MULTIPROC_ENV: str(self.metrics_dir),
+            },
+        )
+        log.info("worker %d started", process.pid)
+        return process
+
+    def _replace(self, dead: subprocess.Popen[bytes]) -> None:
+        """A worker left unasked: a new one in its place, unless they keep dying."""
+        metrics.worker_exited(dead.pid, self.metrics_dir)
+        now = time.monotonic()
+        self.restarts.append(now)
+        while self.restarts and now - self.restarts[0] > RESTART_WINDOW:
+            self.restarts.popleft()
+        if len(self.restarts) > MAX_RESTARTS:
+            log.error(
+                "worker %d exited (%s), %d restarts in %.0fs: stopping the group",
+                dead.pid,
+                dead.returncode,
+                len(self.restarts) - 1,
+                RESTART_WINDOW,
             )
-            self.processes.append(process)
-            log.info("worker %d started", process.pid)
+            self.crashed = True
+            self.stop()
+            return
+        log.error("worker %d exited (%s); starting another", dead.pid, dead.returncode)
+        self.processes[self.processes.index(dead)] = self._spawn()
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
         self.stopping = True
@@ -124,24 +164,29 @@ class Supervisor:
         """Until every worker has exited; returns the supervisor's exit status."""
         deadline: float | None = None
         killed = False
-        while any(process.poll() is None for process in self.processes):
-            gone = [p for p in self.processes if p.returncode is not None]
-            if gone and not self.stopping:
-                log.error(
-                    "worker %d exited (%s); stopping the others", gone[0].pid, gone[0].returncode
-                )
-                self.crashed = True
-                self.stop()
+        while True:
+            alive = [process.poll() is None for process in self.processes]
+            if not self.stopping:
+                for dead in [p for p, up in zip(self.processes, alive, strict=True) if not up]:
+                    if not self.stopping:
+                        self._replace(dead)
+            elif not any(alive):
+                break
             if self.stopping and deadline is None:
                 deadline = time.monotonic() + STOP_GRACE_SECONDS
             if deadline is not None and not killed and time.monotonic() > deadline:
                 self._kill_stragglers()
                 killed = True
             time.sleep(POLL_SECONDS)
-        if self.crashed or not self.stopping:
-            return 1  # a worker left without being asked to
+        self._clean_metrics_dir()
+        if self.crashed:
+            return 1  # workers kept dying
         clean = (0, -signal.SIGTERM)
         return 0 if all(process.returncode in clean for process in self.processes) else 1
+
+    def _clean_metrics_dir(self) -> None:
+        if self._own_metrics_dir:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
     def _kill_stragglers(self) -> None:
         for process in self.processes:
@@ -152,6 +197,19 @@ class Supervisor:
                     STOP_GRACE_SECONDS,
                 )
                 process.kill()
+
+
+def _metrics_dir() -> tuple[Path, bool]:
+    """The operator's PROMETHEUS_MULTIPROC_DIR, emptied (files of an earlier run would be
+    added in), or a private one removed at exit. Returns (path, whether it is ours)."""
+    configured = os.environ.get(metrics.MULTIPROC_ENV)
+    if configured:
+        path = Path(configured)
+        path.mkdir(parents=True, exist_ok=True)
+        for old in path.glob("*.db"):
+            old.unlink()
+        return path, False
+    return Path(tempfile.mkdtemp(prefix="fairserver-metrics-")), True
 
 
 def supervise(settings: Settings, workers: int) -> int:

@@ -462,11 +462,42 @@ def test_workers_stop_when_their_supervisor_is_killed(supervised: Supervised) ->
     )
 
 
-def test_a_crashed_worker_stops_the_group(supervised: Supervised) -> None:
+def test_a_crashed_worker_is_replaced_while_the_other_serves(supervised: Supervised) -> None:
     workers = supervised.workers()
     os.kill(workers[0], signal.SIGKILL)
-    assert supervised.process.wait(timeout=40) == 1, supervised.log()
-    assert not any(_is_running(pid) for pid in workers)
+    _wait_until(
+        lambda: len(supervised.workers()) == 2 and workers[0] not in supervised.workers(),
+        30,
+        "no worker took the crashed one's place",
+        supervised.log(),
+    )
+    assert workers[1] in supervised.workers()  # the other one was left alone
+    assert supervised.process.poll() is None
+    _wait_until(lambda: all(_healthy(supervised.url) for _ in range(10)), 60, "not serving")
+    supervised.process.send_signal(signal.SIGTERM)
+    assert supervised.process.wait(timeout=40) == 0, supervised.log()
+
+
+def _metric(url: str, name: str, labels: str) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:  # noqa: S310
+        text = response.read().decode()
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and labels in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_add_up_every_workers_figures(supervised: Supervised) -> None:
+    """Each new connection lands on either worker; every scrape, whichever worker answers
+    it, counts all the requests (one worker's own share would be about half)."""
+    name, labels = "fairserver_http_requests_total", 'method="GET",status="200"'
+    before = max(_metric(supervised.url, name, labels) for _ in range(4))
+    assert all(_healthy(supervised.url) for _ in range(40))
+    counts = [_metric(supervised.url, name, labels) - before for _ in range(10)]
+    # Scrapes are GET 200s too; each sees the 40 requests and the scrapes before it.
+    assert all(count >= 40 for count in counts), counts
 
 
 async def _at_booth(sock: Client, booth_id: int) -> dict[str, Any]:

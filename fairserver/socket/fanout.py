@@ -25,6 +25,8 @@ from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 from socketio import packet
 
+from fairserver.ops import metrics
+
 log = logging.getLogger(__name__)
 
 MAX_QUEUED = 2000
@@ -78,6 +80,7 @@ def _drop_slow_client(manager: Any, sid: str, namespace: str) -> None:
     if sid in slow.dropping:
         return
     slow.dropping.add(sid)
+    metrics.SLOW_CLIENTS.inc()
     log.warning("disconnecting %s: %d packets queued and not read", sid, MAX_QUEUED)
 
     async def drop() -> None:

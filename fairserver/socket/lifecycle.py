@@ -9,6 +9,7 @@ from aiohttp import web
 
 from fairserver.auth import live_session_hashes
 from fairserver.keys import DB, SERVICES, SETTINGS, SOCKETS
+from fairserver.ops import metrics
 from fairserver.rooms.accounts import sockets
 from fairserver.rooms.context import Services
 from fairserver.rooms.fairs import attendance
@@ -88,6 +89,7 @@ async def realtime(app: web.Application) -> AsyncIterator[None]:
         SESSION_CHECK_SECONDS, lambda: disconnect_revoked(layer, services), name="session check"
     )
     services.wrap_ups.start()
+    services.tasks.every(metrics.SAMPLE_SECONDS, layer.sample_gauges, name="metrics")
     yield
     await recordings.stop_all(services)  # the files get their index before exit
     await homes.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
@@ -12,6 +13,7 @@ import socketio
 
 from fairserver.auth import SESSION_COOKIE, resolve_session
 from fairserver.i18n import LANG_COOKIE, Catalogues
+from fairserver.ops import metrics
 from fairserver.proxies import own_origins
 from fairserver.rooms.accounts import sockets
 from fairserver.rooms.context import Services
@@ -93,6 +95,7 @@ class SocketLayer:
         self.heartbeat_hooks = domains.on_heartbeat
         self.services: Services | None = None
         self.worker_id = secrets.token_hex(4)
+        self.media_sampler = metrics.MediaSampler()
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         for name in registry.specs:
@@ -110,11 +113,15 @@ class SocketLayer:
             assert self.services is not None
             conn = self.connections.get(sid)
             self.catalogues.activate(conn.locale if conn is not None else self.default_locale)
-            return await self.registry.dispatch(self.services, conn, name, data)
+            started = time.perf_counter()
+            reply = await self.registry.dispatch(self.services, conn, name, data)
+            metrics.observe_event(name, bool(reply.get("ok")), time.perf_counter() - started)
+            return reply
 
         return handle
 
     async def _unknown_event(self, event: str, sid: str, *data: Any) -> dict[str, Any]:
+        metrics.observe_event("unknown", False, 0.0)  # one label for any unknown name
         return error("request.unknown_event", "unknown event")
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -150,6 +157,21 @@ class SocketLayer:
                 await hook(self.services, conn, "disconnect")
             except Exception:
                 log.exception("disconnect hook failed for %s", conn.id)
+
+    async def sample_gauges(self) -> None:
+        """What exists now, into /metrics' gauges: sockets, rooms, send queues, media."""
+        connections = list(self.connections.values())
+        metrics.SOCKETS.set(len(connections))
+        metrics.ROOMS.set(len(set().union(*(conn.rooms for conn in connections))))
+        depths = [socket.queue.qsize() for socket in list(self.sio.eio.sockets.values())]
+        metrics.FANOUT_QUEUED.set(sum(depths))
+        metrics.FANOUT_DEEPEST.set(max(depths, default=0))
+        if self.services is not None:
+            rooms = [s.media for s in self.services.media_sessions.sessions.values()]
+            lows = [r.output for room in rooms for r in room.renditions.values()]
+            self.media_sampler.sample(
+                [*(source for room in rooms for source in room.sources.values()), *lows]
+            )
 
     async def enter(self, conn: Connection, room: str) -> None:
         await self.sio.enter_room(conn.sid, room)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from fairserver.ops import metrics
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -25,6 +28,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _started(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    conn.info.setdefault("fs_started", []).append(time.perf_counter())
+
+
+def _finished(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    started = conn.info.get("fs_started")
+    if started:
+        seconds = time.perf_counter() - started.pop()
+        metrics.DB_SECONDS.labels(metrics.statement_kind(statement)).observe(seconds)
+
+
+def _failed(context: Any) -> None:
+    started = context.connection.info.get("fs_started") if context.connection else None
+    if started:
+        started.pop()
+
+
+def _instrument(engine: AsyncEngine) -> None:
+    """Statement times for /metrics (the driver's round trip included)."""
+    event.listen(engine.sync_engine, "before_cursor_execute", _started)
+    event.listen(engine.sync_engine, "after_cursor_execute", _finished)
+    event.listen(engine.sync_engine, "handle_error", _failed)
 
 
 class Database:
@@ -42,6 +69,7 @@ class Database:
                 pool_pre_ping=True,
                 connect_args={"server_settings": {"synchronous_commit": "on"}},
             )
+        _instrument(self.engine)
 
     @property
     def dialect(self) -> str:

@@ -215,6 +215,8 @@ class RenditionSource(Source):
 class RenditionInput(ViewerTrack):
     """The rendition's place among the source's viewers; never put on a connection."""
 
+    counts_as_viewer = False
+
     def __init__(self, rendition: Rendition, source: Source) -> None:
         super().__init__(source, f"{source.source_id}#rendition", INPUT_QUEUE)
         self.rendition = rendition

@@ -127,6 +127,8 @@ class KeyframeRequester:
 class ViewerTrack(MediaStreamTrack):
     """What one viewer's RTCRtpSender reads: forwarded ``av.Packet`` s, never frames."""
 
+    counts_as_viewer = True  # a person's track (the low rendition's input is not)
+
     def __init__(self, source: Source, viewer: str, max_queued: int) -> None:
         super().__init__()
         self.kind = source.kind
@@ -186,6 +188,7 @@ class Source:
     viewers: set[ViewerTrack] = field(default_factory=set)
     ssrc: int | None = None
     frames: int = 0
+    bytes: int = 0  # encoded bytes received, for the bitrate in /metrics
     # Other consumers of every frame (a recorder), called after the viewers' queues; and
     # callbacks for when the source ends (publisher left, room closed). Never per viewer.
     listeners: list[FrameSink] = field(default_factory=list)
@@ -203,6 +206,7 @@ class Source:
     def on_frame(self, frame: EncodedFrame) -> None:
         self.ssrc = frame.ssrc
         self.frames += 1
+        self.bytes += frame.packet.size
         for viewer in tuple(self.viewers):
             viewer.offer(frame)
         for listener in tuple(self.listeners):

@@ -1,0 +1,1 @@
+"""Operations: JSON logs with request ids, and Prometheus metrics."""
