@@ -139,6 +139,13 @@ async def fetch_one_as(conn: AsyncConnection, stmt: Any, row_type: Callable[...,
     return row_type(**row) if row is not None else None
 
 
+def seconds_between(conn: AsyncConnection, start: Any, end: Any) -> Any:
+    """end - start in seconds (a float), the same figure on SQLite and PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+    return sa.func.extract("epoch", end - start)
+
+
 async def fetch_all_as(conn: AsyncConnection, stmt: Any, row_type: Callable[..., R]) -> list[R]:
     return [row_type(**row) for row in (await conn.execute(stmt)).mappings().all()]
 

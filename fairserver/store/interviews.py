@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.store import tables as t
-from fairserver.store.db import fetch_all_as, fetch_one_as
+from fairserver.store.db import fetch_all_as, fetch_one_as, seconds_between
 
 iv, ip, u, c = t.interviews, t.interview_participants, t.users, t.companies
 f, b = t.fairs, t.booths
@@ -426,12 +426,6 @@ async def mark_wrap_up(conn: AsyncConnection, interview_id: int, at: datetime) -
 # --- attendance in interviews (I6) --------------------------------------------------------
 
 
-def _seconds(conn: AsyncConnection, start: Any, end: Any) -> Any:
-    if conn.dialect.name == "sqlite":
-        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
-    return sa.func.extract("epoch", end - start)
-
-
 def presence_subquery(conn: AsyncConnection, now: datetime, *where: Any) -> sa.Subquery:
     """Per (interview, user): the first join and the seconds present, with the overlapping
     intervals of several tabs merged (gaps and islands: an interval starts a new island
@@ -490,7 +484,7 @@ def presence_subquery(conn: AsyncConnection, now: datetime, *where: Any) -> sa.S
             islands.c.interview_id,
             islands.c.user_id,
             sa.func.min(islands.c.start).label("first_joined_at"),
-            sa.func.sum(_seconds(conn, islands.c.start, islands.c.end)).label("seconds"),
+            sa.func.sum(seconds_between(conn, islands.c.start, islands.c.end)).label("seconds"),
         )
         .group_by(islands.c.interview_id, islands.c.user_id)
         .subquery()
