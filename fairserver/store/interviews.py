@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fairserver.store import tables as t
 from fairserver.store.db import fetch_all_as, fetch_one_as, seconds_between
+from fairserver.store.intervals import islands, open_end
 
 iv, ip, u, c = t.interviews, t.interview_participants, t.users, t.companies
 f, b = t.fairs, t.booths
@@ -428,65 +429,29 @@ async def mark_wrap_up(conn: AsyncConnection, interview_id: int, at: datetime) -
 
 def presence_subquery(conn: AsyncConnection, now: datetime, *where: Any) -> sa.Subquery:
     """Per (interview, user): the first join and the seconds present, with the overlapping
-    intervals of several tabs merged (gaps and islands: an interval starts a new island
-    when it begins after every earlier one ended). An open interval counts up to ``now``."""
+    intervals of several tabs merged (store/intervals.py). An open interval counts up to
+    ``now``."""
     a = t.attendance
-    at = sa.literal(now, t.TS)
-    # Another worker's clock may be a little behind: an open interval never ends before it began.
-    left = sa.case(
-        (a.c.left_at.is_not(None), a.c.left_at), (a.c.joined_at > at, a.c.joined_at), else_=at
-    )
-    base = (
+    source = (
         sa.select(
             a.c.subject_id.label("interview_id"),
             a.c.user_id,
-            a.c.joined_at,
-            left.label("left_at"),
-            sa.func.max(left)
-            .over(
-                partition_by=(a.c.subject_id, a.c.user_id),
-                order_by=(a.c.joined_at, a.c.id),
-                rows=(None, -1),
-            )
-            .label("before_end"),
             a.c.id,
+            a.c.joined_at,
+            open_end(now).label("left_at"),
         )
         .where(a.c.kind == "interview", *where)
         .subquery()
     )
-    starts = sa.case(
-        (sa.or_(base.c.before_end.is_(None), base.c.joined_at > base.c.before_end), 1), else_=0
-    )
-    numbered = sa.select(
-        base.c.interview_id,
-        base.c.user_id,
-        base.c.joined_at,
-        base.c.left_at,
-        sa.func.sum(starts)
-        .over(
-            partition_by=(base.c.interview_id, base.c.user_id),
-            order_by=(base.c.joined_at, base.c.id),
-        )
-        .label("island"),
-    ).subquery()
-    islands = (
-        sa.select(
-            numbered.c.interview_id,
-            numbered.c.user_id,
-            sa.func.min(numbered.c.joined_at).label("start"),
-            sa.func.max(numbered.c.left_at).label("end"),
-        )
-        .group_by(numbered.c.interview_id, numbered.c.user_id, numbered.c.island)
-        .subquery()
-    )
+    merged = islands(source, ("interview_id", "user_id"))
     return (
         sa.select(
-            islands.c.interview_id,
-            islands.c.user_id,
-            sa.func.min(islands.c.start).label("first_joined_at"),
-            sa.func.sum(seconds_between(conn, islands.c.start, islands.c.end)).label("seconds"),
+            merged.c.interview_id,
+            merged.c.user_id,
+            sa.func.min(merged.c.start).label("first_joined_at"),
+            sa.func.sum(seconds_between(conn, merged.c.start, merged.c.end)).label("seconds"),
         )
-        .group_by(islands.c.interview_id, islands.c.user_id)
+        .group_by(merged.c.interview_id, merged.c.user_id)
         .subquery()
     )
 
