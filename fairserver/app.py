@@ -24,7 +24,7 @@ from fairserver.http.booths import company, jobs
 from fairserver.http.booths import pages as booth_pages
 from fairserver.http.briefings import agenda, replay
 from fairserver.http.briefings import export as briefing_export
-from fairserver.http.fairs import dashboard, organiser, policy
+from fairserver.http.fairs import dashboard, organiser, policy, reports
 from fairserver.http.fairs import pages as fair_pages
 from fairserver.http.interviews import agreements as interview_agreements
 from fairserver.http.interviews import outcomes as interview_outcomes
@@ -44,6 +44,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     account_pages,
     fair_pages,
     organiser,
+    reports,
     booth_pages,
     jobs,
     agenda,

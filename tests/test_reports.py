@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from fairserver.store import accounts
 from fairserver.store import tables as t
 from fairserver.store.db import Database
-from fairserver.store.reports import ReportRow, report, report_fairs
+from fairserver.store.reports import ReportFair, ReportRow, report, report_fairs
 from tests.factories import World, build_world
 
 T0 = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
@@ -348,13 +349,17 @@ async def test_no_fairs_no_figures(db: Database) -> None:
     assert (total.attendees, total.watch_seconds, total.wait_p50) == (0, 0, None)
 
 
+async def ids(fairs: Awaitable[list[ReportFair]]) -> list[int]:
+    return sorted(fair.id for fair in await fairs)
+
+
 async def test_which_fairs_a_school_may_report(db: Database) -> None:
     w = await build_world(db)
     async with db.connect() as conn:
-        every = await report_fairs(conn, None, guest=False)
-        own_a = await report_fairs(conn, w.school_a, guest=False)
-        guest_a = await report_fairs(conn, w.school_a, guest=True)
-        own_b = await report_fairs(conn, w.school_b, guest=False)
+        every = await ids(report_fairs(conn, None, guest=False))
+        own_a = await ids(report_fairs(conn, w.school_a, guest=False))
+        guest_a = await ids(report_fairs(conn, w.school_a, guest=True))
+        own_b = await ids(report_fairs(conn, w.school_b, guest=False))
     assert every == sorted([w.campus_fair, w.open_fair, w.draft_fair])
     assert own_a == sorted([w.campus_fair, w.draft_fair])
     # School B's open fair admits school A's students.

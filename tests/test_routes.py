@@ -111,6 +111,10 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/organiser/roster"): only(ORGANISERS, anonymous=LOGIN),
     ("POST", "/organiser/roster"): only(ORGANISERS, ok=400, anonymous=LOGIN),
     ("GET", "/organiser/students"): only(ORGANISERS, anonymous=LOGIN),
+    # Reports: staff only; which fairs and students each sees is in tests/test_report_pages.py.
+    ("GET", "/organiser/reports"): only(ORGANISERS, anonymous=LOGIN),
+    ("GET", "/organiser/reports.csv"): only(ORGANISERS, anonymous=LOGIN),
+    ("GET", "/organiser/reports.xlsx"): only(ORGANISERS, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}"): only(MANAGERS_A, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}/edit"): only(MANAGERS_A, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}/live"): only(MANAGERS_A, anonymous=LOGIN),

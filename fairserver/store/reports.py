@@ -457,11 +457,21 @@ async def report(
     return await fetch_all_as(conn, query.statement(), ReportRow)
 
 
-async def report_fairs(conn: AsyncConnection, school_id: int | None, guest: bool) -> list[int]:
-    """The fairs a report may cover: every fair (school_id None); a school's own fairs;
-    with ``guest`` also those its students may enter (listed schools, open fairs)."""
+@dataclass(frozen=True, slots=True)
+class ReportFair:
+    id: int
+    slug: str
+    title: str
+
+
+async def report_fairs(
+    conn: AsyncConnection, school_id: int | None, guest: bool
+) -> list[ReportFair]:
+    """The fairs a report may cover, latest first: every fair (school_id None); a school's
+    own fairs; with ``guest`` also those its students may enter (listed schools, open
+    fairs)."""
     f, fs = t.fairs, t.fair_schools
-    stmt = sa.select(f.c.id)
+    stmt = sa.select(f.c.id, f.c.slug, f.c.title)
     if school_id is not None:
         mine: Any = f.c.school_id == school_id
         if guest:
@@ -470,4 +480,4 @@ async def report_fairs(conn: AsyncConnection, school_id: int | None, guest: bool
                 mine, f.c.id.in_(listed), sa.and_(f.c.visibility == "open", f.c.published)
             )
         stmt = stmt.where(mine)
-    return [int(i) for i in (await conn.execute(stmt.order_by(f.c.id))).scalars()]
+    return await fetch_all_as(conn, stmt.order_by(f.c.starts_at.desc(), f.c.id), ReportFair)
