@@ -38,13 +38,13 @@ async def insert(conn: AsyncConnection, table: Any, **values: Any) -> int:
     return int(result.scalar_one())
 
 
-async def build_scene(db: Database) -> Scene:
+async def build_scene(db: Database, world: World | None = None) -> Scene:
     """The open fair (school B) as students of both schools lived it.
 
     Briefing X (company A): student_a in three tabs, [0, 10] [5, 15] [15, 20], one island of
     20 minutes; student_b [12, 30]; tourism [18, still open at 40]. Three watch at 18-20.
     """
-    w = await build_world(db)
+    w = world or await build_world(db)
     async with db.begin() as conn:
         tourism = await accounts.insert_user(
             conn,

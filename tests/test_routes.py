@@ -115,6 +115,8 @@ DECISIONS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/organiser/reports"): only(ORGANISERS, anonymous=LOGIN),
     ("GET", "/organiser/reports.csv"): only(ORGANISERS, anonymous=LOGIN),
     ("GET", "/organiser/reports.xlsx"): only(ORGANISERS, anonymous=LOGIN),
+    # student_a's path: their own school's organisers and admins only.
+    ("GET", "/organiser/students/{user_id}"): only(MANAGERS_A, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}"): only(MANAGERS_A, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}/edit"): only(MANAGERS_A, anonymous=LOGIN),
     ("GET", "/organiser/fairs/{slug}/live"): only(MANAGERS_A, anonymous=LOGIN),
@@ -373,6 +375,7 @@ async def _matrix(
     recording_id = await _recording(client, world, briefing_id)
     params = _params(world, briefing_id, await _job(client, world), recording_id)
     params["interview_id"] = str(await _interview(client, world))
+    params["user_id"] = str(world.users["student_a"])
     params["agreement_id"] = str(await make_agreement(client.app[SERVICES], world))
 
     params["application_id"] = str(await _application(client, world, int(params["job_id"])))

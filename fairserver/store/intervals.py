@@ -26,9 +26,10 @@ def open_end(now: datetime) -> Any:
     )
 
 
-def islands(source: sa.Subquery | sa.CTE, partition: Sequence[str]) -> sa.Subquery:
+def islands(source: sa.Subquery | sa.CTE, partition: Sequence[str], cte: str | None = None) -> Any:
     """The merged intervals of ``source`` (columns: ``partition``, id, joined_at, left_at)
-    as (``partition``..., start, end), one row per island."""
+    as (``partition``..., start, end), one row per island; a CTE of that name when ``cte``
+    is given (computed once where it is read twice)."""
     keys = [source.c[name] for name in partition]
     base = sa.select(
         *keys,
@@ -52,12 +53,9 @@ def islands(source: sa.Subquery | sa.CTE, partition: Sequence[str]) -> sa.Subque
         .label("island"),
     ).subquery()
     numbered_keys = [numbered.c[name] for name in partition]
-    return (
-        sa.select(
-            *numbered_keys,
-            sa.func.min(numbered.c.joined_at).label("start"),
-            sa.func.max(numbered.c.left_at).label("end"),
-        )
-        .group_by(*numbered_keys, numbered.c.island)
-        .subquery()
-    )
+    merged = sa.select(
+        *numbered_keys,
+        sa.func.min(numbered.c.joined_at).label("start"),
+        sa.func.max(numbered.c.left_at).label("end"),
+    ).group_by(*numbered_keys, numbered.c.island)
+    return merged.cte(cte) if cte else merged.subquery()

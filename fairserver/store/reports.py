@@ -162,19 +162,29 @@ class _Query:
             .group_by(g.c.g, g.c.key)
         )
 
-    def attendance(self) -> sa.CTE:
+    def attendance(self, kind: str | None = None) -> sa.Subquery:
+        """Attendance intervals of the report's fairs and students, with their key; only
+        those of ``kind`` when given (read through the (kind, subject) index)."""
+        if self.by == "company":
+            # Each kind joined to its own subject (an inner join per kind, stacked) costs
+            # less than three outer joins on every interval.
+            kinds = (kind,) if kind else t.ATTENDANCE_KINDS
+            parts = [self._attendance_of(one) for one in kinds]
+            stacked = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+            return stacked.subquery(f"att_{kind or 'all'}")
+        return self._attendance_of(kind).subquery(f"att_{kind or 'all'}")
+
+    def _attendance_of(self, kind: str | None) -> sa.Select[Any]:
         a, st = t.attendance, self.students
         source: Any = a.join(st, st.c.sid == a.c.user_id)
         company: Any = sa.null()
-        if self.by == "company":
-            bo, br, iv = t.booths, t.briefings, t.interviews
-            source = (
-                source.outerjoin(bo, sa.and_(a.c.kind == "booth", bo.c.id == a.c.subject_id))
-                .outerjoin(br, sa.and_(a.c.kind == "briefing", br.c.id == a.c.subject_id))
-                .outerjoin(iv, sa.and_(a.c.kind == "interview", iv.c.id == a.c.subject_id))
-            )
-            company = sa.func.coalesce(bo.c.company_id, br.c.company_id, iv.c.company_id)
-        return (
+        if self.by == "company" and kind != "fair":
+            subject = {"booth": t.booths, "briefing": t.briefings, "interview": t.interviews}[
+                str(kind)
+            ]
+            source = source.join(subject, subject.c.id == a.c.subject_id)
+            company = subject.c.company_id
+        query = (
             sa.select(
                 a.c.id,
                 a.c.user_id.label("sid"),
@@ -186,31 +196,37 @@ class _Query:
             )
             .select_from(source)
             .where(a.c.fair_id.in_(self.fair_ids))
-            .cte("att")
         )
+        return query if kind is None else query.where(a.c.kind == kind)
 
-    def add_attendance(self, att: sa.CTE) -> None:
-        g = _grained(att, self.grains)
+    def add_attendance(self) -> None:
+        att = self.attendance()
+        # Folded to one row per (key, student) first: the total line then groups a few
+        # thousand rows instead of every interval again.
+        per_student = (
+            sa.select(att.c.key, att.c.sid, sum_flag(att.c.kind == "booth").label("visits"))
+            .group_by(att.c.key, att.c.sid)
+            .subquery()
+        )
+        g = _grained(per_student, self.grains)
         self.branch(
             g,
             attendees=sa.func.count(sa.distinct(g.c.sid)),
-            booth_visits=sum_flag(g.c.kind == "booth"),
+            booth_visits=sa.func.sum(g.c.visits),
         )
 
-    def add_briefings(self, att: sa.CTE) -> None:
-        source = (
-            sa.select(att.c.key, att.c.subject_id, att.c.sid, att.c.id)
-            .add_columns(att.c.joined_at, att.c.left_at)
-            .where(att.c.kind == "briefing", att.c.key.is_not(None))
-            .subquery()
-        )
-        merged = _grained(islands(source, ("key", "subject_id", "sid")), self.grains)
+    def add_briefings(self) -> None:
+        source = self.attendance("briefing")
+        merged = islands(source, ("key", "subject_id", "sid"), cte="merged")
         seconds = seconds_between(self.conn, merged.c.start, merged.c.end)
-        viewers = (
-            sa.select(merged.c.g, merged.c.key, merged.c.subject_id, merged.c.sid)
+        # One row per (briefing, student): the key follows from either, so the total
+        # line counts the same pairs and only the grouping by key changes.
+        viewers = _grained(
+            sa.select(merged.c.key, merged.c.subject_id, merged.c.sid)
             .add_columns(sa.func.sum(seconds).label("seconds"))
-            .group_by(merged.c.g, merged.c.key, merged.c.subject_id, merged.c.sid)
-            .subquery()
+            .group_by(merged.c.key, merged.c.subject_id, merged.c.sid)
+            .subquery(),
+            self.grains,
         )
         self.branch(
             viewers,
@@ -222,31 +238,41 @@ class _Query:
         # so that back-to-back visits are not two people), running sum per briefing.
         events = sa.union_all(
             sa.select(
-                merged.c.g,
                 merged.c.key,
                 merged.c.subject_id,
                 merged.c.start.label("at"),
                 sa.literal_column("1").label("delta"),
             ),
             sa.select(
-                merged.c.g,
                 merged.c.key,
                 merged.c.subject_id,
                 merged.c.end.label("at"),
                 sa.literal_column("-1").label("delta"),
             ),
         ).subquery()
+        partition: tuple[Any, ...]
+        if self.by == "major":
+            # A briefing's whole audience is more than each major's: the total line's
+            # running sums need every key's events together.
+            events = _grained(events, self.grains)
+            partition = (events.c.g, events.c.key, events.c.subject_id)
+        else:
+            # A briefing belongs to one fair and one company: the total's peak is the
+            # largest line's, so each briefing is summed once and the peaks are grained.
+            partition = (events.c.key, events.c.subject_id)
         running = sa.select(
-            events.c.g,
-            events.c.key,
+            *partition,
             sa.func.sum(events.c.delta)
-            .over(
-                partition_by=(events.c.g, events.c.key, events.c.subject_id),
-                order_by=(events.c.at, events.c.delta),
-                rows=(None, 0),
-            )
+            .over(partition_by=partition, order_by=(events.c.at, events.c.delta), rows=(None, 0))
             .label("audience"),
         ).subquery()
+        if self.by != "major":
+            running = _grained(
+                sa.select(running.c.key, sa.func.max(running.c.audience).label("audience"))
+                .group_by(running.c.key, running.c.subject_id)
+                .subquery(),
+                self.grains,
+            )
         self.branch(running, peak_concurrency=sa.func.max(running.c.audience))
 
     def add_questions(self) -> None:
@@ -446,9 +472,8 @@ async def report(
     """The lines of a report on ``fair_ids``, the total last. ``school_id`` limits it to
     that school's students (None: every student). One statement."""
     query = _Query(conn, by, fair_ids, school_id, now)
-    att = query.attendance()
-    query.add_attendance(att)
-    query.add_briefings(att)
+    query.add_attendance()
+    query.add_briefings()
     query.add_questions()
     query.add_queue()
     query.add_interviews()

@@ -1,17 +1,20 @@
-"""The school's reports (F6): a page with charts, and its CSV and XLSX downloads."""
+"""The school's reports (F6): a page with charts, its CSV and XLSX downloads, and each
+student's path."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from fairserver.http.kit import render, require, require_login
+from fairserver.http.kit import not_found, render, require, require_login
 from fairserver.keys import DB
 from fairserver.permissions import Right
 from fairserver.rooms.errors import Refused
+from fairserver.rooms.fairs import paths
 from fairserver.rooms.fairs import reports as service
 
 routes = web.RouteTableDef()
 CSS = "/static/css/organiser.css"
+MAX_ID = 2**31 - 1
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -68,3 +71,16 @@ async def csv(request: web.Request) -> web.Response:
 async def xlsx(request: web.Request) -> web.Response:
     report = await _report(request)
     return _download(service.as_xlsx(report), XLSX, service.file_name(report, "xlsx"))
+
+
+@routes.get(r"/organiser/students/{user_id:\d{1,10}}")
+async def student_path(request: web.Request) -> web.Response:
+    """One student's path, for their school's organisers and admins (others: 404)."""
+    actor = require_login(request)
+    student_id = int(request.match_info["user_id"])
+    if student_id > MAX_ID:
+        not_found()
+    path = await paths.path_of(request.app[DB], actor, student_id)
+    response = render(request, "organiser/student_path.html", {"path": path, "css": CSS})
+    response.headers["Cache-Control"] = "no-store"
+    return response

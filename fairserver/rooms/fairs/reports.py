@@ -258,7 +258,8 @@ async def build(db: Database, actor: Actor, by_value: str | None, fair_slug: str
 
 
 def _header(report: Report) -> list[str]:
-    return ["key", by_labels()[report.by], *[c.name for c in COLUMNS]]
+    # Machine-readable names: the same in every language (the labels below them are not).
+    return ["key", report.by, *[c.name for c in COLUMNS]]
 
 
 def _cells(line: Line) -> list[Any]:
